@@ -1,0 +1,141 @@
+// Package bot is runjob's Slack side: it takes /runjob commands and button
+// clicks from Socket Mode, acknowledges them at once, and dispatches them to
+// the command grammar, the Xplenty client and the job registry. Everything
+// that must survive a restart lives in Redis (package notifier); the bot
+// itself only holds the goroutines of commands in flight.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/runjob/runjob/notifier"
+	"github.com/runjob/runjob/xplenty"
+)
+
+// Xplenty is the part of the Xplenty API the bot calls.
+// *xplenty.Client implements it.
+type Xplenty interface {
+	RunJob(ctx context.Context, req xplenty.RunRequest) (*xplenty.Job, error)
+	GetJob(ctx context.Context, id int64) (*xplenty.Job, error)
+	StopJob(ctx context.Context, id int64) (*xplenty.Job, error)
+	JobsPageURL() string
+}
+
+var _ Xplenty = (*xplenty.Client)(nil)
+
+// Slack is the part of Slack's Web API the bot calls: posting and editing
+// messages (through notifier.Poster) and answering one person.
+// *slack.Client implements it.
+type Slack interface {
+	notifier.SlackAPI
+	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...slack.MsgOption) (string, error)
+}
+
+var _ Slack = (*slack.Client)(nil)
+
+// Config holds a Bot's dependencies.
+type Config struct {
+	Logger  *slog.Logger
+	Slack   Slack
+	Poster  *notifier.Poster // posts and edits through one paced, retrying path
+	Store   *notifier.Store
+	Xplenty Xplenty
+	Access  Access
+	// HTTPClient posts to Slack's response_url; default a client with a 10 s timeout.
+	HTTPClient *http.Client
+	// HandlerTimeout bounds the work of one command or click. Default 60 s.
+	HandlerTimeout time.Duration
+	// OnCommand, when set, is told the outcome of every command and click
+	// ("started", "denied", "invalid", "refused", "duplicate", ...).
+	OnCommand func(kind, result string)
+}
+
+// Bot handles commands and clicks.
+type Bot struct {
+	cfg    Config
+	log    *slog.Logger
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	closed bool
+}
+
+// New returns a Bot; it fails when a dependency is missing.
+func New(cfg Config) (*Bot, error) {
+	var missing []string
+	if cfg.Slack == nil {
+		missing = append(missing, "Slack")
+	}
+	if cfg.Poster == nil {
+		missing = append(missing, "Poster")
+	}
+	if cfg.Store == nil {
+		missing = append(missing, "Store")
+	}
+	if cfg.Xplenty == nil {
+		missing = append(missing, "Xplenty")
+	}
+	if cfg.Access == nil {
+		missing = append(missing, "Access")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("bot: missing %v", missing)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.HandlerTimeout <= 0 {
+		cfg.HandlerTimeout = 60 * time.Second
+	}
+	if cfg.OnCommand == nil {
+		cfg.OnCommand = func(string, string) {}
+	}
+	return &Bot{cfg: cfg, log: cfg.Logger}, nil
+}
+
+// errClosed is returned by Go after Shutdown began.
+var errClosed = errors.New("bot is shutting down")
+
+// Go runs fn in a goroutine the bot tracks, so Shutdown can wait for it.
+// fn gets a context that outlives the caller's (the envelope was acked;
+// the work must finish) but not HandlerTimeout.
+func (b *Bot) Go(ctx context.Context, fn func(ctx context.Context)) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return errClosed
+	}
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.HandlerTimeout)
+		defer cancel()
+		fn(ctx)
+	}()
+	return nil
+}
+
+// Shutdown stops taking work and waits for the work in flight, or for ctx.
+func (b *Bot) Shutdown(ctx context.Context) error {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	done := make(chan struct{})
+	go func() { b.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("shutdown: work still in flight: %w", ctx.Err())
+	}
+}

@@ -1,0 +1,400 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/runjob/runjob/commands"
+	"github.com/runjob/runjob/notifier"
+	"github.com/runjob/runjob/xplenty"
+)
+
+// Dedupe windows.
+const (
+	// eventDedupe covers Slack's redeliveries of an envelope (it retries
+	// unacked envelopes a few times over minutes) and replicas that see the
+	// same event.
+	eventDedupe = time.Hour
+	// clickDedupe is how long a second Re-run or Stop of the same job is
+	// taken for a double click.
+	clickDedupe = 10 * time.Second
+	// listSize is how many jobs `/runjob list` shows.
+	listSize = 10
+)
+
+// Request is one command or click, whatever transport brought it.
+type Request struct {
+	UserID      string
+	ChannelID   string
+	ResponseURL string // Slack's response_url, for answers only the person sees
+	// EventKey identifies the event across redeliveries and replicas:
+	// Slack's trigger_id, else the envelope id.
+	EventKey string
+}
+
+// HandleCommand runs one /runjob command. It must be called after the
+// envelope was acked; it blocks until the command is done.
+func (b *Bot) HandleCommand(ctx context.Context, req Request, text string) {
+	kind, result := "command", b.handleCommand(ctx, req, text)
+	b.cfg.OnCommand(kind, result)
+}
+
+func (b *Bot) handleCommand(ctx context.Context, req Request, text string) string {
+	log := b.log.With("user", req.UserID, "channel", req.ChannelID)
+	if first, err := b.firstTime(ctx, "event:"+req.EventKey, eventDedupe); err != nil {
+		log.Error("dedupe command", "err", err)
+		b.answer(ctx, req, "I could not reach my database, so nothing was started. Please try again in a minute.")
+		return "error"
+	} else if !first {
+		log.Info("duplicate command ignored", "event", req.EventKey)
+		return "duplicate"
+	}
+	cmd, err := commands.Parse(text)
+	if err != nil {
+		b.answer(ctx, req, notifier.Escape(err.Error()))
+		return "invalid"
+	}
+	if !b.cfg.Access.Allowed(req.UserID, req.ChannelID) {
+		log.Warn("command denied")
+		b.answer(ctx, req, "You are not allowed to run jobs here. Ask an admin to add you (or this channel) to the bot's allowlist.")
+		return "denied"
+	}
+	switch c := cmd.(type) {
+	case commands.Help:
+		b.answer(ctx, req, commands.Usage())
+		return "help"
+	case commands.Status:
+		return b.status(ctx, req, c.JobID)
+	case commands.List:
+		return b.list(ctx, req)
+	case commands.Stop:
+		return b.stop(ctx, req, c.JobID)
+	case commands.Rerun:
+		return b.rerun(ctx, req, c.JobID)
+	case commands.Run:
+		if c.Preset != "" {
+			b.answer(ctx, req, fmt.Sprintf("There is no preset called `%s`. Presets are defined in the bot's policy file; see `/runjob help`.", notifier.Escape(c.Preset)))
+			return "invalid"
+		}
+		_, res := b.start(ctx, req, launch{
+			ClusterID: c.ClusterID, PackageID: c.PackageID,
+			Variables: c.Variables, DynamicVariables: c.DynamicVariables,
+		})
+		return res
+	}
+	return "invalid"
+}
+
+// HandleAction handles a click on a job card's button.
+func (b *Bot) HandleAction(ctx context.Context, req Request, actionID, value string) {
+	b.cfg.OnCommand("button", b.handleAction(ctx, req, actionID, value))
+}
+
+func (b *Bot) handleAction(ctx context.Context, req Request, actionID, value string) string {
+	log := b.log.With("user", req.UserID, "channel", req.ChannelID, "action", actionID)
+	if first, err := b.firstTime(ctx, "event:"+req.EventKey, eventDedupe); err != nil {
+		log.Error("dedupe click", "err", err)
+		b.answer(ctx, req, "I could not reach my database, so nothing was done. Please try again in a minute.")
+		return "error"
+	} else if !first {
+		return "duplicate"
+	}
+	id, err := strconv.ParseInt(value, 10, 64)
+	if err != nil || id <= 0 {
+		log.Warn("button with a bad job id", "value", value)
+		return "invalid"
+	}
+	if !b.cfg.Access.Allowed(req.UserID, req.ChannelID) {
+		log.Warn("click denied", "job_id", id)
+		b.answer(ctx, req, "You are not allowed to run or stop jobs here. Ask an admin to add you (or this channel) to the bot's allowlist.")
+		return "denied"
+	}
+	switch actionID {
+	case notifier.ActionRerun:
+		return b.rerun(ctx, req, id)
+	case notifier.ActionStop:
+		return b.stop(ctx, req, id)
+	}
+	log.Warn("unknown action")
+	return "invalid"
+}
+
+// firstTime claims key in Redis and reports whether this is its first use.
+func (b *Bot) firstTime(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if key == "event:" {
+		return true, nil // no id to dedupe on (the shell types its own commands)
+	}
+	return b.cfg.Store.Claim(ctx, key, ttl)
+}
+
+// launch is what a run needs, from a command or from a record.
+type launch struct {
+	ClusterID, PackageID int64
+	Preset               string
+	Variables            map[string]string
+	DynamicVariables     map[string]string
+	SecretNames          []string
+	RerunOf              int64
+}
+
+func (l launch) starting(user string) notifier.Starting {
+	return notifier.Starting{
+		Requester: user, ClusterID: l.ClusterID, PackageID: l.PackageID, Preset: l.Preset,
+		Variables: l.Variables, DynamicVariables: l.DynamicVariables, SecretNames: l.SecretNames,
+		RerunOf: l.RerunOf,
+	}
+}
+
+// start runs a job: post the card first (a job nobody can follow is worse
+// than none), then ask Xplenty once, then track the job and fill the card.
+func (b *Bot) start(ctx context.Context, req Request, l launch) (int64, string) {
+	log := b.log.With("user", req.UserID, "channel", req.ChannelID, "cluster_id", l.ClusterID, "package_id", l.PackageID)
+	st := l.starting(req.UserID)
+	ts, err := b.cfg.Poster.Post(ctx, req.ChannelID, notifier.StartingCard(st), "", nil)
+	if err != nil {
+		log.Warn("cannot post the job card", "err", err)
+		b.answer(ctx, req, cannotPost(err))
+		return 0, "cannot_post"
+	}
+	job, err := b.cfg.Xplenty.RunJob(ctx, xplenty.RunRequest{
+		ClusterID: l.ClusterID, PackageID: l.PackageID,
+		Variables: l.Variables, DynamicVariables: l.DynamicVariables,
+	})
+	if err != nil {
+		if xplenty.IsOutcomeUnknown(err) {
+			log.Error("run request outcome unknown", "err", err)
+			b.updateCard(ctx, req.ChannelID, ts, notifier.UnknownOutcomeCard(st, b.cfg.Xplenty.JobsPageURL()))
+			return 0, "unknown"
+		}
+		log.Warn("Xplenty refused the run", "err", err)
+		b.updateCard(ctx, req.ChannelID, ts, notifier.RefusedCard(st, refusal(err)))
+		return 0, "refused"
+	}
+	rec := notifier.Record{
+		JobID: job.ID, Channel: req.ChannelID, CardTS: ts, Requester: req.UserID,
+		ClusterID: l.ClusterID, PackageID: l.PackageID, Preset: l.Preset,
+		Variables: l.Variables, DynamicVariables: l.DynamicVariables, SecretNames: l.SecretNames,
+		RerunOf: l.RerunOf, Status: job.Status, Progress: job.Progress, HTMLURL: job.HTMLURL,
+	}
+	if rec.Status == "" {
+		rec.Status = xplenty.StatusIdle
+	}
+	if err := b.track(ctx, rec); err != nil {
+		// The job runs but nothing follows it: say so on the card rather
+		// than pretend.
+		log.Error("job started but not tracked", "job_id", job.ID, "err", err)
+		b.answer(ctx, req, fmt.Sprintf("Job %d started, but I could not record it, so I will not report when it ends. Check it with `/runjob status %d`.", job.ID, job.ID))
+	}
+	b.updateCard(ctx, req.ChannelID, ts, notifier.Card(rec))
+	log.Info("job started", "job_id", job.ID, "rerun_of", l.RerunOf)
+	return job.ID, "started"
+}
+
+// track records a started job, retrying while Redis restarts: the job is
+// running, losing it is the one thing not to do.
+func (b *Bot) track(ctx context.Context, rec notifier.Record) error {
+	wait := 100 * time.Millisecond
+	for {
+		err := b.cfg.Store.Track(ctx, rec)
+		if err == nil {
+			return nil
+		}
+		b.log.Warn("track job, retrying", "job_id", rec.JobID, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait = min(wait*2, 5*time.Second)
+	}
+}
+
+func (b *Bot) updateCard(ctx context.Context, channel, ts string, m notifier.Message) {
+	if err := b.cfg.Poster.Update(ctx, channel, ts, m); err != nil {
+		b.log.Warn("update job card", "channel", channel, "ts", ts, "err", err)
+	}
+}
+
+// rerun starts a tracked job again with the parameters kept in Redis (never
+// those shown in the message, which anyone could have edited or which mask
+// secrets).
+func (b *Bot) rerun(ctx context.Context, req Request, id int64) string {
+	if first, err := b.firstTime(ctx, "rerun:"+strconv.FormatInt(id, 10), clickDedupe); err == nil && !first {
+		return "duplicate"
+	}
+	old, err := b.cfg.Store.Get(ctx, id)
+	if errors.Is(err, notifier.ErrNotTracked) {
+		b.answer(ctx, req, fmt.Sprintf("I have no record of job %d (jobs are remembered for 30 days after they end), so I cannot re-run it. Start it again with `/runjob cluster=… package=…`.", id))
+		return "invalid"
+	}
+	if err != nil {
+		b.log.Error("read job for re-run", "job_id", id, "err", err)
+		b.answer(ctx, req, "I could not reach my database, so nothing was started. Please try again in a minute.")
+		return "error"
+	}
+	newID, res := b.start(ctx, req, launch{
+		ClusterID: old.ClusterID, PackageID: old.PackageID, Preset: old.Preset,
+		Variables: old.Variables, DynamicVariables: old.DynamicVariables, SecretNames: old.SecretNames,
+		RerunOf: old.JobID,
+	})
+	if newID != 0 && old.CardTS != "" {
+		if _, err := b.cfg.Poster.Post(ctx, old.Channel, notifier.RerunNote(old, newID, req.UserID), old.CardTS, nil); err != nil {
+			b.log.Warn("post re-run note", "job_id", id, "err", err)
+		}
+	}
+	return res
+}
+
+// stop asks Xplenty to stop a tracked job; the thread reply follows when
+// Xplenty reports it stopped.
+func (b *Bot) stop(ctx context.Context, req Request, id int64) string {
+	if first, err := b.firstTime(ctx, "stop:"+strconv.FormatInt(id, 10), clickDedupe); err == nil && !first {
+		return "duplicate"
+	}
+	rec, err := b.cfg.Store.Get(ctx, id)
+	if errors.Is(err, notifier.ErrNotTracked) {
+		b.answer(ctx, req, fmt.Sprintf("Job %d was not started from Slack (or was forgotten), so I will not stop it from here.", id))
+		return "invalid"
+	}
+	if err != nil {
+		b.log.Error("read job for stop", "job_id", id, "err", err)
+		b.answer(ctx, req, "I could not reach my database, so nothing was stopped. Please try again in a minute.")
+		return "error"
+	}
+	if rec.Terminal() {
+		b.answer(ctx, req, fmt.Sprintf("Job %d has already ended (%s).", id, rec.Status))
+		return "invalid"
+	}
+	job, err := b.cfg.Xplenty.StopJob(ctx, id)
+	if err != nil {
+		b.log.Warn("stop job", "job_id", id, "err", err)
+		b.answer(ctx, req, fmt.Sprintf("Xplenty did not stop job %d: %s", id, refusal(err)))
+		return "refused"
+	}
+	if err := b.cfg.Store.RequestStop(ctx, id, req.UserID); err != nil && !errors.Is(err, notifier.ErrFinished) {
+		b.log.Warn("record stop request", "job_id", id, "err", err)
+	}
+	if _, err := b.cfg.Store.Observe(ctx, *job); err != nil {
+		b.log.Warn("record stopping status", "job_id", id, "err", err)
+	}
+	b.log.Info("stop requested", "job_id", id, "user", req.UserID)
+	return "stopped"
+}
+
+// status answers `/runjob status <id>`.
+func (b *Bot) status(ctx context.Context, req Request, id int64) string {
+	rec, err := b.cfg.Store.Get(ctx, id)
+	if err == nil {
+		b.answer(ctx, req, statusLine(rec))
+		return "status"
+	}
+	if !errors.Is(err, notifier.ErrNotTracked) {
+		b.log.Warn("read job for status", "job_id", id, "err", err)
+	}
+	// Not started from Slack: ask Xplenty.
+	job, jerr := b.cfg.Xplenty.GetJob(ctx, id)
+	if jerr != nil {
+		b.answer(ctx, req, fmt.Sprintf("I could not find job %d: %s", id, refusal(jerr)))
+		return "invalid"
+	}
+	b.answer(ctx, req, statusLine(notifier.Record{
+		JobID: job.ID, ClusterID: job.ClusterID, PackageID: job.PackageID, Status: job.Status,
+		Progress: job.Progress, HTMLURL: job.HTMLURL, Errors: job.Errors,
+	}))
+	return "status"
+}
+
+// list answers `/runjob list`.
+func (b *Bot) list(ctx context.Context, req Request) string {
+	recs, err := b.cfg.Store.Recent(ctx, req.ChannelID, listSize)
+	if err != nil {
+		b.log.Warn("list jobs", "err", err)
+		b.answer(ctx, req, "I could not reach my database. Please try again in a minute.")
+		return "error"
+	}
+	if len(recs) == 0 {
+		b.answer(ctx, req, "No jobs were started from this channel yet. Start one with `/runjob cluster=52 package=434`.")
+		return "list"
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "*Last %d jobs started from this channel:*\n", len(recs))
+	for _, r := range recs {
+		sb.WriteString("• ")
+		sb.WriteString(statusLine(r))
+		sb.WriteString("\n")
+	}
+	b.answer(ctx, req, sb.String())
+	return "list"
+}
+
+// statusLine is one line about a job, for status and list answers.
+func statusLine(r notifier.Record) string {
+	s := fmt.Sprintf("%s Job %d: *%s*", notifier.StatusEmoji(r.Status), r.JobID, notifier.Escape(string(r.Status)))
+	if r.Status == xplenty.StatusRunning {
+		s += " " + notifier.ProgressBar(r.Progress)
+	}
+	s += fmt.Sprintf(" · package %d on cluster %d", r.PackageID, r.ClusterID)
+	if r.Requester != "" {
+		s += fmt.Sprintf(" · started by <@%s>", r.Requester)
+	}
+	if !r.CreatedAt.IsZero() {
+		s += fmt.Sprintf(" <!date^%d^{date_short_pretty} {time}|%s>", r.CreatedAt.Unix(), r.CreatedAt.UTC().Format(time.RFC3339))
+	}
+	if strings.HasPrefix(r.HTMLURL, "https://") || strings.HasPrefix(r.HTMLURL, "http://") {
+		s += fmt.Sprintf(" · <%s|open>", notifier.Escape(r.HTMLURL))
+	}
+	return s
+}
+
+// refusal is the reason to show a user for an Xplenty error: the server's
+// own message when there is one (escaped), else a safe summary.
+func refusal(err error) string {
+	var er *xplenty.ErrorResponse
+	switch {
+	case errors.As(err, &er) && er.Message != "":
+		return notifier.Escape(er.Message)
+	case xplenty.IsUnauthorized(err):
+		return "the bot's Xplenty API key was refused."
+	case xplenty.IsRateLimited(err):
+		return "Xplenty's rate limit is used up; try again in a few minutes."
+	}
+	return "Xplenty could not be reached; try again in a minute."
+}
+
+// cannotPost explains why the card could not be posted.
+func cannotPost(err error) string {
+	switch notifier.SlackErrorCode(err) {
+	case "not_in_channel", "channel_not_found":
+		return "I can't post in this channel, so I did not start the job (nobody could follow it). Invite me first: type `/invite @runjob` here, then run the command again."
+	case "is_archived":
+		return "This channel is archived, so I did not start the job."
+	}
+	return "Slack did not accept the job card, so I did not start the job. Please try again in a minute."
+}
+
+// answer tells only the person who acted: through the response_url Slack
+// gave with the event when there is one (it works even where the bot is not
+// a member), else as an ephemeral message.
+func (b *Bot) answer(ctx context.Context, req Request, text string) {
+	if req.ResponseURL != "" {
+		err := slack.PostWebhookCustomHTTPContext(ctx, req.ResponseURL, b.cfg.HTTPClient, &slack.WebhookMessage{
+			Text: text, ResponseType: slack.ResponseTypeEphemeral,
+		})
+		if err == nil {
+			return
+		}
+		// The response_url is a bearer capability: keep it out of the log.
+		b.log.Warn("answer through response_url", "err", strings.ReplaceAll(err.Error(), req.ResponseURL, "<response_url>"))
+	}
+	if _, err := b.cfg.Slack.PostEphemeralContext(ctx, req.ChannelID, req.UserID, slack.MsgOptionText(text, false)); err != nil {
+		b.log.Warn("answer with an ephemeral message", "err", err)
+	}
+}

@@ -1,0 +1,177 @@
+package bot
+
+import (
+	"context"
+
+	"errors"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+)
+
+// SlashCommand is the command this bot answers (design.md).
+const SlashCommand = "/runjob"
+
+// SocketMode runs the bot on a Socket Mode connection.
+type SocketMode struct {
+	bot       *Bot
+	client    *socketmode.Client
+	connected atomic.Bool
+}
+
+// NewSocketMode returns a SocketMode taking events from client.
+func NewSocketMode(b *Bot, client *socketmode.Client) *SocketMode {
+	return &SocketMode{bot: b, client: client}
+}
+
+// Connected reports whether the Socket Mode connection is up (readiness).
+func (s *SocketMode) Connected() bool { return s.connected.Load() }
+
+// Run connects and handles events until ctx ends; then it stops taking
+// events (the connection closes, so Slack sends new ones to other replicas)
+// and returns. Work in flight is waited for by Bot.Shutdown.
+// It returns an error only when Slack refuses the app token.
+func (s *SocketMode) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	fatal := make(chan error, 1)
+	go func() {
+		// RunContext returns when a (re)connection fails; keep trying,
+		// with backoff, unless the token itself is refused.
+		wait := time.Second
+		for ctx.Err() == nil {
+			err := s.client.RunContext(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			if isAuthError(err) {
+				fatal <- err
+				return
+			}
+			s.connected.Store(false)
+			s.bot.log.Warn("socket mode connection failed, reconnecting", "err", err, "in", wait)
+			if !sleepCtx(ctx, wait) {
+				return
+			}
+			wait = min(wait*2, time.Minute)
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			s.connected.Store(false)
+			return nil
+		case err := <-fatal:
+			s.connected.Store(false)
+			return err
+		case evt := <-s.client.Events:
+			s.dispatch(ctx, evt)
+		}
+	}
+}
+
+// dispatch acks first, then hands the work to a tracked goroutine: the
+// event loop must never block, or Slack's pings and envelopes are lost.
+func (s *SocketMode) dispatch(ctx context.Context, evt socketmode.Event) {
+	log := s.bot.log
+	switch evt.Type {
+	case socketmode.EventTypeConnected:
+		s.connected.Store(true)
+		log.Info("connected to Slack")
+	case socketmode.EventTypeConnecting:
+		log.Debug("connecting to Slack")
+	case socketmode.EventTypeDisconnect, socketmode.EventTypeConnectionError:
+		s.connected.Store(false)
+		log.Info("disconnected from Slack", "type", evt.Type)
+	case socketmode.EventTypeInvalidAuth:
+		s.connected.Store(false)
+		log.Error("Slack refused the app token (invalid_auth)")
+	case socketmode.EventTypeSlashCommand:
+		if evt.Request == nil {
+			return
+		}
+		s.ack(evt.Request)
+		cmd, ok := evt.Data.(slack.SlashCommand)
+		if !ok {
+			log.Warn("slash command with an unexpected payload")
+			return
+		}
+		if cmd.Command != SlashCommand {
+			log.Warn("unexpected slash command", "command", cmd.Command)
+			return
+		}
+		req := Request{UserID: cmd.UserID, ChannelID: cmd.ChannelID, ResponseURL: cmd.ResponseURL,
+			EventKey: eventKey(cmd.TriggerID, evt.Request.EnvelopeID)}
+		s.spawn(ctx, func(ctx context.Context) { s.bot.HandleCommand(ctx, req, cmd.Text) })
+	case socketmode.EventTypeInteractive:
+		if evt.Request == nil {
+			return
+		}
+		s.ack(evt.Request)
+		cb, ok := evt.Data.(slack.InteractionCallback)
+		if !ok || cb.Type != slack.InteractionTypeBlockActions {
+			return
+		}
+		for _, a := range cb.ActionCallback.BlockActions {
+			req := Request{UserID: cb.User.ID, ChannelID: cb.Channel.ID, ResponseURL: cb.ResponseURL,
+				EventKey: eventKey(cb.TriggerID+":"+a.ActionID, evt.Request.EnvelopeID)}
+			if req.ChannelID == "" {
+				req.ChannelID = cb.Container.ChannelID
+			}
+			action, value := a.ActionID, a.Value
+			s.spawn(ctx, func(ctx context.Context) { s.bot.HandleAction(ctx, req, action, value) })
+		}
+	case socketmode.EventTypeEventsAPI:
+		if evt.Request != nil {
+			s.ack(evt.Request) // subscribed to nothing, but never leave Slack waiting
+		}
+	}
+}
+
+func (s *SocketMode) ack(req *socketmode.Request) {
+	if err := s.client.Ack(*req); err != nil {
+		s.bot.log.Warn("ack", "envelope", req.EnvelopeID, "err", err)
+	}
+}
+
+func (s *SocketMode) spawn(ctx context.Context, fn func(context.Context)) {
+	if err := s.bot.Go(ctx, fn); err != nil {
+		s.bot.log.Warn("event dropped while shutting down")
+	}
+}
+
+func eventKey(triggerID, envelopeID string) string {
+	if triggerID != "" && !strings.HasPrefix(triggerID, ":") {
+		return "trigger:" + triggerID
+	}
+	return "envelope:" + envelopeID
+}
+
+func isAuthError(err error) bool {
+	if err == nil {
+		return false
+	}
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		switch se.Err {
+		case "invalid_auth", "not_authed", "account_inactive", "token_revoked", "not_allowed_token_type":
+			return true
+		}
+	}
+	s := err.Error()
+	return strings.Contains(s, "invalid_auth") || strings.Contains(s, "not_allowed_token_type")
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

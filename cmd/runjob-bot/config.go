@@ -1,0 +1,150 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+	"github.com/redis/go-redis/v9"
+)
+
+// env is the bot's configuration as the environment gives it. Every field
+// is read as text and checked by check, so that start-up names every
+// missing or malformed variable at once instead of the first one only.
+// The names are contracts (design.md); deploy/env.example documents each
+// and a test keeps the two in step.
+type env struct {
+	SlackAppToken    string `envconfig:"SLACK_APP_TOKEN" desc:"app-level token (xapp-…) with connections:write, for Socket Mode"`
+	SlackBotToken    string `envconfig:"SLACK_BOT_TOKEN" desc:"bot token (xoxb-…)"`
+	SlackAPIURL      string `envconfig:"SLACK_API_URL" default:"https://slack.com/api/" desc:"Slack Web API base URL"`
+	XplentyAccountID string `envconfig:"XPLENTY_ACCOUNT_ID" desc:"Xplenty account id (the slug in the API URL)"`
+	XplentyAPIKey    string `envconfig:"XPLENTY_API_KEY" desc:"Xplenty API key"`
+	XplentyAPIURL    string `envconfig:"XPLENTY_API_URL" default:"https://api.xplenty.com/" desc:"Xplenty API base URL"`
+	RedisURL         string `envconfig:"REDIS_URL" desc:"redis:// or rediss:// URL, with password if any"`
+	PollInterval     string `envconfig:"POLL_INTERVAL" default:"10s" desc:"how often the watcher asks Xplenty what changed (Go duration)"`
+	AllowedUsers     string `envconfig:"ALLOWED_USERS" desc:"comma-separated Slack user ids allowed to use the bot, or *"`
+	AllowedChannels  string `envconfig:"ALLOWED_CHANNELS" desc:"comma-separated Slack channel ids the bot may be used in, or *"`
+	RedisPrefix      string `envconfig:"REDIS_PREFIX" default:"runjob:" desc:"prefix of every Redis key"`
+	Retention        string `envconfig:"RETENTION" default:"720h" desc:"how long finished jobs are remembered (Go duration)"`
+}
+
+// config is the checked configuration.
+type config struct {
+	SlackAppToken, SlackBotToken, SlackAPIURL   string
+	XplentyAccountID, XplentyAPIKey, XplentyURL string
+	Redis                                       *redis.Options
+	PollInterval, Retention                     time.Duration
+	AllowedUsers, AllowedChannels               []string
+	RedisPrefix                                 string
+}
+
+// loadEnv reads the environment; it never fails on content, only check does.
+func loadEnv() (env, error) {
+	var e env
+	if err := envconfig.Process("", &e); err != nil {
+		return e, fmt.Errorf("read environment: %w", err)
+	}
+	return e, nil
+}
+
+// check validates every variable and reports all problems together. No
+// message contains a secret's value.
+func (e env) check() (config, error) {
+	var errs []error
+	bad := func(name, why string) { errs = append(errs, fmt.Errorf("%s %s", name, why)) }
+	c := config{
+		SlackAppToken: strings.TrimSpace(e.SlackAppToken), SlackBotToken: strings.TrimSpace(e.SlackBotToken),
+		XplentyAccountID: strings.TrimSpace(e.XplentyAccountID), XplentyAPIKey: strings.TrimSpace(e.XplentyAPIKey),
+		RedisPrefix: e.RedisPrefix,
+	}
+	token := func(name, v, prefix string) {
+		switch {
+		case v == "":
+			bad(name, "is missing")
+		case !strings.HasPrefix(v, prefix):
+			bad(name, fmt.Sprintf("must start with %q (it is %s)", prefix, tokenKind(v)))
+		}
+	}
+	token("SLACK_APP_TOKEN", c.SlackAppToken, "xapp-")
+	token("SLACK_BOT_TOKEN", c.SlackBotToken, "xoxb-")
+	if c.XplentyAccountID == "" {
+		bad("XPLENTY_ACCOUNT_ID", "is missing")
+	}
+	if c.XplentyAPIKey == "" {
+		bad("XPLENTY_API_KEY", "is missing")
+	}
+	var err error
+	if c.SlackAPIURL, err = httpURL(e.SlackAPIURL); err != nil {
+		bad("SLACK_API_URL", err.Error())
+	}
+	if c.XplentyURL, err = httpURL(e.XplentyAPIURL); err != nil {
+		bad("XPLENTY_API_URL", err.Error())
+	}
+	switch {
+	case strings.TrimSpace(e.RedisURL) == "":
+		bad("REDIS_URL", "is missing (like redis://localhost:6379/0 or rediss://:password@host:6380/0)")
+	default:
+		// The parser's own message may quote the URL, password and all.
+		if c.Redis, err = redis.ParseURL(strings.TrimSpace(e.RedisURL)); err != nil {
+			bad("REDIS_URL", "is not a valid redis:// or rediss:// URL (like redis://:password@host:6379/0)")
+		}
+	}
+	c.PollInterval = duration("POLL_INTERVAL", e.PollInterval, time.Second, bad)
+	c.Retention = duration("RETENTION", e.Retention, time.Hour, bad)
+	c.AllowedUsers = splitList(e.AllowedUsers)
+	c.AllowedChannels = splitList(e.AllowedChannels)
+	if c.RedisPrefix == "" {
+		bad("REDIS_PREFIX", "must not be empty")
+	}
+	return c, errors.Join(errs...)
+}
+
+func duration(name, v string, least time.Duration, bad func(string, string)) time.Duration {
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	switch {
+	case err != nil:
+		bad(name, fmt.Sprintf("is not a duration like 10s or 1m (got %q)", v))
+	case d < least:
+		bad(name, fmt.Sprintf("must be at least %s (got %s)", least, d))
+	}
+	return d
+}
+
+func httpURL(v string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(v))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", errors.New("must be an http(s) URL")
+	}
+	if u.User != nil {
+		return "", errors.New("must not contain credentials")
+	}
+	s := u.String()
+	if !strings.HasSuffix(s, "/") {
+		s += "/"
+	}
+	return s, nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// tokenKind names the kind of a Slack token by its prefix, without
+// showing any of its secret part.
+func tokenKind(v string) string {
+	for _, p := range []string{"xoxb-", "xapp-", "xoxp-", "xoxa-", "xoxe-", "xoxc-", "xoxs-"} {
+		if strings.HasPrefix(v, p) {
+			return "a " + p + " token"
+		}
+	}
+	return "not a Slack token"
+}

@@ -1,0 +1,61 @@
+// Command runjob-bot is the runjob Slack bot: `runjob-bot` serves Slack over
+// Socket Mode; `runjob-bot shell` is a terminal chat with the same bot, for
+// trying it without Slack, Redis or an Xplenty account.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "runjob-bot:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program; tests call it.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "", "serve":
+		e, err := loadEnv()
+		if err != nil {
+			return err
+		}
+		cfg, err := e.check()
+		if err != nil {
+			return fmt.Errorf("configuration:\n%w", err)
+		}
+		return serve(ctx, cfg, stderr, tuning{})
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	case "version":
+		fmt.Fprintln(stdout, "runjob-bot", version)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+}
+
+const usage = `runjob-bot: run Xplenty jobs from Slack.
+
+Usage:
+  runjob-bot            serve Slack over Socket Mode (configured by the environment; see README.md)
+  runjob-bot shell      a terminal chat with the bot: no Slack, Redis or Xplenty account needed
+  runjob-bot version    print the version
+`

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+	"golang.org/x/time/rate"
+
+	"github.com/runjob/runjob/bot"
+	"github.com/runjob/runjob/notifier"
+	"github.com/runjob/runjob/xplenty"
+)
+
+// shutdownGrace bounds how long work in flight may take after SIGTERM;
+// the process must be gone within 10 s (the issue; Kubernetes' default
+// grace period is 30 s).
+const shutdownGrace = 8 * time.Second
+
+// tuning holds knobs that tests and benchmarks turn; production uses the
+// zero value.
+type tuning struct {
+	channelRate  rate.Limit
+	channelBurst int
+	claimIdle    time.Duration
+	onTick       func(notifier.TickStats)
+	onDelivered  func(kind string, jobID int64, status xplenty.Status)
+	httpClient   *http.Client
+}
+
+// serve runs the bot on Slack until ctx ends.
+func serve(ctx context.Context, cfg config, logOut io.Writer, tune tuning) error {
+	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	access, err := bot.ParseAllowlist(cfg.AllowedUsers, cfg.AllowedChannels)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	if access.Empty() {
+		log.Warn("ALLOWED_USERS or ALLOWED_CHANNELS is empty: every command will be refused; set them to * to allow everyone")
+	}
+
+	rdb := redis.NewClient(cfg.Redis)
+	defer rdb.Close()
+	store, err := notifier.NewStore(rdb, notifier.StoreOptions{Prefix: cfg.RedisPrefix, Retention: cfg.Retention})
+	if err != nil {
+		return err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	err = store.Ping(pctx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("redis at %s does not answer: %w", cfg.Redis.Addr, err)
+	}
+
+	httpClient := tune.httpClient
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	xp, err := xplenty.New(xplenty.Config{
+		BaseURL: cfg.XplentyURL, AccountID: cfg.XplentyAccountID, APIKey: cfg.XplentyAPIKey,
+		HTTPClient: httpClient, UserAgent: "runjob/" + version,
+	})
+	if err != nil {
+		return fmt.Errorf("xplenty client: %w", err)
+	}
+
+	api := slack.New(cfg.SlackBotToken,
+		slack.OptionAPIURL(cfg.SlackAPIURL),
+		slack.OptionAppLevelToken(cfg.SlackAppToken),
+		slack.OptionHTTPClient(httpClient))
+	sm := socketmode.New(api)
+	replica := replicaName()
+	poster := notifier.NewPoster(api, notifier.PosterOptions{
+		Logger: log, ChannelRate: tune.channelRate, ChannelBurst: tune.channelBurst,
+	})
+	b, err := bot.New(bot.Config{
+		Logger: log, Slack: api, Poster: poster, Store: store, Xplenty: xp, Access: access,
+		HTTPClient: httpClient,
+	})
+	if err != nil {
+		return err
+	}
+	socket := bot.NewSocketMode(b, sm)
+	watcher := notifier.NewWatcher(store, xp, notifier.WatcherOptions{
+		Logger: log, Interval: cfg.PollInterval, Holder: replica, OnTick: tune.onTick,
+	})
+	deliverer := notifier.NewDeliverer(store, poster, notifier.DelivererOptions{
+		Logger: log, Consumer: replica, ClaimIdle: tune.claimIdle, OnDelivered: tune.onDelivered,
+	})
+
+	// The watcher and the deliverer run until shutdown is complete, so
+	// that messages for work finished during the grace period still go out.
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBG()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _ = watcher.Run(bg) }()
+	go func() { defer wg.Done(); _ = deliverer.Run(bg) }()
+
+	log.Info("runjob-bot starting", "version", version, "replica", replica, "poll_interval", cfg.PollInterval.String())
+	runErr := socket.Run(ctx)
+
+	log.Info("shutting down: no new commands; finishing work in flight")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	shutErr := b.Shutdown(sctx)
+	stopBG()
+	wg.Wait()
+	if runErr != nil {
+		return fmt.Errorf("slack: %w", runErr)
+	}
+	if shutErr != nil {
+		log.Warn("shutdown incomplete", "err", shutErr)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// replicaName tells replicas apart in Redis (consumer group, lease).
+func replicaName() string {
+	host, _ := os.Hostname()
+	return host + "-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(time.Now().UnixNano()%1e6, 36)
+}

@@ -1,0 +1,271 @@
+package notifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/slack-go/slack"
+
+	"github.com/runjob/runjob/xplenty"
+)
+
+// ReplyEventType is the Slack message-metadata event type of a terminal
+// thread reply. The metadata is the reply's idempotency key: before posting
+// a reply again after a lost answer, the thread is searched for it.
+const ReplyEventType = "runjob_job_finished"
+
+// Outbox message kinds.
+const (
+	kindCard  = "card"  // re-render the job card from the record
+	kindReply = "reply" // the one thread reply for a terminal status
+)
+
+const deliveryGroup = "deliver"
+
+// DelivererOptions configure a Deliverer.
+type DelivererOptions struct {
+	Logger *slog.Logger
+	// Consumer names this replica in the outbox's consumer group; it must
+	// differ between replicas. Default: a random name.
+	Consumer string
+	// ClaimIdle is how long a message may stay unacknowledged (its deliverer
+	// crashed, or Slack kept failing) before another try takes it over.
+	// Default 15 s.
+	ClaimIdle time.Duration
+	// Block is how long one read of the outbox waits for news. Default 2 s.
+	Block time.Duration
+	// OnDelivered, when set, is called after each message reached Slack.
+	OnDelivered func(kind string, jobID int64, status xplenty.Status)
+}
+
+// Deliverer takes queued messages from the Redis outbox and delivers them to
+// Slack until Slack accepts them. Any number of replicas can run one: the
+// consumer group hands each message to one of them, a crashed replica's
+// messages are claimed by the others, and a thread reply is posted at most
+// once (a delivered marker in Redis, and message metadata found in the
+// thread when an answer from Slack was lost).
+type Deliverer struct {
+	store  *Store
+	poster *Poster
+	opts   DelivererOptions
+	log    *slog.Logger
+}
+
+// NewDeliverer returns a Deliverer writing to Slack through poster.
+func NewDeliverer(store *Store, poster *Poster, opts DelivererOptions) *Deliverer {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Consumer == "" {
+		opts.Consumer = "c-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	}
+	if opts.ClaimIdle <= 0 {
+		opts.ClaimIdle = 15 * time.Second
+	}
+	if opts.Block <= 0 {
+		opts.Block = 2 * time.Second
+	}
+	return &Deliverer{store: store, poster: poster, opts: opts, log: opts.Logger}
+}
+
+// Run delivers until ctx ends. Redis being away is waited out, not fatal.
+func (d *Deliverer) Run(ctx context.Context) error {
+	backoff := 100 * time.Millisecond
+	lastClaim := time.Time{}
+	for ctx.Err() == nil {
+		err := d.ensureGroup(ctx)
+		if err == nil && time.Since(lastClaim) >= d.opts.ClaimIdle/3 {
+			lastClaim = time.Now()
+			err = d.claimStale(ctx)
+		}
+		if err == nil {
+			err = d.readNew(ctx)
+		}
+		if err != nil && ctx.Err() == nil {
+			d.log.Warn("outbox unavailable, retrying", "err", err, "in", backoff)
+			if !sleep(ctx, backoff) {
+				break
+			}
+			backoff = min(backoff*2, 5*time.Second)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+	}
+	return nil
+}
+
+func (d *Deliverer) ensureGroup(ctx context.Context) error {
+	err := d.store.rdb.XGroupCreateMkStream(ctx, d.store.keys.outbox(), deliveryGroup, "0").Err()
+	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		return fmt.Errorf("create outbox group: %w", err)
+	}
+	return nil
+}
+
+func (d *Deliverer) readNew(ctx context.Context) error {
+	streams, err := d.store.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
+		Group: deliveryGroup, Consumer: d.opts.Consumer,
+		Streams: []string{d.store.keys.outbox(), ">"}, Count: 20, Block: d.opts.Block,
+	}).Result()
+	if errors.Is(err, redis.Nil) || (err != nil && ctx.Err() != nil) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read outbox: %w", err)
+	}
+	for _, s := range streams {
+		for _, m := range s.Messages {
+			d.handle(ctx, m, false)
+		}
+	}
+	return nil
+}
+
+// claimStale takes over messages that stayed unacknowledged too long.
+func (d *Deliverer) claimStale(ctx context.Context) error {
+	start := "0-0"
+	for i := 0; i < 10; i++ {
+		msgs, next, err := d.store.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
+			Stream: d.store.keys.outbox(), Group: deliveryGroup, Consumer: d.opts.Consumer,
+			MinIdle: d.opts.ClaimIdle, Start: start, Count: 50,
+		}).Result()
+		if err != nil {
+			return fmt.Errorf("claim outbox: %w", err)
+		}
+		for _, m := range msgs {
+			d.handle(ctx, m, true)
+		}
+		if next == "0-0" || next == "" {
+			return nil
+		}
+		start = next
+	}
+	return nil
+}
+
+// handle delivers one outbox message and acknowledges it once Slack
+// accepted it or it can never be delivered. A message that failed for a
+// transient reason stays pending and is claimed again after ClaimIdle.
+func (d *Deliverer) handle(ctx context.Context, m redis.XMessage, retry bool) {
+	kind, _ := m.Values["kind"].(string)
+	id, _ := strconv.ParseInt(fmt.Sprint(m.Values["job"]), 10, 64)
+	status := xplenty.Status(fmt.Sprint(m.Values["status"]))
+	log := d.log.With("kind", kind, "job_id", id, "status", status, "entry", m.ID)
+
+	var err error
+	switch kind {
+	case kindCard:
+		err = d.deliverCard(ctx, id)
+	case kindReply:
+		err = d.deliverReply(ctx, id, status, retry)
+	default:
+		err = fmt.Errorf("unknown outbox kind %q", kind)
+	}
+	switch {
+	case err == nil:
+		if d.opts.OnDelivered != nil {
+			d.opts.OnDelivered(kind, id, status)
+		}
+	case errors.Is(err, errBusy):
+		return // another replica is on it; stays pending
+	case errors.Is(err, ErrNotTracked) || (!IsRetryable(err) && ctx.Err() == nil):
+		log.Error("dropping undeliverable message", "err", err)
+	default:
+		log.Warn("delivery failed, will retry", "err", err)
+		return
+	}
+	// Ack and delete in one round trip; the stream holds only what is due.
+	ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_, aerr := d.store.rdb.TxPipelined(ackCtx, func(p redis.Pipeliner) error {
+		p.XAck(ackCtx, d.store.keys.outbox(), deliveryGroup, m.ID)
+		p.XDel(ackCtx, d.store.keys.outbox(), m.ID)
+		return nil
+	})
+	if aerr != nil {
+		// Not fatal: the message will be claimed again, and both kinds of
+		// delivery are idempotent.
+		log.Warn("ack outbox message", "err", aerr)
+	}
+}
+
+var errBusy = errors.New("another delivery holds the lock")
+
+func (d *Deliverer) deliverCard(ctx context.Context, id int64) error {
+	r, err := d.store.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	return d.poster.Update(ctx, r.Channel, r.CardTS, Card(r))
+}
+
+func (d *Deliverer) deliverReply(ctx context.Context, id int64, status xplenty.Status, retry bool) error {
+	rdb, k := d.store.rdb, d.store.keys
+	done, err := rdb.Exists(ctx, k.delivered(id, status)).Result()
+	if err != nil {
+		return fmt.Errorf("reply to job %d: %w", id, err)
+	}
+	if done == 1 {
+		return nil
+	}
+	// The lock keeps two deliverers from posting the same reply at once
+	// (a slow one and the one that claimed its message).
+	lock := k.lock("reply:" + strconv.FormatInt(id, 10))
+	ok, err := rdb.SetNX(ctx, lock, d.opts.Consumer, 2*slackCallTimeout+d.opts.ClaimIdle).Result()
+	if err != nil {
+		return fmt.Errorf("reply to job %d: %w", id, err)
+	}
+	if !ok {
+		return errBusy
+	}
+	defer rdb.Del(context.WithoutCancel(ctx), lock)
+
+	r, err := d.store.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	payload := map[string]any{"job_id": strconv.FormatInt(id, 10), "status": string(status)}
+	if retry {
+		// An earlier try may have posted and lost Slack's answer.
+		ts, found, err := d.poster.FindInThread(ctx, r.Channel, r.CardTS, ReplyEventType, func(p map[string]any) bool {
+			return fmt.Sprint(p["job_id"]) == payload["job_id"] && fmt.Sprint(p["status"]) == payload["status"]
+		})
+		if err != nil {
+			return fmt.Errorf("reply to job %d: %w", id, err)
+		}
+		if found {
+			return d.markDelivered(ctx, id, status, ts)
+		}
+	}
+	ts, err := d.poster.Post(ctx, r.Channel, Reply(r), r.CardTS, &slack.SlackMetadata{EventType: ReplyEventType, EventPayload: payload})
+	if err != nil {
+		return fmt.Errorf("reply to job %d: %w", id, err)
+	}
+	return d.markDelivered(ctx, id, status, ts)
+}
+
+func (d *Deliverer) markDelivered(ctx context.Context, id int64, status xplenty.Status, ts string) error {
+	ctx = context.WithoutCancel(ctx) // it was posted: record it even when shutting down
+	if err := d.store.rdb.Set(ctx, d.store.keys.delivered(id, status), ts, d.store.retention).Err(); err != nil {
+		return fmt.Errorf("mark reply to job %d delivered: %w", id, err)
+	}
+	return nil
+}
+
+// sleep waits d or until ctx ends; it reports whether the wait completed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,39 @@
+package notifier
+
+import (
+	"strconv"
+
+	"github.com/runjob/runjob/xplenty"
+)
+
+// DefaultPrefix is the prefix of every Redis key the bot writes.
+const DefaultPrefix = "runjob:"
+
+// keys names every Redis key the bot uses; no other file builds a key.
+//
+//	job:{id}               hash   one tracked job (see store.go for its fields)
+//	active                 zset   ids of jobs not yet finished, scored by when last seen (unix ms)
+//	channel:{channel}      zset   ids of jobs started from a channel, scored by creation (unix ms)
+//	outbox                 stream messages to deliver to Slack (kind=card|reply|note)
+//	delivered:{id}:{status} string ts of the thread reply for that terminal status
+//	lock:{name}            string short-lived lock held while delivering one message
+//	watch:since            string the watcher's high-water mark (RFC 3339)
+//	watch:leader           string the replica currently polling Xplenty
+//	dedupe:{key}           string an event or click already handled
+//	audit                  stream the audit trail
+type keys struct{ prefix string }
+
+func (k keys) job(id int64) string { return k.prefix + "job:" + strconv.FormatInt(id, 10) }
+func (k keys) active() string      { return k.prefix + "active" }
+func (k keys) channel(ch string) string {
+	return k.prefix + "channel:" + ch
+}
+func (k keys) outbox() string { return k.prefix + "outbox" }
+func (k keys) delivered(id int64, st xplenty.Status) string {
+	return k.prefix + "delivered:" + strconv.FormatInt(id, 10) + ":" + string(st)
+}
+func (k keys) lock(name string) string  { return k.prefix + "lock:" + name }
+func (k keys) since() string            { return k.prefix + "watch:since" }
+func (k keys) leader() string           { return k.prefix + "watch:leader" }
+func (k keys) dedupe(key string) string { return k.prefix + "dedupe:" + key }
+func (k keys) audit() string            { return k.prefix + "audit" }

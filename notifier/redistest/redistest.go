@@ -1,0 +1,149 @@
+// Package redistest gives tests a real Redis: the one answering on
+// 127.0.0.1:6379 (or $RUNJOB_TEST_REDIS_ADDR) when there is one, otherwise a
+// redis-server of their own on a free port. Tests are isolated from each
+// other by a unique key prefix, not by flushing, so they can share a server.
+package redistest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+var seq atomic.Int64
+
+// Prefix returns a key prefix unique to this test run and call.
+func Prefix(t testing.TB) string {
+	return fmt.Sprintf("runjobtest:%d:%d:%d:", os.Getpid(), time.Now().UnixNano(), seq.Add(1))
+}
+
+// Client returns a client of a real Redis and a key prefix unique to the
+// test. Keys under the prefix are deleted when the test ends.
+func Client(t testing.TB) (*redis.Client, string) {
+	t.Helper()
+	addr := os.Getenv("RUNJOB_TEST_REDIS_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:6379"
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		_ = rdb.Close()
+		srv := Start(t)
+		rdb = srv.Client()
+	}
+	prefix := Prefix(t)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			rdb.Del(ctx, iter.Val())
+		}
+		_ = rdb.Close()
+	})
+	return rdb, prefix
+}
+
+// Server is a redis-server process owned by one test.
+type Server struct {
+	t    testing.TB
+	Addr string
+	dir  string
+	cmd  *exec.Cmd
+}
+
+// Start runs a new redis-server on a free loopback port; it is stopped when
+// the test ends. The test is skipped with a clear message when redis-server
+// is not installed (.ci/run installs it).
+func Start(t testing.TB) *Server {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Fatalf("redis-server is not installed and none answers on 127.0.0.1:6379: %v", err)
+	}
+	s := &Server{t: t, dir: t.TempDir()}
+	s.Addr = "127.0.0.1:" + strconv.Itoa(freePort(t))
+	s.start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+func (s *Server) start() {
+	s.t.Helper()
+	_, port, _ := net.SplitHostPort(s.Addr)
+	s.cmd = exec.Command("redis-server",
+		"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
+		"--dir", s.dir, "--appendfilename", "test.aof", "--logfile", filepath.Join(s.dir, "redis.log"))
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatalf("start redis-server: %v", err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: s.Addr})
+	defer rdb.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		err := rdb.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("redis-server on %s did not answer: %v", s.Addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Client returns a new client of this server, closed when the test ends.
+func (s *Server) Client() *redis.Client {
+	rdb := redis.NewClient(&redis.Options{Addr: s.Addr})
+	s.t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}
+
+// Stop shuts the server down; its append-only file stays, so Restart brings the
+// data back like a real restart of a persistent Redis.
+func (s *Server) Stop() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	// SIGTERM makes Redis flush its append-only file, like a clean restart.
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-done
+	}
+	s.cmd = nil
+}
+
+// Restart stops the server and starts it again on the same address.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Stop()
+	s.start()
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("find a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

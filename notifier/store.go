@@ -1,0 +1,433 @@
+package notifier
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/runjob/runjob/xplenty"
+)
+
+// DefaultRetention is how long a finished job's record is kept.
+const DefaultRetention = 30 * 24 * time.Hour
+
+// recentPerChannel bounds the per-channel index behind `/runjob list`.
+const recentPerChannel = 200
+
+// ErrNotTracked is returned for a job id the bot does not know.
+var ErrNotTracked = errors.New("job is not tracked")
+
+// StoreOptions configure a Store.
+type StoreOptions struct {
+	Prefix    string           // key prefix, default DefaultPrefix
+	Retention time.Duration    // how long finished records live, default DefaultRetention
+	Now       func() time.Time // clock, default time.Now
+}
+
+// Store is the job registry in Redis, the source of truth for tracking:
+// nothing the watcher or the delivery path needs lives only in memory.
+type Store struct {
+	rdb       redis.UniversalClient
+	keys      keys
+	retention time.Duration
+	now       func() time.Time
+}
+
+// NewStore returns a Store on rdb.
+func NewStore(rdb redis.UniversalClient, opts StoreOptions) (*Store, error) {
+	if rdb == nil {
+		return nil, errors.New("notifier: nil redis client")
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = DefaultPrefix
+	}
+	if opts.Retention <= 0 {
+		opts.Retention = DefaultRetention
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Store{rdb: rdb, keys: keys{opts.Prefix}, retention: opts.Retention, now: opts.Now}, nil
+}
+
+// Ping checks that Redis answers.
+func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
+
+// spec is the part of a record fixed when the job starts, stored as one
+// JSON field; the parts the watcher changes are hash fields of their own so
+// that the transition script can compare and set them atomically.
+type spec struct {
+	Channel          string            `json:"channel"`
+	CardTS           string            `json:"card_ts"`
+	Requester        string            `json:"requester"`
+	ClusterID        int64             `json:"cluster_id"`
+	PackageID        int64             `json:"package_id"`
+	Preset           string            `json:"preset,omitempty"`
+	Variables        map[string]string `json:"variables,omitempty"`
+	DynamicVariables map[string]string `json:"dynamic_variables,omitempty"`
+	SecretNames      []string          `json:"secret_names,omitempty"`
+	RerunOf          int64             `json:"rerun_of,omitempty"`
+	CreatedAt        time.Time         `json:"created_at"`
+}
+
+// Hash fields of job:{id}.
+const (
+	fSpec            = "spec"
+	fStatus          = "status"
+	fProgress        = "progress"
+	fErrors          = "errors"
+	fHTMLURL         = "html_url"
+	fRuntime         = "runtime"
+	fOutputs         = "outputs"
+	fUpdated         = "updated"
+	fFinished        = "finished"
+	fStopRequestedBy = "stop_requested_by"
+	fStoppedBy       = "stopped_by"
+)
+
+// Track starts following a job. It is idempotent: tracking a job again
+// replaces its fixed part and leaves what the watcher learned alone.
+func (s *Store) Track(ctx context.Context, r Record) error {
+	if r.JobID <= 0 || r.Channel == "" || r.CardTS == "" {
+		return fmt.Errorf("track job %d: job id, channel and card ts are required", r.JobID)
+	}
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = s.now()
+	}
+	if r.Status == "" {
+		r.Status = xplenty.StatusIdle
+	}
+	sp, err := json.Marshal(spec{
+		Channel: r.Channel, CardTS: r.CardTS, Requester: r.Requester,
+		ClusterID: r.ClusterID, PackageID: r.PackageID, Preset: r.Preset,
+		Variables: r.Variables, DynamicVariables: r.DynamicVariables, SecretNames: r.SecretNames,
+		RerunOf: r.RerunOf, CreatedAt: r.CreatedAt.UTC(),
+	})
+	if err != nil {
+		return fmt.Errorf("track job %d: %w", r.JobID, err)
+	}
+	now := s.now()
+	created := r.CreatedAt.UnixMilli()
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		k := s.keys.job(r.JobID)
+		p.HSet(ctx, k, fSpec, sp)
+		p.HSetNX(ctx, k, fStatus, string(r.Status))
+		p.HSetNX(ctx, k, fProgress, formatFloat(r.Progress))
+		p.HSetNX(ctx, k, fHTMLURL, r.HTMLURL)
+		p.HSetNX(ctx, k, fUpdated, now.UnixMilli())
+		p.ZAdd(ctx, s.keys.active(), redis.Z{Score: float64(now.UnixMilli()), Member: r.JobID})
+		p.ZAdd(ctx, s.keys.channel(r.Channel), redis.Z{Score: float64(created), Member: r.JobID})
+		p.ZRemRangeByRank(ctx, s.keys.channel(r.Channel), 0, -recentPerChannel-1)
+		p.Expire(ctx, s.keys.channel(r.Channel), s.retention)
+		// The first job ever tracked sets where the watcher starts reading
+		// Xplenty's changes; a minute earlier allows for clock skew.
+		p.SetNX(ctx, s.keys.since(), r.CreatedAt.Add(-time.Minute).UTC().Format(time.RFC3339), 0)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("track job %d: %w", r.JobID, err)
+	}
+	return nil
+}
+
+// Get returns the record of a tracked job, or ErrNotTracked.
+func (s *Store) Get(ctx context.Context, id int64) (Record, error) {
+	h, err := s.rdb.HGetAll(ctx, s.keys.job(id)).Result()
+	if err != nil {
+		return Record{}, fmt.Errorf("get job %d: %w", id, err)
+	}
+	if len(h) == 0 || h[fSpec] == "" {
+		return Record{}, fmt.Errorf("get job %d: %w", id, ErrNotTracked)
+	}
+	return decodeRecord(id, h)
+}
+
+func decodeRecord(id int64, h map[string]string) (Record, error) {
+	var sp spec
+	if err := json.Unmarshal([]byte(h[fSpec]), &sp); err != nil {
+		return Record{}, fmt.Errorf("decode job %d: %w", id, err)
+	}
+	r := Record{
+		JobID: id, Channel: sp.Channel, CardTS: sp.CardTS, Requester: sp.Requester,
+		ClusterID: sp.ClusterID, PackageID: sp.PackageID, Preset: sp.Preset,
+		Variables: sp.Variables, DynamicVariables: sp.DynamicVariables, SecretNames: sp.SecretNames,
+		RerunOf: sp.RerunOf, CreatedAt: sp.CreatedAt,
+		Status:          xplenty.Status(h[fStatus]),
+		Errors:          h[fErrors],
+		HTMLURL:         h[fHTMLURL],
+		StopRequestedBy: h[fStopRequestedBy],
+		StoppedBy:       h[fStoppedBy],
+	}
+	r.Progress, _ = strconv.ParseFloat(h[fProgress], 64)
+	if v, err := strconv.ParseInt(h[fRuntime], 10, 64); err == nil {
+		r.Runtime = time.Duration(v) * time.Second
+	}
+	if v, err := strconv.ParseInt(h[fUpdated], 10, 64); err == nil {
+		r.UpdatedAt = time.UnixMilli(v).UTC()
+	}
+	if v, err := strconv.ParseInt(h[fFinished], 10, 64); err == nil {
+		r.FinishedAt = time.UnixMilli(v).UTC()
+	}
+	if o := h[fOutputs]; o != "" {
+		if err := json.Unmarshal([]byte(o), &r.Outputs); err != nil {
+			return Record{}, fmt.Errorf("decode outputs of job %d: %w", id, err)
+		}
+	}
+	return r, nil
+}
+
+// Recent returns up to n jobs started from a channel, newest first. Jobs
+// whose records expired are left out.
+func (s *Store) Recent(ctx context.Context, channel string, n int) ([]Record, error) {
+	ids, err := s.rdb.ZRevRange(ctx, s.keys.channel(channel), 0, int64(n)-1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("recent jobs of %s: %w", channel, err)
+	}
+	cmds := make([]*redis.MapStringStringCmd, len(ids))
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			n, _ := strconv.ParseInt(id, 10, 64)
+			cmds[i] = p.HGetAll(ctx, s.keys.job(n))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("recent jobs of %s: %w", channel, err)
+	}
+	out := make([]Record, 0, len(ids))
+	for i, id := range ids {
+		h := cmds[i].Val()
+		if len(h) == 0 {
+			continue
+		}
+		n, _ := strconv.ParseInt(id, 10, 64)
+		r, err := decodeRecord(n, h)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Claim records key as handled for ttl and reports whether this caller is
+// the first to claim it. It is how a redelivered envelope, a double click or
+// a second replica is told to stand down: SET NX is atomic, unlike
+// GET-then-SET.
+func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	ok, err := s.rdb.SetNX(ctx, s.keys.dedupe(key), s.now().UTC().Format(time.RFC3339Nano), ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("claim %s: %w", key, err)
+	}
+	return ok, nil
+}
+
+// Release gives up a claim, so that a command that failed before doing
+// anything can be tried again.
+func (s *Store) Release(ctx context.Context, key string) error {
+	return s.rdb.Del(ctx, s.keys.dedupe(key)).Err()
+}
+
+// requestStopScript marks a stop request on a job that is not finished and
+// queues a card edit, atomically. It returns 0 when the job is unknown, 2
+// when it has already finished, 1 otherwise.
+var requestStopScript = redis.NewScript(`
+local st = redis.call('HGET', KEYS[1], 'status')
+if not st then return 0 end
+if st == 'completed' or st == 'failed' or st == 'stopped' then return 2 end
+redis.call('HSET', KEYS[1], 'stop_requested_by', ARGV[2])
+redis.call('XADD', KEYS[2], '*', 'kind', 'card', 'job', ARGV[1], 'status', st)
+return 1
+`)
+
+// ErrFinished is returned when an action needs a job that has not ended.
+var ErrFinished = errors.New("job has already finished")
+
+// RequestStop records that user asked to stop a job, and queues a card edit
+// so the card says "stopping…".
+func (s *Store) RequestStop(ctx context.Context, id int64, user string) error {
+	n, err := requestStopScript.Run(ctx, s.rdb, []string{s.keys.job(id), s.keys.outbox()}, id, user).Int()
+	if err != nil {
+		return fmt.Errorf("request stop of job %d: %w", id, err)
+	}
+	switch n {
+	case 0:
+		return fmt.Errorf("request stop of job %d: %w", id, ErrNotTracked)
+	case 2:
+		return fmt.Errorf("request stop of job %d: %w", id, ErrFinished)
+	}
+	return nil
+}
+
+// Change says what Observe found.
+type Change int
+
+// What an observation changed.
+const (
+	Unchanged     Change = iota // nothing new, or the job is not tracked
+	ProgressMoved               // same status, progress crossed a tenth: card edit queued
+	StatusChanged               // new status: card edit queued
+	Finished                    // terminal status: card edit and thread reply queued
+)
+
+// observeScript applies what Xplenty says about a job to its record, and
+// queues the messages the change calls for, in one atomic step: whatever
+// replicas and retries observe the same change, it is recorded once and one
+// reply is queued. A finished job never changes again.
+//
+// KEYS: job hash, active set, outbox. ARGV: id, status, progress, errors,
+// html_url, runtime seconds, outputs JSON, now (ms), terminal (0/1),
+// retention (s).
+var observeScript = redis.NewScript(`
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return 0 end
+if cur == 'completed' or cur == 'failed' or cur == 'stopped' then return 0 end
+redis.call('ZADD', KEYS[2], 'XX', ARGV[8], ARGV[1])
+local change = 0
+if cur ~= ARGV[2] then
+  change = 2
+else
+  local p = tonumber(redis.call('HGET', KEYS[1], 'progress') or '0') or 0
+  if math.floor(p * 10) ~= math.floor(tonumber(ARGV[3]) * 10) then change = 1 end
+end
+if change == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'progress', ARGV[3], 'errors', ARGV[4],
+  'runtime', ARGV[6], 'outputs', ARGV[7], 'updated', ARGV[8])
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'html_url', ARGV[5]) end
+redis.call('XADD', KEYS[3], '*', 'kind', 'card', 'job', ARGV[1], 'status', ARGV[2])
+if ARGV[9] == '1' then
+  if ARGV[2] == 'stopped' then
+    local by = redis.call('HGET', KEYS[1], 'stop_requested_by')
+    if by then redis.call('HSET', KEYS[1], 'stopped_by', by) end
+  end
+  redis.call('HSET', KEYS[1], 'finished', ARGV[8])
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  redis.call('EXPIRE', KEYS[1], ARGV[10])
+  redis.call('XADD', KEYS[3], '*', 'kind', 'reply', 'job', ARGV[1], 'status', ARGV[2])
+  return 3
+end
+return change
+`)
+
+// Observe records what Xplenty reported about a job and queues the Slack
+// messages the change calls for. Jobs the bot does not track are ignored.
+func (s *Store) Observe(ctx context.Context, j xplenty.Job) (Change, error) {
+	outputs := ""
+	if len(j.Outputs) > 0 {
+		b, err := json.Marshal(j.Outputs)
+		if err != nil {
+			return Unchanged, fmt.Errorf("observe job %d: %w", j.ID, err)
+		}
+		outputs = string(b)
+	}
+	terminal := "0"
+	if j.Status.Terminal() {
+		terminal = "1"
+	}
+	n, err := observeScript.Run(ctx, s.rdb,
+		[]string{s.keys.job(j.ID), s.keys.active(), s.keys.outbox()},
+		j.ID, string(j.Status), formatFloat(clamp01(j.Progress)), j.Errors, j.HTMLURL,
+		j.RuntimeInSeconds, outputs, s.now().UnixMilli(), terminal, int64(s.retention/time.Second),
+	).Int()
+	if err != nil {
+		return Unchanged, fmt.Errorf("observe job %d: %w", j.ID, err)
+	}
+	return Change(n), nil
+}
+
+// ActiveCount returns how many tracked jobs have not finished.
+func (s *Store) ActiveCount(ctx context.Context) (int64, error) {
+	return s.rdb.ZCard(ctx, s.keys.active()).Result()
+}
+
+// Stale returns up to n unfinished jobs not seen since before, oldest first.
+func (s *Store) Stale(ctx context.Context, before time.Time, n int64) ([]int64, error) {
+	ids, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{
+		Key: s.keys.active(), Start: "-inf", Stop: strconv.FormatInt(before.UnixMilli(), 10),
+		ByScore: true, Count: n,
+	}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("stale jobs: %w", err)
+	}
+	out := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		if v, err := strconv.ParseInt(id, 10, 64); err == nil {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// Seen marks a job as seen now without changing it (a poll that found no
+// change), so it goes to the back of the stale queue.
+func (s *Store) Seen(ctx context.Context, id int64) error {
+	return s.rdb.ZAddXX(ctx, s.keys.active(), redis.Z{Score: float64(s.now().UnixMilli()), Member: id}).Err()
+}
+
+// Since returns the watcher's high-water mark; ok is false when no job was
+// ever tracked.
+func (s *Store) Since(ctx context.Context) (t time.Time, ok bool, err error) {
+	v, err := s.rdb.Get(ctx, s.keys.since()).Result()
+	if errors.Is(err, redis.Nil) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("read watermark: %w", err)
+	}
+	t, err = time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("read watermark %q: %w", v, err)
+	}
+	return t, true, nil
+}
+
+// SetSince moves the watcher's high-water mark.
+func (s *Store) SetSince(ctx context.Context, t time.Time) error {
+	return s.rdb.Set(ctx, s.keys.since(), t.UTC().Format(time.RFC3339), 0).Err()
+}
+
+// leaseScript takes the lease when it is free, or renews it for its holder.
+var leaseScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+return 0
+`)
+
+// releaseScript gives the lease up only if the caller holds it.
+var releaseScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`)
+
+// Lease takes or renews the polling lease for holder; only the holder polls
+// Xplenty, so replicas share the budget instead of multiplying its use.
+func (s *Store) Lease(ctx context.Context, holder string, ttl time.Duration) (bool, error) {
+	n, err := leaseScript.Run(ctx, s.rdb, []string{s.keys.leader()}, holder, ttl.Milliseconds()).Int()
+	if err != nil {
+		return false, fmt.Errorf("watch lease: %w", err)
+	}
+	return n == 1, nil
+}
+
+// ReleaseLease gives the polling lease up if holder has it.
+func (s *Store) ReleaseLease(ctx context.Context, holder string) error {
+	return releaseScript.Run(ctx, s.rdb, []string{s.keys.leader()}, holder).Err()
+}
+
+func formatFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+func clamp01(f float64) float64 {
+	switch {
+	case f < 0:
+		return 0
+	case f > 1:
+		return 1
+	}
+	return f
+}

@@ -1,0 +1,253 @@
+package notifier
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/runjob/runjob/xplenty"
+)
+
+// JobSource is the part of the Xplenty API the watcher polls.
+// *xplenty.Client implements it.
+type JobSource interface {
+	ListJobs(ctx context.Context, opts xplenty.ListOptions) (*xplenty.JobPage, error)
+	NextJobs(ctx context.Context, page *xplenty.JobPage) (*xplenty.JobPage, error)
+	GetJob(ctx context.Context, id int64) (*xplenty.Job, error)
+	RateLimit() xplenty.RateLimit
+}
+
+var _ JobSource = (*xplenty.Client)(nil)
+
+// WatcherOptions configure a Watcher.
+type WatcherOptions struct {
+	Logger *slog.Logger
+	// Interval between polls while the budget is healthy. Default 10 s.
+	Interval time.Duration
+	// StaleAfter is how long a job may go unseen in the change list before
+	// it is fetched on its own (one such GET per tick at most). Default 10 min.
+	StaleAfter time.Duration
+	// MaxPages bounds the list pages read per tick. Default 10.
+	MaxPages int
+	// Overlap is subtracted from the newest updated_at seen when moving the
+	// high-water mark, so changes stamped in the same second are not
+	// missed. Default 1 s.
+	Overlap time.Duration
+	// Holder names this replica for the polling lease. Default: random.
+	Holder string
+	Now    func() time.Time
+	// OnTick, when set, is told what each tick did (metrics, benchmarks).
+	OnTick func(TickStats)
+}
+
+// TickStats describe one poll.
+type TickStats struct {
+	Leader   bool // this replica held the lease and polled
+	Calls    int  // Xplenty calls made
+	Pages    int  // list pages read
+	Listed   int  // jobs in the list answers (other tools' too)
+	Changes  int  // jobs whose record changed
+	Finished int  // jobs that reached a terminal status
+	Active   int64
+}
+
+// Watcher follows every tracked job and turns Xplenty's status changes into
+// queued Slack messages. Its cost does not grow with the number of jobs: it
+// reads what changed since its high-water mark with one list call (plus
+// paging), and fetches at most one long-unseen job per tick on its own.
+// Replicas share the work: only the holder of a lease in Redis polls.
+type Watcher struct {
+	store *Store
+	src   JobSource
+	opts  WatcherOptions
+	log   *slog.Logger
+}
+
+// NewWatcher returns a Watcher of the jobs in store, polling src.
+func NewWatcher(store *Store, src JobSource, opts WatcherOptions) *Watcher {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = 10 * time.Second
+	}
+	if opts.StaleAfter <= 0 {
+		opts.StaleAfter = 10 * time.Minute
+	}
+	if opts.MaxPages <= 0 {
+		opts.MaxPages = 10
+	}
+	if opts.Overlap <= 0 {
+		opts.Overlap = time.Second
+	}
+	if opts.Holder == "" {
+		opts.Holder = "w-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Watcher{store: store, src: src, opts: opts, log: opts.Logger}
+}
+
+// Run polls until ctx ends, then gives the lease up so another replica
+// takes over at once.
+func (w *Watcher) Run(ctx context.Context) error {
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		_ = w.store.ReleaseLease(rctx, w.opts.Holder)
+	}()
+	var fails int
+	for {
+		st, err := w.Tick(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if w.opts.OnTick != nil {
+			w.opts.OnTick(st)
+		}
+		if err != nil {
+			fails++
+			w.log.Warn("poll failed", "err", err, "consecutive", fails)
+		} else {
+			fails = 0
+		}
+		delay := NextDelay(w.opts.Interval, w.src.RateLimit(), fails, xplenty.IsRateLimited(err))
+		if !sleep(ctx, delay) {
+			return nil
+		}
+	}
+}
+
+// Tick polls once: it takes or renews the lease, reads what changed since
+// the high-water mark, applies it, and refreshes one stale job.
+func (w *Watcher) Tick(ctx context.Context) (TickStats, error) {
+	var st TickStats
+	lease := max(3*w.opts.Interval, 5*time.Second)
+	ok, err := w.store.Lease(ctx, w.opts.Holder, lease)
+	if err != nil || !ok {
+		return st, err
+	}
+	st.Leader = true
+	st.Active, err = w.store.ActiveCount(ctx)
+	if err != nil || st.Active == 0 {
+		return st, err // nothing to follow: spend no budget
+	}
+	since, _, err := w.store.Since(ctx)
+	if err != nil {
+		return st, err
+	}
+	err = w.pollChanges(ctx, since, &st)
+	if err == nil {
+		err = w.refreshStale(ctx, &st)
+	}
+	return st, err
+}
+
+func (w *Watcher) pollChanges(ctx context.Context, since time.Time, st *TickStats) error {
+	page, err := w.src.ListJobs(ctx, xplenty.ListOptions{
+		Status: "all", Sort: "updated", Direction: "asc", Since: since, Limit: xplenty.MaxListLimit,
+	})
+	st.Calls++
+	for err == nil {
+		st.Pages++
+		newest := since
+		for _, j := range page.Jobs {
+			if err := w.apply(ctx, j, st); err != nil {
+				return err
+			}
+			if j.UpdatedAt != nil && j.UpdatedAt.After(newest) {
+				newest = *j.UpdatedAt
+			}
+		}
+		// Move the mark after each page, so a failure later in the walk
+		// does not repeat it, and a long backlog is worked off over ticks.
+		if mark := newest.Add(-w.opts.Overlap); mark.After(since) {
+			if err := w.store.SetSince(ctx, mark); err != nil {
+				return err
+			}
+			since = mark
+		}
+		if page.NextURL == "" || st.Pages >= w.opts.MaxPages {
+			return nil
+		}
+		page, err = w.src.NextJobs(ctx, page)
+		st.Calls++
+	}
+	return fmt.Errorf("list changed jobs: %w", err)
+}
+
+func (w *Watcher) apply(ctx context.Context, j xplenty.Job, st *TickStats) error {
+	ch, err := w.store.Observe(ctx, j)
+	if err != nil {
+		return err
+	}
+	switch ch {
+	case Finished:
+		st.Finished++
+		st.Changes++
+	case StatusChanged, ProgressMoved:
+		st.Changes++
+	}
+	if ch != Unchanged {
+		w.log.Info("job changed", "job_id", j.ID, "status", j.Status, "progress", j.Progress)
+	}
+	st.Listed++
+	return nil
+}
+
+// refreshStale fetches the job that has gone unseen the longest, if it has
+// been long enough. Jobs that do not change never appear in the change
+// list; this is the safety net for a change the list missed.
+func (w *Watcher) refreshStale(ctx context.Context, st *TickStats) error {
+	ids, err := w.store.Stale(ctx, w.opts.Now().Add(-w.opts.StaleAfter), 1)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	id := ids[0]
+	j, err := w.src.GetJob(ctx, id)
+	st.Calls++
+	if xplenty.IsNotFound(err) {
+		w.log.Warn("tracked job not found in Xplenty", "job_id", id)
+		return w.store.Seen(ctx, id)
+	}
+	if err != nil {
+		return fmt.Errorf("refresh job %d: %w", id, err)
+	}
+	if err := w.apply(ctx, *j, st); err != nil {
+		return err
+	}
+	return w.store.Seen(ctx, id)
+}
+
+// NextDelay decides how long to wait before the next poll: the interval
+// while the budget is healthy, longer as X-RateLimit-Remaining falls (the
+// budget is shared with other tools using the same key), and exponential
+// backoff after failures, longest after a 429 (Xplenty sends no
+// Retry-After). It is a pure function, so the policy is table-tested.
+func NextDelay(interval time.Duration, rl xplenty.RateLimit, fails int, rateLimited bool) time.Duration {
+	const maxDelay = 15 * time.Minute
+	d := interval
+	if rl.Limit > 0 {
+		left := float64(rl.Remaining) / float64(rl.Limit)
+		switch {
+		case left <= 0.02:
+			d = interval * 16
+		case left <= 0.10:
+			d = interval * 4
+		case left <= 0.25:
+			d = interval * 2
+		}
+	}
+	if fails > 0 {
+		base := interval
+		if rateLimited {
+			base = max(interval, time.Minute)
+		}
+		back := base << min(fails-1, 6)
+		d = max(d, back)
+	}
+	return min(d, maxDelay)
+}
