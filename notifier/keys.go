@@ -36,4 +36,3 @@ func (k keys) lock(name string) string  { return k.prefix + "lock:" + name }
 func (k keys) since() string            { return k.prefix + "watch:since" }
 func (k keys) leader() string           { return k.prefix + "watch:leader" }
 func (k keys) dedupe(key string) string { return k.prefix + "dedupe:" + key }
-func (k keys) audit() string            { return k.prefix + "audit" }
