@@ -37,7 +37,6 @@ type WatcherOptions struct {
 	Overlap time.Duration
 	// Holder names this replica for the polling lease. Default: random.
 	Holder string
-	Now    func() time.Time
 	// OnTick, when set, is told what each tick did (metrics, benchmarks).
 	OnTick func(TickStats)
 }
@@ -84,9 +83,6 @@ func NewWatcher(store *Store, src JobSource, opts WatcherOptions) *Watcher {
 	}
 	if opts.Holder == "" {
 		opts.Holder = "w-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
 	}
 	return &Watcher{store: store, src: src, opts: opts, log: opts.Logger}
 }
@@ -202,7 +198,7 @@ func (w *Watcher) apply(ctx context.Context, j xplenty.Job, st *TickStats) error
 // been long enough. Jobs that do not change never appear in the change
 // list; this is the safety net for a change the list missed.
 func (w *Watcher) refreshStale(ctx context.Context, st *TickStats) error {
-	ids, err := w.store.Stale(ctx, w.opts.Now().Add(-w.opts.StaleAfter), 1)
+	ids, err := w.store.Stale(ctx, w.store.now().Add(-w.opts.StaleAfter), 1)
 	if err != nil || len(ids) == 0 {
 		return err
 	}

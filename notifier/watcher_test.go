@@ -160,8 +160,13 @@ func TestOnlyTheLeaseHolderPolls(t *testing.T) {
 
 func TestStaleJobIsFetchedOnePerTick(t *testing.T) {
 	s, _ := newTestStore(t)
+	var mu sync.Mutex
+	now := time.Now()
+	s.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	trackMany(t, s, 3)
-	now := time.Now().Add(time.Hour) // every job now unseen for an hour
+	mu.Lock()
+	now = now.Add(time.Hour) // every job now unseen for an hour
+	mu.Unlock()
 	src := &fakeSource{}
 	src.list, src.next = pager(nil)
 	var got []int64
@@ -172,7 +177,7 @@ func TestStaleJobIsFetchedOnePerTick(t *testing.T) {
 		}
 		return &xplenty.Job{ID: id, Status: xplenty.StatusRunning, Progress: 0.5}, nil
 	}
-	w := NewWatcher(s, src, WatcherOptions{Holder: "a", StaleAfter: time.Minute, Now: func() time.Time { return now }})
+	w := NewWatcher(s, src, WatcherOptions{Holder: "a", StaleAfter: time.Minute})
 	for i := 0; i < 3; i++ {
 		st, err := w.Tick(context.Background())
 		if err != nil {

@@ -29,6 +29,10 @@ type env struct {
 	AllowedChannels  string `envconfig:"ALLOWED_CHANNELS" desc:"comma-separated Slack channel ids the bot may be used in, or *"`
 	RedisPrefix      string `envconfig:"REDIS_PREFIX" default:"runjob:" desc:"prefix of every Redis key"`
 	Retention        string `envconfig:"RETENTION" default:"720h" desc:"how long finished jobs are remembered (Go duration)"`
+	PolicyFile       string `envconfig:"RUNJOB_POLICY" desc:"path of the policy file (presets, rules, protected clusters); optional"`
+	SecretPattern    string `envconfig:"SECRET_PATTERN" default:"(?i)(PASSWORD|SECRET|TOKEN|KEY|CREDENTIAL|PASS)" desc:"regular expression: variables whose names match are secret"`
+	HTTPAddr         string `envconfig:"HTTP_ADDR" default:":8080" desc:"address of /healthz, /readyz and /metrics; empty turns it off"`
+	LogLevel         string `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 }
 
 // config is the checked configuration.

@@ -1,0 +1,399 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Bounds of the file and of what it holds.
+const (
+	// MaxFileSize is the largest policy file Load reads. A hand-written
+	// policy is a few kilobytes; the bound keeps a wrong path (a log file,
+	// a device) from being read whole.
+	MaxFileSize = 1 << 20
+
+	// MaxNameLen, MaxValueLen and MaxVariables are the /runjob grammar's
+	// bounds (commands.MaxNameLen, MaxValueLen and MaxVariables), so a
+	// preset never holds a name or value a user could not type.
+	MaxNameLen   = 64
+	MaxValueLen  = 1000
+	MaxVariables = 50
+
+	// DefaultConfirmWithin is how long a confirmation stays valid when the
+	// file does not say. MinConfirmWithin leaves time to read the question;
+	// MaxConfirmWithin keeps an old, forgotten confirmation from starting a
+	// job long after the runner moved on.
+	DefaultConfirmWithin = 2 * time.Minute
+	MinConfirmWithin     = 10 * time.Second
+	MaxConfirmWithin     = 15 * time.Minute
+)
+
+// Policy is a parsed policy file. The zero value is not useful; a nil
+// *Policy is "no policy" (see the package comment).
+type Policy struct {
+	presets       map[string]Preset // by lower-case name
+	sorted        []string          // lower-case preset names, sorted
+	rules         []rule
+	protClusters  idSet
+	protPackages  idSet
+	confirmWithin time.Duration
+	secretPattern string   // as written; "" when the file gives none
+	secretNames   []string // listed in the file, sorted, deduplicated
+	secrets       *Secrets
+}
+
+// Preset is a named run: /runjob nightly runs ClusterID/PackageID with the
+// preset's variables as defaults.
+type Preset struct {
+	// Name is the name as written in the file.
+	Name        string
+	Description string
+	ClusterID   int64
+	PackageID   int64
+	// Variables and DynamicVariables are the defaults; nil when none.
+	Variables        map[string]string
+	DynamicVariables map[string]string
+	// SecretVariables are the names the preset marks secret, sorted.
+	SecretVariables []string
+}
+
+// Apply returns the variables and dynamic variables of a run of the preset
+// with the user's vars and dyn. A name the user sets, in either map,
+// replaces the preset's default of that name in both, so RUN_DATE=2026-11-01
+// overrides a dynamic RUN_DATE default instead of sending both. Both results
+// are nil when empty.
+func (p Preset) Apply(vars, dyn map[string]string) (variables, dynamic map[string]string) {
+	defVars, defDyn := maps.Clone(p.Variables), maps.Clone(p.DynamicVariables)
+	for name := range vars {
+		delete(defDyn, name)
+	}
+	for name := range dyn {
+		delete(defVars, name)
+	}
+	return Merge(defVars, vars), Merge(defDyn, dyn)
+}
+
+func (p Preset) clone() Preset {
+	p.Variables = maps.Clone(p.Variables)
+	p.DynamicVariables = maps.Clone(p.DynamicVariables)
+	p.SecretVariables = slices.Clone(p.SecretVariables)
+	return p
+}
+
+// Subject is who asks, and where.
+type Subject struct {
+	User    string
+	Channel string
+	// Groups are the user's Slack user group ids. The bot needs to fill
+	// them only when UsesGroups reports true.
+	Groups []string
+}
+
+// Target is what a run starts: a preset, or a cluster and a package. For a
+// preset run the bot may set ClusterID and PackageID too (a re-run knows
+// them); both the preset's and these count for protection.
+type Target struct {
+	Preset    string
+	ClusterID int64
+	PackageID int64
+}
+
+// Decision is the answer to "may this subject run this target?".
+type Decision struct {
+	Allowed bool
+	// Confirm is set on an allowed run whose cluster or package is
+	// protected: the runner must confirm before the job starts.
+	Confirm bool
+	// Rule names the rule that allowed the run; "" when the policy has no
+	// rules.
+	Rule string
+	// Reason is for the user: why the run is denied ("no rule lets you run
+	// package 434 on cluster 52 in this channel"), or why it needs a
+	// confirmation ("cluster 52 is protected"); "" otherwise. It holds the
+	// preset name as given in Target, so the bot escapes it like any
+	// user text.
+	Reason string
+}
+
+// Error is a problem with the policy file. Line is 0 when the problem is not
+// on a line (the file cannot be read, say).
+type Error struct {
+	File string
+	Line int
+	Msg  string
+	// Err is the underlying error, when there is one (a failed read).
+	Err error
+}
+
+func (e *Error) Error() string {
+	switch {
+	case e.Line > 0 && e.File != "":
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	case e.Line > 0:
+		return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
+	case e.File != "":
+		return e.File + ": " + e.Msg
+	}
+	return e.Msg
+}
+
+// Unwrap returns the underlying error, if any.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Load reads and parses the policy file at path. Errors are *Error.
+func Load(path string) (*Policy, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		// The path is already in File; say only what went wrong.
+		msg := err.Error()
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			msg = pe.Err.Error()
+		}
+		return nil, &Error{File: path, Msg: "cannot read the policy file: " + msg, Err: err}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, &Error{File: path, Msg: "cannot read the policy file: " + err.Error(), Err: err}
+	}
+	if len(data) > MaxFileSize {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("the policy file is larger than %d bytes", MaxFileSize)}
+	}
+	return Parse(path, data)
+}
+
+// Parse parses a policy file's contents; filename is used in errors only.
+// Errors are *Error.
+func Parse(filename string, data []byte) (*Policy, error) {
+	if len(data) > MaxFileSize {
+		return nil, &Error{File: filename, Msg: fmt.Sprintf("the policy file is larger than %d bytes", MaxFileSize)}
+	}
+	return parse(filename, data)
+}
+
+// Preset returns the preset called name, compared case-insensitively.
+func (p *Policy) Preset(name string) (Preset, bool) {
+	if p == nil {
+		return Preset{}, false
+	}
+	pr, ok := p.presets[strings.ToLower(name)]
+	if !ok {
+		return Preset{}, false
+	}
+	return pr.clone(), true
+}
+
+// Presets returns every preset, sorted by name (case-insensitively).
+func (p *Policy) Presets() []Preset {
+	if p == nil {
+		return nil
+	}
+	out := make([]Preset, 0, len(p.sorted))
+	for _, key := range p.sorted {
+		out = append(out, p.presets[key].clone())
+	}
+	return out
+}
+
+// PresetsFor returns the presets s may run, sorted by name, for /runjob
+// help. Presets on protected clusters or packages are included: they run
+// after a confirmation.
+func (p *Policy) PresetsFor(s Subject) []Preset {
+	if p == nil {
+		return nil
+	}
+	var out []Preset
+	for _, key := range p.sorted {
+		pr := p.presets[key]
+		if p.Decide(s, Target{Preset: pr.Name}).Allowed {
+			out = append(out, pr.clone())
+		}
+	}
+	return out
+}
+
+// UsesGroups reports whether some rule names Slack user groups, that is,
+// whether Decide needs Subject.Groups.
+func (p *Policy) UsesGroups() bool {
+	if p == nil {
+		return false
+	}
+	for _, r := range p.rules {
+		if len(r.groups) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// HasRules reports whether the file has rules, that is, whether Decide can
+// deny anything.
+func (p *Policy) HasRules() bool { return p != nil && len(p.rules) > 0 }
+
+// ConfirmWithin is how long a confirmation stays valid.
+func (p *Policy) ConfirmWithin() time.Duration {
+	if p == nil || p.confirmWithin == 0 {
+		return DefaultConfirmWithin
+	}
+	return p.confirmWithin
+}
+
+// SecretVariables returns the variable names the file lists as secret, at
+// the top level and in every preset, sorted and deduplicated. A name a
+// preset lists is secret in every run: hiding too much is the safe side.
+func (p *Policy) SecretVariables() []string {
+	if p == nil {
+		return nil
+	}
+	return slices.Clone(p.secretNames)
+}
+
+// SecretPattern returns the file's secret_pattern, or DefaultSecretPattern.
+func (p *Policy) SecretPattern() string {
+	if p == nil || p.secretPattern == "" {
+		return DefaultSecretPattern
+	}
+	return p.secretPattern
+}
+
+// Secrets returns the file's secret pattern and listed names, compiled:
+// NewSecrets(p.SecretPattern(), p.SecretVariables()).
+func (p *Policy) Secrets() *Secrets {
+	if p == nil {
+		return defaultSecrets
+	}
+	return p.secrets
+}
+
+// Decide reports whether s may run t, and whether the run needs a
+// confirmation first.
+func (p *Policy) Decide(s Subject, t Target) Decision {
+	if p == nil {
+		return Decision{Allowed: true}
+	}
+	d := Decision{Allowed: len(p.rules) == 0}
+	for _, r := range p.rules {
+		if r.matchesUser(s) && r.matchesChannel(s.Channel) && r.allows(t) {
+			d.Allowed, d.Rule = true, r.name
+			break
+		}
+	}
+	if !d.Allowed {
+		d.Reason = "no rule lets you run " + describe(t)
+		for _, r := range p.rules {
+			if r.matchesUser(s) && r.allows(t) {
+				d.Reason += " in this channel"
+				break
+			}
+		}
+		return d
+	}
+	d.Reason = p.protection(t)
+	d.Confirm = d.Reason != ""
+	return d
+}
+
+// protection says which of t's clusters and packages are protected, "" when
+// none is.
+func (p *Policy) protection(t Target) string {
+	clusters, packages := []int64{t.ClusterID}, []int64{t.PackageID}
+	if t.Preset != "" {
+		if pr, ok := p.presets[strings.ToLower(t.Preset)]; ok {
+			clusters = append(clusters, pr.ClusterID)
+			packages = append(packages, pr.PackageID)
+		}
+	}
+	var parts []string
+	if id, ok := firstIn(p.protClusters, clusters); ok {
+		parts = append(parts, fmt.Sprintf("cluster %d", id))
+	}
+	if id, ok := firstIn(p.protPackages, packages); ok {
+		parts = append(parts, fmt.Sprintf("package %d", id))
+	}
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return parts[0] + " is protected"
+	}
+	return parts[0] + " and " + parts[1] + " are protected"
+}
+
+// firstIn returns the first positive id that set holds.
+func firstIn(set idSet, ids []int64) (int64, bool) {
+	for _, id := range ids {
+		if id > 0 && set.has(id) {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
+func describe(t Target) string {
+	if t.Preset != "" {
+		return "the preset " + t.Preset
+	}
+	return fmt.Sprintf("package %d on cluster %d", t.PackageID, t.ClusterID)
+}
+
+// rule is one entry of rules:, parsed. A nil set was not given.
+type rule struct {
+	name     string
+	users    *strSet // "*" allowed
+	groups   map[string]bool
+	channels *strSet // "*" allowed
+	presets  *strSet // lower-case names; "*" allowed
+	packages *idSet
+	clusters *idSet
+}
+
+func (r *rule) matchesUser(s Subject) bool {
+	if r.users == nil && r.groups == nil {
+		return true
+	}
+	if r.users != nil && r.users.has(s.User) {
+		return true
+	}
+	for _, g := range s.Groups {
+		if r.groups[g] {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *rule) matchesChannel(channel string) bool {
+	return r.channels == nil || r.channels.has(channel)
+}
+
+func (r *rule) allows(t Target) bool {
+	if t.Preset != "" {
+		return r.presets != nil && r.presets.has(strings.ToLower(t.Preset))
+	}
+	return r.packages != nil && r.clusters != nil &&
+		r.packages.has(t.PackageID) && r.clusters.has(t.ClusterID)
+}
+
+// strSet is a set of strings that may hold "*", everything.
+type strSet struct {
+	any bool
+	m   map[string]bool
+}
+
+func (s *strSet) has(v string) bool { return s.any || v != "" && s.m[v] }
+
+// idSet is a set of ids that may hold "*", every id.
+type idSet struct {
+	any bool
+	m   map[int64]bool
+}
+
+func (s idSet) has(id int64) bool { return s.any || s.m[id] }

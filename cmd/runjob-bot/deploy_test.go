@@ -1,0 +1,872 @@
+package main
+
+// The deploy/ files cannot be tried here (no Docker, no cluster, no Slack
+// workspace), so these tests hold them to the code they deploy: the
+// variables of env, the probes and port the binary serves, the Slack
+// features the bot uses.
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+const deployDir = "../../deploy"
+
+// deployEnvVar is one variable of the env struct, as envconfig reads it.
+type deployEnvVar struct {
+	name, def, desc string
+	hasDefault      bool
+}
+
+// deployEnvVars lists the env struct's variables in field order.
+func deployEnvVars(t *testing.T) []deployEnvVar {
+	t.Helper()
+	var vars []deployEnvVar
+	typ := reflect.TypeFor[env]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if !f.IsExported() || f.Tag.Get("ignored") == "true" {
+			continue
+		}
+		name := f.Tag.Get("envconfig")
+		if name == "" {
+			name = strings.ToUpper(f.Name) // envconfig's own rule without split_words
+		}
+		def, ok := f.Tag.Lookup("default")
+		vars = append(vars, deployEnvVar{name: name, def: def, desc: f.Tag.Get("desc"), hasDefault: ok})
+	}
+	if len(vars) == 0 {
+		t.Fatal("env has no variables")
+	}
+	return vars
+}
+
+func deployKnownEnv(t *testing.T) map[string]bool {
+	known := map[string]bool{}
+	for _, v := range deployEnvVars(t) {
+		known[v.name] = true
+	}
+	return known
+}
+
+// deploySecretName tells the variables whose example values must be placeholders.
+var deploySecretName = regexp.MustCompile(`(TOKEN|KEY|PASSWORD|SECRET)$`).MatchString
+
+// deployPlaceholder reports whether a secret's value is obviously not real.
+func deployPlaceholder(v string) bool {
+	l := strings.ToLower(v)
+	return strings.Contains(l, "your") || strings.Contains(l, "change-me") || strings.Contains(l, "change_me")
+}
+
+// deployEnvEntry is one NAME=value line of env.example with the comment
+// block right above it.
+type deployEnvEntry struct {
+	name, value, comment string
+	line                 int
+}
+
+func deployParseEnvExample(t *testing.T) []deployEnvEntry {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(deployDir, "env.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		entries []deployEnvEntry
+		comment []string
+	)
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case line == "":
+			comment = nil
+		case strings.HasPrefix(line, "#"):
+			comment = append(comment, strings.TrimSpace(strings.TrimPrefix(line, "#")))
+		default:
+			name, value, ok := strings.Cut(line, "=")
+			if !ok || name == "" || strings.ContainsAny(name, " \t") {
+				t.Errorf("env.example:%d: %q is not NAME=value", n, line)
+				continue
+			}
+			entries = append(entries, deployEnvEntry{name: name, value: value, comment: strings.Join(comment, " "), line: n})
+			comment = nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return entries
+}
+
+func TestDeployEnvExample(t *testing.T) {
+	vars := deployEnvVars(t)
+	entries := deployParseEnvExample(t)
+
+	var want, got []string
+	for _, v := range vars {
+		want = append(want, v.name)
+	}
+	for _, e := range entries {
+		got = append(got, e.name)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("deploy/env.example names (in order) differ from the env struct in config.go:\n got %v\nwant %v", got, want)
+	}
+
+	byName := map[string]deployEnvEntry{}
+	for _, e := range entries {
+		if _, dup := byName[e.name]; dup {
+			t.Errorf("env.example:%d: %s is set twice", e.line, e.name)
+		}
+		byName[e.name] = e
+	}
+	for _, v := range vars {
+		e, ok := byName[v.name]
+		if !ok {
+			continue // reported above
+		}
+		if !strings.Contains(e.comment, v.desc) {
+			t.Errorf("env.example:%d: the comment above %s should contain its desc %q; it is %q", e.line, v.name, v.desc, e.comment)
+		}
+		if v.hasDefault {
+			if e.value != v.def {
+				t.Errorf("env.example:%d: %s=%q, but its default is %q", e.line, v.name, e.value, v.def)
+			}
+			if !strings.Contains(e.comment, "Default: "+v.def) {
+				t.Errorf("env.example:%d: the comment above %s should say %q", e.line, v.name, "Default: "+v.def)
+			}
+		}
+		if deploySecretName(v.name) && !deployPlaceholder(e.value) {
+			t.Errorf("env.example:%d: %s must be an obvious placeholder (containing \"your\" or \"CHANGE-ME\"), not %q", e.line, v.name, e.value)
+		}
+	}
+}
+
+// deployYAMLDocs decodes every document of a YAML file.
+func deployYAMLDocs(t *testing.T, path string) []*yaml.Node {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var docs []*yaml.Node
+	dec := yaml.NewDecoder(f)
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Errorf("%s: document %d: %v", path, len(docs)+1, err)
+			break
+		}
+		if len(n.Content) == 0 {
+			continue // an empty document (only comments)
+		}
+		docs = append(docs, &n)
+	}
+	return docs
+}
+
+func deployDecode(t *testing.T, where string, n *yaml.Node, v any) {
+	t.Helper()
+	if err := n.Decode(v); err != nil {
+		t.Errorf("%s: %v", where, err)
+	}
+}
+
+func deployYAMLFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if ext := filepath.Ext(path); !d.IsDir() && (ext == ".yaml" || ext == ".yml") {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func TestDeployYAMLParses(t *testing.T) {
+	files := deployYAMLFiles(t, deployDir)
+	if len(files) == 0 {
+		t.Fatal("no YAML files under deploy/")
+	}
+	for _, path := range files {
+		if docs := deployYAMLDocs(t, path); len(docs) == 0 {
+			t.Errorf("%s: no YAML document", path)
+		}
+	}
+}
+
+// deployObject is the part of a Kubernetes object the tests look at.
+type deployObject struct {
+	APIVersion string `yaml:"apiVersion"`
+	Kind       string `yaml:"kind"`
+	Metadata   struct {
+		Name   string            `yaml:"name"`
+		Labels map[string]string `yaml:"labels"`
+	} `yaml:"metadata"`
+	Type       string            `yaml:"type"`
+	Data       map[string]string `yaml:"data"`
+	StringData map[string]string `yaml:"stringData"`
+	Spec       yaml.Node         `yaml:"spec"`
+
+	file string
+}
+
+type deployProbe struct {
+	HTTPGet *struct {
+		Path string `yaml:"path"`
+		Port any    `yaml:"port"`
+	} `yaml:"httpGet"`
+}
+
+func (p *deployProbe) path() string {
+	if p == nil || p.HTTPGet == nil {
+		return ""
+	}
+	return p.HTTPGet.Path
+}
+
+type deploySecurityContext struct {
+	RunAsNonRoot             *bool  `yaml:"runAsNonRoot"`
+	RunAsUser                *int64 `yaml:"runAsUser"`
+	ReadOnlyRootFilesystem   *bool  `yaml:"readOnlyRootFilesystem"`
+	AllowPrivilegeEscalation *bool  `yaml:"allowPrivilegeEscalation"`
+	Capabilities             struct {
+		Drop []string `yaml:"drop"`
+	} `yaml:"capabilities"`
+}
+
+type deployContainer struct {
+	Name    string `yaml:"name"`
+	Image   string `yaml:"image"`
+	EnvFrom []struct {
+		ConfigMapRef *struct {
+			Name string `yaml:"name"`
+		} `yaml:"configMapRef"`
+		SecretRef *struct {
+			Name string `yaml:"name"`
+		} `yaml:"secretRef"`
+	} `yaml:"envFrom"`
+	Env []struct {
+		Name string `yaml:"name"`
+	} `yaml:"env"`
+	Ports []struct {
+		Name          string `yaml:"name"`
+		ContainerPort int    `yaml:"containerPort"`
+	} `yaml:"ports"`
+	LivenessProbe  *deployProbe `yaml:"livenessProbe"`
+	ReadinessProbe *deployProbe `yaml:"readinessProbe"`
+	Resources      struct {
+		Requests map[string]string `yaml:"requests"`
+		Limits   map[string]string `yaml:"limits"`
+	} `yaml:"resources"`
+	SecurityContext deploySecurityContext `yaml:"securityContext"`
+	VolumeMounts    []struct {
+		Name      string `yaml:"name"`
+		MountPath string `yaml:"mountPath"`
+	} `yaml:"volumeMounts"`
+}
+
+type deploySpec struct {
+	Replicas *int `yaml:"replicas"`
+	Selector struct {
+		MatchLabels map[string]string `yaml:"matchLabels"`
+	} `yaml:"selector"`
+	Strategy struct {
+		Type string `yaml:"type"`
+	} `yaml:"strategy"`
+	Template struct {
+		Metadata struct {
+			Labels      map[string]string `yaml:"labels"`
+			Annotations map[string]string `yaml:"annotations"`
+		} `yaml:"metadata"`
+		Spec struct {
+			TerminationGracePeriodSeconds *int                  `yaml:"terminationGracePeriodSeconds"`
+			SecurityContext               deploySecurityContext `yaml:"securityContext"`
+			Containers                    []deployContainer     `yaml:"containers"`
+			Volumes                       []struct {
+				Name      string `yaml:"name"`
+				ConfigMap *struct {
+					Name string `yaml:"name"`
+				} `yaml:"configMap"`
+			} `yaml:"volumes"`
+		} `yaml:"spec"`
+	} `yaml:"template"`
+}
+
+// deployObjects reads every object of deploy/kubernetes except the
+// Kustomization, and checks each is well-formed.
+func deployObjects(t *testing.T) (objs []*deployObject, kustomization *yaml.Node) {
+	t.Helper()
+	for _, path := range deployYAMLFiles(t, filepath.Join(deployDir, "kubernetes")) {
+		for i, doc := range deployYAMLDocs(t, path) {
+			o := &deployObject{file: filepath.Base(path)}
+			deployDecode(t, path, doc, o)
+			if o.Kind == "Kustomization" {
+				kustomization = doc
+				continue
+			}
+			if o.APIVersion == "" || o.Kind == "" || o.Metadata.Name == "" {
+				t.Errorf("%s: document %d lacks apiVersion, kind or metadata.name", path, i+1)
+				continue
+			}
+			if got := o.Metadata.Labels["app.kubernetes.io/name"]; got != "runjob" {
+				t.Errorf("%s: %s %s: label app.kubernetes.io/name is %q, want runjob", path, o.Kind, o.Metadata.Name, got)
+			}
+			objs = append(objs, o)
+		}
+	}
+	return objs, kustomization
+}
+
+func deployFind(objs []*deployObject, kind, name string) *deployObject {
+	for _, o := range objs {
+		if o.Kind == kind && (name == "" || o.Metadata.Name == name) {
+			return o
+		}
+	}
+	return nil
+}
+
+func TestDeployKubernetes(t *testing.T) {
+	objs, kust := deployObjects(t)
+	known := deployKnownEnv(t)
+
+	// The Kustomization lists every file, and only existing ones.
+	if kust == nil {
+		t.Fatal("deploy/kubernetes has no kustomization.yaml")
+	}
+	var k struct {
+		Resources []string `yaml:"resources"`
+	}
+	deployDecode(t, "kustomization.yaml", kust, &k)
+	for _, o := range objs {
+		if !slices.Contains(k.Resources, o.file) {
+			t.Errorf("kustomization.yaml does not list %s", o.file)
+		}
+	}
+	for _, r := range k.Resources {
+		if _, err := os.Stat(filepath.Join(deployDir, "kubernetes", r)); err != nil {
+			t.Errorf("kustomization.yaml lists %s: %v", r, err)
+		}
+	}
+
+	dep := deployFind(objs, "Deployment", "")
+	if dep == nil {
+		t.Fatal("no Deployment in deploy/kubernetes")
+	}
+	var spec deploySpec
+	deployDecode(t, dep.file, &dep.Spec, &spec)
+	if spec.Replicas == nil {
+		t.Error("Deployment does not set replicas, want 2")
+	} else if *spec.Replicas != 2 {
+		t.Errorf("Deployment replicas = %d, want 2", *spec.Replicas)
+	}
+	if spec.Strategy.Type != "RollingUpdate" {
+		t.Errorf("Deployment strategy = %q, want RollingUpdate", spec.Strategy.Type)
+	}
+	for k, v := range spec.Selector.MatchLabels {
+		if spec.Template.Metadata.Labels[k] != v {
+			t.Errorf("Deployment selector %s=%s does not match the pod labels %v", k, v, spec.Template.Metadata.Labels)
+		}
+	}
+	if spec.Template.Metadata.Annotations["prometheus.io/scrape"] != "true" ||
+		spec.Template.Metadata.Annotations["prometheus.io/path"] != "/metrics" {
+		t.Errorf("pod annotations %v lack prometheus.io/scrape: \"true\" and prometheus.io/path: /metrics", spec.Template.Metadata.Annotations)
+	}
+	if g := spec.Template.Spec.TerminationGracePeriodSeconds; g != nil && *g < 15 {
+		t.Errorf("terminationGracePeriodSeconds = %d, want at least 15 (the bot takes up to 10 s to stop)", *g)
+	}
+	psc := spec.Template.Spec.SecurityContext
+	if len(spec.Template.Spec.Containers) != 1 {
+		t.Fatalf("Deployment has %d containers, want 1", len(spec.Template.Spec.Containers))
+	}
+	c := spec.Template.Spec.Containers[0]
+
+	if got := c.LivenessProbe.path(); got != "/healthz" {
+		t.Errorf("liveness probe path = %q, want httpGet /healthz", got)
+	}
+	if got := c.ReadinessProbe.path(); got != "/readyz" {
+		t.Errorf("readiness probe path = %q, want httpGet /readyz", got)
+	}
+	httpPort := false
+	for _, p := range c.Ports {
+		httpPort = httpPort || (p.Name == "http" && p.ContainerPort == 8080)
+	}
+	if !httpPort {
+		t.Errorf("container ports %+v lack http: 8080 (HTTP_ADDR's default)", c.Ports)
+	}
+	for _, r := range []string{"cpu", "memory"} {
+		if c.Resources.Requests[r] == "" || c.Resources.Limits[r] == "" {
+			t.Errorf("container resources lack a %s request or limit: %+v", r, c.Resources)
+		}
+	}
+	csc := c.SecurityContext
+	isTrue := func(a, b *bool) bool { return (a != nil && *a) || (a == nil && b != nil && *b) }
+	if !isTrue(csc.RunAsNonRoot, psc.RunAsNonRoot) {
+		t.Error("runAsNonRoot is not true for the bot container")
+	}
+	if u := csc.RunAsUser; (u == nil || *u != 65532) && (psc.RunAsUser == nil || *psc.RunAsUser != 65532) {
+		t.Error("runAsUser is not 65532 (distroless nonroot; needed since the image's USER is a name)")
+	}
+	if !isTrue(csc.ReadOnlyRootFilesystem, nil) {
+		t.Error("readOnlyRootFilesystem is not true for the bot container")
+	}
+	if csc.AllowPrivilegeEscalation == nil || *csc.AllowPrivilegeEscalation {
+		t.Error("allowPrivilegeEscalation is not false for the bot container")
+	}
+	if !slices.Contains(csc.Capabilities.Drop, "ALL") {
+		t.Errorf("capabilities.drop = %v, want ALL", csc.Capabilities.Drop)
+	}
+
+	// Every variable the manifests set is one the bot reads.
+	for _, e := range c.Env {
+		if !known[e.Name] {
+			t.Errorf("Deployment sets env %s, which the env struct does not have", e.Name)
+		}
+	}
+	envFromNames := map[string]bool{}
+	for _, ef := range c.EnvFrom {
+		switch {
+		case ef.ConfigMapRef != nil:
+			envFromNames["ConfigMap/"+ef.ConfigMapRef.Name] = true
+		case ef.SecretRef != nil:
+			envFromNames["Secret/"+ef.SecretRef.Name] = true
+		}
+	}
+	var sawConfigMap, sawSecret bool
+	for ref := range envFromNames {
+		kind, name, _ := strings.Cut(ref, "/")
+		o := deployFind(objs, kind, name)
+		if o == nil {
+			t.Errorf("Deployment envFrom %s, which deploy/kubernetes does not define", ref)
+			continue
+		}
+		keys := o.Data
+		if kind == "Secret" {
+			sawSecret = true
+			keys = o.StringData
+			if o.Type != "Opaque" {
+				t.Errorf("Secret %s type = %q, want Opaque", name, o.Type)
+			}
+		} else {
+			sawConfigMap = true
+		}
+		for key, value := range keys {
+			if !known[key] {
+				t.Errorf("%s sets %s, which the env struct does not have", ref, key)
+			}
+			if kind == "Secret" && deploySecretName(key) && !deployPlaceholder(value) {
+				t.Errorf("%s: %s must be a CHANGE-ME placeholder, not %q", ref, key, value)
+			}
+		}
+	}
+	if !sawConfigMap || !sawSecret {
+		t.Errorf("Deployment envFrom %v, want a ConfigMap and a Secret", envFromNames)
+	}
+	// The secrets come from the Secret, not the ConfigMap.
+	for ref := range envFromNames {
+		if kind, name, _ := strings.Cut(ref, "/"); kind == "ConfigMap" {
+			for key := range deployFind(objs, kind, name).Data {
+				if deploySecretName(key) || key == "REDIS_URL" {
+					t.Errorf("%s holds %s, which belongs in the Secret", ref, key)
+				}
+			}
+		}
+	}
+
+	// RUNJOB_POLICY, when set, names a file a ConfigMap volume provides.
+	for ref := range envFromNames {
+		kind, name, _ := strings.Cut(ref, "/")
+		if kind != "ConfigMap" {
+			continue
+		}
+		policy := deployFind(objs, kind, name).Data["RUNJOB_POLICY"]
+		if policy == "" {
+			continue
+		}
+		dir, file := filepath.Split(policy)
+		provided := false
+		for _, m := range c.VolumeMounts {
+			if filepath.Clean(m.MountPath) != filepath.Clean(dir) {
+				continue
+			}
+			for _, v := range spec.Template.Spec.Volumes {
+				if v.Name != m.Name || v.ConfigMap == nil {
+					continue
+				}
+				if cm := deployFind(objs, "ConfigMap", v.ConfigMap.Name); cm != nil {
+					_, ok := cm.Data[file]
+					provided = provided || ok
+				}
+			}
+		}
+		if !provided {
+			t.Errorf("RUNJOB_POLICY=%s, but no ConfigMap volume mounted at %s has the key %s", policy, dir, file)
+		}
+		for _, o := range objs {
+			if text, ok := o.Data[file]; ok && o.Kind == "ConfigMap" {
+				var doc any
+				if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
+					t.Errorf("ConfigMap %s: %s is not YAML: %v", o.Metadata.Name, file, err)
+				}
+			}
+		}
+	}
+
+	// The metrics Service and the PodDisruptionBudget select the bot's pods.
+	podLabels := spec.Template.Metadata.Labels
+	selects := func(sel map[string]string) bool {
+		for k, v := range sel {
+			if podLabels[k] != v {
+				return false
+			}
+		}
+		return len(sel) > 0
+	}
+	if svc := deployFind(objs, "Service", "runjob-metrics"); svc == nil {
+		t.Error("no Service runjob-metrics")
+	} else {
+		var s struct {
+			Type     string            `yaml:"type"`
+			Selector map[string]string `yaml:"selector"`
+		}
+		deployDecode(t, svc.file, &svc.Spec, &s)
+		if s.Type != "ClusterIP" || !selects(s.Selector) {
+			t.Errorf("Service runjob-metrics: type %q selector %v, want ClusterIP selecting the bot pods %v", s.Type, s.Selector, podLabels)
+		}
+	}
+	if pdb := deployFind(objs, "PodDisruptionBudget", ""); pdb == nil {
+		t.Error("no PodDisruptionBudget")
+	} else {
+		var p struct {
+			MinAvailable any `yaml:"minAvailable"`
+			Selector     struct {
+				MatchLabels map[string]string `yaml:"matchLabels"`
+			} `yaml:"selector"`
+		}
+		deployDecode(t, pdb.file, &pdb.Spec, &p)
+		if p.MinAvailable != 1 || !selects(p.Selector.MatchLabels) {
+			t.Errorf("PodDisruptionBudget: minAvailable %v selector %v, want 1 selecting the bot pods %v", p.MinAvailable, p.Selector.MatchLabels, podLabels)
+		}
+	}
+
+	// The trial Redis persists.
+	if sts := deployFind(objs, "StatefulSet", ""); sts == nil {
+		t.Error("no Redis StatefulSet")
+	} else {
+		var s struct {
+			Template struct {
+				Spec struct {
+					Containers []struct {
+						Command []string `yaml:"command"`
+						Args    []string `yaml:"args"`
+					} `yaml:"containers"`
+				} `yaml:"spec"`
+			} `yaml:"template"`
+			VolumeClaimTemplates []any `yaml:"volumeClaimTemplates"`
+		}
+		deployDecode(t, sts.file, &sts.Spec, &s)
+		var args []string
+		for _, c := range s.Template.Spec.Containers {
+			args = append(append(args, c.Command...), c.Args...)
+		}
+		if !deployAppendOnly(args) || len(s.VolumeClaimTemplates) == 0 {
+			t.Errorf("Redis StatefulSet: args %v, %d volume claims; want --appendonly yes and a PVC", args, len(s.VolumeClaimTemplates))
+		}
+	}
+}
+
+// deployAppendOnly reports whether redis-server arguments turn the AOF on.
+func deployAppendOnly(args []string) bool {
+	for i, a := range args {
+		if a == "--appendonly" && i+1 < len(args) && args[i+1] == "yes" {
+			return true
+		}
+		if a == "--appendonly yes" || strings.Contains(a, "appendonly yes") {
+			return true
+		}
+	}
+	return false
+}
+
+func TestDeployCompose(t *testing.T) {
+	path := filepath.Join(deployDir, "compose.yaml")
+	docs := deployYAMLDocs(t, path)
+	if len(docs) != 1 {
+		t.Fatalf("%s: %d documents, want 1", path, len(docs))
+	}
+	var compose struct {
+		Services map[string]struct {
+			Image   string `yaml:"image"`
+			Command any    `yaml:"command"`
+			Build   struct {
+				Context    string `yaml:"context"`
+				Dockerfile string `yaml:"dockerfile"`
+			} `yaml:"build"`
+			Environment map[string]string `yaml:"environment"`
+			Volumes     []string          `yaml:"volumes"`
+			Healthcheck *struct {
+				Test []string `yaml:"test"`
+			} `yaml:"healthcheck"`
+			DependsOn map[string]struct {
+				Condition string `yaml:"condition"`
+			} `yaml:"depends_on"`
+			ReadOnly bool `yaml:"read_only"`
+		} `yaml:"services"`
+		Volumes map[string]any `yaml:"volumes"`
+	}
+	deployDecode(t, path, docs[0], &compose)
+
+	redis, ok := compose.Services["redis"]
+	if !ok {
+		t.Error("compose.yaml has no redis service")
+	} else {
+		var args []string
+		switch c := redis.Command.(type) {
+		case string:
+			args = strings.Fields(c)
+		case []any:
+			for _, a := range c {
+				s, _ := a.(string)
+				args = append(args, s)
+			}
+		}
+		if !deployAppendOnly(args) {
+			t.Errorf("compose redis command %v does not turn on --appendonly yes", redis.Command)
+		}
+		dataVolume := false
+		for _, v := range redis.Volumes {
+			src, dst, _ := strings.Cut(v, ":")
+			_, named := compose.Volumes[src]
+			dataVolume = dataVolume || (named && strings.HasPrefix(dst, "/data"))
+		}
+		if !dataVolume {
+			t.Errorf("compose redis volumes %v: want a named volume at /data", redis.Volumes)
+		}
+		if redis.Healthcheck == nil || !slices.Contains(redis.Healthcheck.Test, "ping") {
+			t.Error("compose redis has no redis-cli ping healthcheck")
+		}
+	}
+
+	bot, ok := compose.Services["bot"]
+	if !ok {
+		t.Fatal("compose.yaml has no bot service")
+	}
+	if df := filepath.Join(deployDir, bot.Build.Context, bot.Build.Dockerfile); bot.Build.Dockerfile == "" {
+		t.Error("compose bot has no build.dockerfile")
+	} else if _, err := os.Stat(df); err != nil {
+		t.Errorf("compose bot builds from %s: %v", df, err)
+	}
+	if !strings.HasPrefix(bot.Environment["REDIS_URL"], "redis://redis:") {
+		t.Errorf("compose bot REDIS_URL = %q, want the redis service", bot.Environment["REDIS_URL"])
+	}
+	known := deployKnownEnv(t)
+	for name := range bot.Environment {
+		if !known[name] {
+			t.Errorf("compose bot sets %s, which the env struct does not have", name)
+		}
+	}
+	if bot.DependsOn["redis"].Condition != "service_healthy" {
+		t.Errorf("compose bot depends_on redis condition = %q, want service_healthy", bot.DependsOn["redis"].Condition)
+	}
+	if !bot.ReadOnly {
+		t.Error("compose bot should run with read_only: true")
+	}
+}
+
+func TestDeploySlackManifest(t *testing.T) {
+	path := filepath.Join(deployDir, "slack-app-manifest.yaml")
+	docs := deployYAMLDocs(t, path)
+	if len(docs) != 1 {
+		t.Fatalf("%s: %d documents, want 1", path, len(docs))
+	}
+	var m struct {
+		DisplayInformation struct {
+			Name string `yaml:"name"`
+		} `yaml:"display_information"`
+		Features struct {
+			BotUser struct {
+				DisplayName string `yaml:"display_name"`
+			} `yaml:"bot_user"`
+			SlashCommands []struct {
+				Command      string  `yaml:"command"`
+				Description  string  `yaml:"description"`
+				URL          string  `yaml:"url"`
+				ShouldEscape *bool   `yaml:"should_escape"`
+				UsageHint    *string `yaml:"usage_hint"`
+			} `yaml:"slash_commands"`
+		} `yaml:"features"`
+		OAuthConfig struct {
+			Scopes struct {
+				Bot []string `yaml:"bot"`
+			} `yaml:"scopes"`
+		} `yaml:"oauth_config"`
+		Settings struct {
+			Interactivity struct {
+				IsEnabled  bool   `yaml:"is_enabled"`
+				RequestURL string `yaml:"request_url"`
+			} `yaml:"interactivity"`
+			SocketModeEnabled bool `yaml:"socket_mode_enabled"`
+		} `yaml:"settings"`
+	}
+	deployDecode(t, path, docs[0], &m)
+
+	if m.DisplayInformation.Name == "" || m.Features.BotUser.DisplayName == "" {
+		t.Error("the manifest needs display_information.name and features.bot_user.display_name")
+	}
+	if !m.Settings.SocketModeEnabled {
+		t.Error("settings.socket_mode_enabled is not true")
+	}
+	if !m.Settings.Interactivity.IsEnabled {
+		t.Error("settings.interactivity.is_enabled is not true (the Re-run and Stop buttons)")
+	}
+	if m.Settings.Interactivity.RequestURL != "" {
+		t.Error("interactivity has a request_url; Socket Mode needs none")
+	}
+	runjob := false
+	for _, c := range m.Features.SlashCommands {
+		if c.Command != "/runjob" {
+			continue
+		}
+		runjob = true
+		if c.Description == "" || c.UsageHint == nil || c.ShouldEscape == nil {
+			t.Errorf("/runjob should have a description, usage_hint and should_escape: %+v", c)
+		}
+		if c.URL != "" {
+			t.Errorf("/runjob has url %q; Socket Mode needs none", c.URL)
+		}
+	}
+	if !runjob {
+		t.Error("features.slash_commands does not declare /runjob")
+	}
+	for _, s := range []string{"commands", "chat:write"} {
+		if !slices.Contains(m.OAuthConfig.Scopes.Bot, s) {
+			t.Errorf("oauth_config.scopes.bot %v lacks %s", m.OAuthConfig.Scopes.Bot, s)
+		}
+	}
+}
+
+// deployInstruction is one Dockerfile instruction, continuation lines joined.
+type deployInstruction struct{ cmd, args string }
+
+func deployParseDockerfile(t *testing.T, path string) []deployInstruction {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		out     []deployInstruction
+		pending strings.Builder
+	)
+	for _, line := range strings.Split(string(data), "\n") {
+		trimmed := strings.TrimSpace(line)
+		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
+			continue // comments and blank lines may sit inside a continued RUN
+		}
+		if strings.HasSuffix(trimmed, "\\") {
+			pending.WriteString(strings.TrimSuffix(trimmed, "\\") + " ")
+			continue
+		}
+		pending.WriteString(trimmed)
+		cmd, args, _ := strings.Cut(pending.String(), " ")
+		out = append(out, deployInstruction{strings.ToUpper(cmd), strings.TrimSpace(args)})
+		pending.Reset()
+	}
+	if pending.Len() > 0 {
+		t.Errorf("%s ends inside a continued line", path)
+	}
+	return out
+}
+
+func TestDeployDockerfile(t *testing.T) {
+	path := filepath.Join(deployDir, "Dockerfile")
+	ins := deployParseDockerfile(t, path)
+
+	var stages [][]deployInstruction // instructions of each stage, FROM first
+	for _, in := range ins {
+		if in.cmd == "FROM" {
+			stages = append(stages, nil)
+		}
+		if len(stages) > 0 {
+			stages[len(stages)-1] = append(stages[len(stages)-1], in)
+		}
+	}
+	if len(stages) < 2 {
+		t.Fatalf("Dockerfile has %d FROM stages, want a build stage and a final stage", len(stages))
+	}
+
+	final := stages[len(stages)-1]
+	image := strings.Fields(final[0].args)[0]
+	if !strings.Contains(image, "distroless/static") && image != "scratch" {
+		t.Errorf("final stage is FROM %s, want distroless/static or scratch", image)
+	}
+	user := ""
+	var entrypoint string
+	var exposed []string
+	for _, in := range final {
+		switch in.cmd {
+		case "USER":
+			user = in.args
+		case "ENTRYPOINT":
+			entrypoint = in.args
+		case "EXPOSE":
+			exposed = append(exposed, strings.Fields(in.args)...)
+		}
+	}
+	if name, _, _ := strings.Cut(user, ":"); name == "" || name == "root" || name == "0" {
+		t.Errorf("final stage USER is %q, want a non-root user", user)
+	}
+	if entrypoint != `["/runjob-bot"]` {
+		t.Errorf("ENTRYPOINT is %s, want [\"/runjob-bot\"]", entrypoint)
+	}
+	if !slices.Contains(exposed, "8080") {
+		t.Errorf("EXPOSE %v lacks 8080 (HTTP_ADDR's default)", exposed)
+	}
+
+	built := false
+	for _, stage := range stages[:len(stages)-1] {
+		cgoOff := false
+		for _, in := range stage {
+			if (in.cmd == "ENV" || in.cmd == "ARG" || in.cmd == "RUN") && strings.Contains(in.args, "CGO_ENABLED=0") {
+				cgoOff = true
+			}
+			if in.cmd == "RUN" && strings.Contains(in.args, "go build") && strings.Contains(in.args, "./cmd/runjob-bot") {
+				built = true
+				if !cgoOff {
+					t.Errorf("the go build of ./cmd/runjob-bot does not run with CGO_ENABLED=0: %s", in.args)
+				}
+				if !strings.Contains(in.args, "-X main.version=") {
+					t.Errorf("the go build does not set main.version: %s", in.args)
+				}
+			}
+		}
+	}
+	if !built {
+		t.Error("no build stage runs go build ... ./cmd/runjob-bot")
+	}
+}

@@ -1,0 +1,92 @@
+package commands
+
+// Bounds on what a command may hold. They are part of the grammar: Usage
+// states them and Parse enforces them.
+const (
+	// MaxTextLen is the longest run, in characters of its canonical form.
+	// Slack's clients limit a message, slash command included, to 4,000
+	// characters (api.slack.com, RTM API, "Limits"), so a command typed in
+	// Slack fits.
+	MaxTextLen = 4000
+	// MaxVariables is the most variables and dynamic variables, together,
+	// that one run may set.
+	MaxVariables = 50
+	// MaxValueLen is the longest value or expression, in characters.
+	MaxValueLen = 1000
+	// MaxNameLen is the longest variable or preset name, in characters.
+	MaxNameLen = 64
+)
+
+// maxWireBytes bounds the raw text before any work is done on it. Slack's
+// escaping and link markup can make 4,000 typed characters several times
+// longer on the wire; 16 bytes a character is far more than any of it.
+const maxWireBytes = 16 * MaxTextLen
+
+// Command is the result of parsing: one of Help, Run, Status, Stop, Rerun or
+// List, as values.
+type Command interface{ isCommand() }
+
+// Help asks for the usage text (also what empty text means).
+type Help struct{}
+
+// Run starts a job: on ClusterID and PackageID, or on whatever the caller
+// resolves Preset to.
+type Run struct {
+	// Preset is the preset name as typed, "" when the cluster and package
+	// are given. Parse leaves ClusterID and PackageID 0 with a preset; the
+	// caller may fill them in when it resolves it, and Render still writes
+	// the preset, since running the preset again is what the user asked.
+	Preset    string
+	ClusterID int64
+	PackageID int64
+	// Variables are the job's variables, nil when none.
+	Variables map[string]string
+	// DynamicVariables are the job's dynamic variables (Xplenty
+	// expressions), nil when none.
+	DynamicVariables map[string]string
+}
+
+// Status asks for the status of a job.
+type Status struct{ JobID int64 }
+
+// Stop asks to stop a job.
+type Stop struct{ JobID int64 }
+
+// Rerun asks to run a job again with the same parameters, like the card's
+// Re-run button.
+type Rerun struct{ JobID int64 }
+
+// List asks for the recent jobs started from the channel.
+type List struct{}
+
+func (Help) isCommand()   {}
+func (Run) isCommand()    {}
+func (Status) isCommand() {}
+func (Stop) isCommand()   {}
+func (Rerun) isCommand()  {}
+func (List) isCommand()   {}
+
+// The sub-command words, lower case.
+const (
+	wordHelp   = "help"
+	wordStatus = "status"
+	wordStop   = "stop"
+	wordRerun  = "rerun"
+	wordList   = "list"
+)
+
+// The keys of a run, lower case.
+const (
+	keyCluster = "cluster"
+	keyPackage = "package"
+)
+
+// reserved reports whether a bare first word, in any case, is not free to be
+// a preset name.
+func reserved(word string) bool {
+	switch lowerASCII(word) {
+	case wordHelp, wordStatus, wordStop, wordRerun, wordList, keyCluster, keyPackage:
+		return true
+	}
+	return false
+}

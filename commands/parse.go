@@ -1,0 +1,382 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Hints shared by several errors.
+var (
+	runForm    = code("/runjob cluster=52 package=434 [NAME=value ...]")
+	presetForm = code("/runjob nightly [NAME=value ...]")
+)
+
+// Parse reads the text of a /runjob command, as Slack sends it (see the
+// package comment for what it undoes). It returns one of Help, Run, Status,
+// Stop, Rerun or List, or an *Error for the person who typed it.
+func Parse(text string) (Command, error) {
+	if len(text) > maxWireBytes {
+		return nil, tooLong()
+	}
+	if !utf8.ValidString(text) {
+		return nil, &Error{Reason: "the text is not valid UTF-8", Hint: "Type the command again."}
+	}
+	toks, err := lex(normalize(text))
+	if err != nil {
+		return nil, err
+	}
+	if len(toks) == 0 {
+		return Help{}, nil
+	}
+	switch word := lowerASCII(toks[0].text); word {
+	case wordHelp, wordList:
+		if len(toks) > 1 {
+			return nil, &Error{
+				Token:  toks[1].text,
+				Reason: code(word) + " takes no arguments",
+				Hint:   "Write " + code("/runjob "+word) + ".",
+			}
+		}
+		if word == wordHelp {
+			return Help{}, nil
+		}
+		return List{}, nil
+	case wordStatus, wordStop, wordRerun:
+		id, err := parseJobID(toks[0].text, toks[1:])
+		if err != nil {
+			return nil, err
+		}
+		switch word {
+		case wordStatus:
+			return Status{JobID: id}, nil
+		case wordStop:
+			return Stop{JobID: id}, nil
+		default:
+			return Rerun{JobID: id}, nil
+		}
+	}
+	run, err := parseRun(toks)
+	if err != nil {
+		return nil, err
+	}
+	return run, nil
+}
+
+// parseJobID reads the one argument of status, stop and rerun; sub is the
+// sub-command word as typed.
+func parseJobID(sub string, args []token) (int64, error) {
+	word := lowerASCII(sub)
+	example := code(word + " 1001")
+	if len(args) == 0 {
+		return 0, &Error{Token: sub, Reason: "the job id is missing", Hint: "Write " + example + "."}
+	}
+	if len(args) > 1 {
+		return 0, &Error{
+			Token:  args[1].text,
+			Reason: code(word) + " takes one job id and nothing else",
+			Hint:   "Write " + example + ".",
+		}
+	}
+	_, v, _ := scan(args[0].items)
+	if len(v) > 0 && v[0] == '#' {
+		v = v[1:]
+	}
+	id, why := parseID(v)
+	if why != "" {
+		return 0, &Error{Token: args[0].text, Reason: "a job id is " + why, Hint: "Write " + example + "."}
+	}
+	return id, nil
+}
+
+// parseID reads a positive decimal int64 written with ASCII digits only. It
+// returns a reason (to follow "the cluster is ...") when s is not one.
+func parseID(s string) (int64, string) {
+	if s == "" {
+		return 0, "a positive whole number"
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, "a positive whole number"
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, "a positive whole number, and this one is too large"
+	}
+	if err != nil || n == 0 {
+		return 0, "a positive whole number"
+	}
+	return n, ""
+}
+
+// runParser holds what parseRun has read so far, and where it read it for
+// errors about repeats.
+type runParser struct {
+	run     Run
+	idTok   map[string]string // cluster/package → the word that set it
+	nameTok map[string]string // variable name → the word that set it
+}
+
+// parseRun reads a run: an optional preset name first, then key=value words.
+func parseRun(toks []token) (Run, error) {
+	p := runParser{idTok: map[string]string{}, nameTok: map[string]string{}}
+	for i, tok := range toks {
+		key, dynamic, value, ok := splitKey(tok.items)
+		if !ok {
+			if i == 0 {
+				if err := p.preset(tok); err != nil {
+					return Run{}, err
+				}
+				continue
+			}
+			return Run{}, &Error{
+				Token:  tok.text,
+				Reason: "this should be " + code("NAME=value") + " or " + code("NAME:=expression"),
+				Hint: "Put values with spaces in double quotes, like " + code(`MSG="hello world"`) +
+					"; a preset name goes first.",
+			}
+		}
+		var err error
+		switch lowerASCII(key) {
+		case keyCluster, keyPackage:
+			err = p.id(tok, lowerASCII(key), dynamic, value)
+		default:
+			err = p.variable(tok, key, dynamic, value)
+		}
+		if err != nil {
+			return Run{}, err
+		}
+	}
+	if p.run.Preset == "" {
+		var missing string
+		switch {
+		case p.run.ClusterID == 0 && p.run.PackageID == 0:
+			missing = "the cluster and package are missing"
+		case p.run.ClusterID == 0:
+			missing = "the cluster is missing"
+		case p.run.PackageID == 0:
+			missing = "the package is missing"
+		}
+		if missing != "" {
+			return Run{}, &Error{
+				Reason: missing,
+				Hint:   "A run needs both: " + runForm + ", or a preset: " + presetForm + ".",
+			}
+		}
+	}
+	if utf8.RuneCountInString(Render(p.run)) > MaxTextLen {
+		return Run{}, tooLong()
+	}
+	return p.run, nil
+}
+
+func (p *runParser) preset(tok token) error {
+	switch {
+	case reserved(tok.text):
+		// Sub-commands never get here; cluster and package do, typed
+		// with a space instead of "=".
+		key := lowerASCII(tok.text)
+		return &Error{
+			Token:  tok.text,
+			Reason: "the " + key + " is set with " + code(key+"=…"),
+			Hint:   "Write " + runForm + ".",
+		}
+	case !validPreset(tok.text):
+		return &Error{
+			Token:  tok.text,
+			Reason: "this is not a sub-command, a preset name or " + code("NAME=value"),
+			Hint:   "Try " + code("/runjob help") + ".",
+		}
+	case len(tok.text) > MaxNameLen:
+		return &Error{
+			Token:  tok.text,
+			Reason: fmt.Sprintf("a preset name has at most %d characters", MaxNameLen),
+		}
+	}
+	p.run.Preset = tok.text
+	return nil
+}
+
+// id reads cluster=N or package=N; key is "cluster" or "package".
+func (p *runParser) id(tok token, key string, dynamic bool, value []item) error {
+	example := code(key + "=52")
+	if key == keyPackage {
+		example = code(key + "=434")
+	}
+	if p.run.Preset != "" {
+		return &Error{
+			Token:  tok.text,
+			Reason: "the preset " + code(p.run.Preset) + " already sets the cluster and package",
+			Hint:   "Leave out " + code(tok.text) + ", or run without the preset: " + runForm + ".",
+		}
+	}
+	if dynamic {
+		return &Error{Token: tok.text, Reason: "the " + key + " is a number, not an expression", Hint: "Write " + example + "."}
+	}
+	if prev, ok := p.idTok[key]; ok {
+		return &Error{
+			Token:  tok.text,
+			Reason: "the " + key + " is already set by " + code(prev),
+			Hint:   "Give it once.",
+		}
+	}
+	_, v, _ := scan(value)
+	n, why := parseID(v)
+	if why != "" {
+		return &Error{Token: tok.text, Reason: "the " + key + " must be " + why, Hint: "Write it like " + example + "."}
+	}
+	p.idTok[key] = tok.text
+	if key == keyCluster {
+		p.run.ClusterID = n
+	} else {
+		p.run.PackageID = n
+	}
+	return nil
+}
+
+// variable reads NAME=value or NAME:=expression.
+func (p *runParser) variable(tok token, name string, dynamic bool, value []item) error {
+	switch {
+	case name == "":
+		return &Error{
+			Token:  tok.text,
+			Reason: "the variable name is missing",
+			Hint:   "Write " + code("NAME=value") + ", like " + code("DATE=2026-11-01") + ".",
+		}
+	case !validName(name):
+		return &Error{
+			Token:  tok.text,
+			Reason: code(name) + " is not a variable name",
+			Hint: fmt.Sprintf("Names start with a letter or _, have only letters, digits and _, "+
+				"and are at most %d characters long, like %s.", MaxNameLen, code("DATE=2026-11-01")),
+		}
+	}
+	if prev, ok := p.nameTok[name]; ok {
+		return &Error{
+			Token:  tok.text,
+			Reason: code(name) + " is already set by " + code(prev),
+			Hint:   "Give each variable once.",
+		}
+	}
+	if len(p.nameTok) == MaxVariables {
+		return &Error{
+			Token:  tok.text,
+			Reason: fmt.Sprintf("a run can set at most %d variables", MaxVariables),
+		}
+	}
+	if len(value) == 0 {
+		if dynamic {
+			return &Error{Token: tok.text, Reason: "the expression is missing", Hint: "Write one, like " + code(name+":=CurrentTime()") + "."}
+		}
+		return &Error{Token: tok.text, Reason: "the value is missing", Hint: "For an empty value write " + code(name+`=""`) + "."}
+	}
+	_, v, _ := scan(value)
+	if dynamic && v == "" {
+		return &Error{Token: tok.text, Reason: "an expression can't be empty", Hint: "Write one, like " + code(name+":=CurrentTime()") + "."}
+	}
+	if why := valueProblem(v); why != "" {
+		return &Error{Token: tok.text, Reason: why}
+	}
+	p.nameTok[name] = tok.text
+	m := &p.run.Variables
+	if dynamic {
+		m = &p.run.DynamicVariables
+	}
+	if *m == nil {
+		*m = map[string]string{}
+	}
+	(*m)[name] = v
+	return nil
+}
+
+// splitKey splits a word at its first "=": the key must be typed text with
+// no quotes; a key ending in ":" (NAME:=) is a dynamic variable's. ok is false
+// when the word has no such key.
+func splitKey(items []item) (key string, dynamic bool, value []item, ok bool) {
+	for i, it := range items {
+		if it.kind != typed || it.r == '"' || it.r == '\'' {
+			return "", false, nil, false
+		}
+		if it.r == '=' {
+			key = itemsText(items[:i])
+			if k, found := strings.CutSuffix(key, ":"); found {
+				return k, true, items[i+1:], true
+			}
+			return key, false, items[i+1:], true
+		}
+	}
+	return "", false, nil, false
+}
+
+// valueProblem says what is wrong with a value or expression, or "".
+func valueProblem(v string) string {
+	if !utf8.ValidString(v) {
+		return "the value is not valid UTF-8"
+	}
+	if n := utf8.RuneCountInString(v); n > MaxValueLen {
+		return fmt.Sprintf("the value is %d characters long; the most is %d", n, MaxValueLen)
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) && !unicode.IsSpace(r) {
+			return fmt.Sprintf("the value holds an invisible control character (U+%04X)", r)
+		}
+		if isCurly(r) {
+			return "the value holds a curly quote, which Slack users can't type"
+		}
+	}
+	return ""
+}
+
+// validName reports whether s matches [A-Za-z_][A-Za-z0-9_]* and fits
+// MaxNameLen.
+func validName(s string) bool {
+	if s == "" || len(s) > MaxNameLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// validPreset reports whether s matches [A-Za-z][A-Za-z0-9_-]*; length is
+// checked apart, for a clearer error.
+func validPreset(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' ||
+			i > 0 && ('0' <= c && c <= '9' || c == '_' || c == '-')) {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerASCII lower-cases ASCII letters only, so that no Unicode folding
+// (the Kelvin sign, the long s) can turn a word into a keyword.
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+func tooLong() *Error {
+	return &Error{
+		Reason: fmt.Sprintf("the command is too long: the most is %d characters", MaxTextLen),
+		Hint:   "Set fewer or shorter variables.",
+	}
+}

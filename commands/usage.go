@@ -1,0 +1,30 @@
+package commands
+
+import "fmt"
+
+// Usage returns the help text for /runjob help, in Slack mrkdwn. It holds
+// no user text.
+func Usage() string {
+	return fmt.Sprintf(usage, MaxVariables, MaxNameLen, MaxValueLen, MaxTextLen)
+}
+
+const usage = "*Run an Xplenty job*\n" +
+	"• `/runjob cluster=52 package=434` runs package 434 on cluster 52; the words may come in any order.\n" +
+	"• `/runjob cluster=52 package=434 DATE=2026-11-01 MSG=\"hello world\"` sets variables.\n" +
+	"• `/runjob cluster=52 package=434 NOW:=CurrentTime() D:=$OTHER_VAR` sets dynamic variables: " +
+	"Xplenty expressions, sent as written.\n" +
+	"• `/runjob nightly DATE=2026-11-01` runs the preset `nightly`, which sets the cluster and package.\n" +
+	"*Follow jobs*\n" +
+	"• `/runjob status 1001` shows a job; `/runjob stop 1001` stops it; " +
+	"`/runjob rerun 1001` runs it again with the same parameters.\n" +
+	"• `/runjob list` shows the recent jobs started from this channel.\n" +
+	"• `/runjob help` shows this.\n" +
+	"*Values*\n" +
+	"• Double quotes group words and are removed: `MSG=\"hello world\"` sends hello world. " +
+	"Inside them, `\\\"` is a quote and `\\\\` a backslash.\n" +
+	"• Single quotes group words and are kept, for Xplenty string literals: `S='a b'` sends 'a b'.\n" +
+	"• An empty value is `X=\"\"`.\n" +
+	"• Curly quotes count as straight ones. A link counts as what you typed " +
+	"(`db.example.com`) or, with its own label, as its address. Mentions can't be used.\n" +
+	"*Limits*: at most %d variables; names start with a letter or _, have letters, digits and _, " +
+	"up to %d characters; values up to %d characters; the whole command up to %d characters."
