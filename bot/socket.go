@@ -20,6 +20,8 @@ type SocketMode struct {
 	bot       *Bot
 	client    *socketmode.Client
 	connected atomic.Bool
+	// OnConnected, when set, is called each time the connection is up.
+	OnConnected func()
 }
 
 // NewSocketMode returns a SocketMode taking events from client.
@@ -81,6 +83,9 @@ func (s *SocketMode) dispatch(ctx context.Context, evt socketmode.Event) {
 	case socketmode.EventTypeConnected:
 		s.connected.Store(true)
 		log.Info("connected to Slack")
+		if s.OnConnected != nil {
+			s.OnConnected()
+		}
 	case socketmode.EventTypeConnecting:
 		log.Debug("connecting to Slack")
 	case socketmode.EventTypeDisconnect, socketmode.EventTypeConnectionError:

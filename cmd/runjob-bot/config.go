@@ -3,7 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -43,6 +46,10 @@ type config struct {
 	PollInterval, Retention                     time.Duration
 	AllowedUsers, AllowedChannels               []string
 	RedisPrefix                                 string
+	PolicyFile                                  string
+	SecretPattern                               string
+	HTTPAddr                                    string
+	LogLevel                                    slog.Level
 }
 
 // loadEnv reads the environment; it never fails on content, only check does.
@@ -62,7 +69,8 @@ func (e env) check() (config, error) {
 	c := config{
 		SlackAppToken: strings.TrimSpace(e.SlackAppToken), SlackBotToken: strings.TrimSpace(e.SlackBotToken),
 		XplentyAccountID: strings.TrimSpace(e.XplentyAccountID), XplentyAPIKey: strings.TrimSpace(e.XplentyAPIKey),
-		RedisPrefix: e.RedisPrefix,
+		RedisPrefix: e.RedisPrefix, PolicyFile: strings.TrimSpace(e.PolicyFile),
+		SecretPattern: e.SecretPattern, HTTPAddr: strings.TrimSpace(e.HTTPAddr),
 	}
 	token := func(name, v, prefix string) {
 		switch {
@@ -102,6 +110,17 @@ func (e env) check() (config, error) {
 	c.AllowedChannels = splitList(e.AllowedChannels)
 	if c.RedisPrefix == "" {
 		bad("REDIS_PREFIX", "must not be empty")
+	}
+	if _, err := regexp.Compile(e.SecretPattern); err != nil {
+		bad("SECRET_PATTERN", "is not a valid regular expression: "+err.Error())
+	}
+	if c.HTTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+			bad("HTTP_ADDR", fmt.Sprintf("must be host:port or :port, or empty to turn it off (got %q)", c.HTTPAddr))
+		}
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(strings.TrimSpace(e.LogLevel))); err != nil {
+		bad("LOG_LEVEL", fmt.Sprintf("must be debug, info, warn or error (got %q)", e.LogLevel))
 	}
 	return c, errors.Join(errs...)
 }

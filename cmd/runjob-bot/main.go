@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -41,7 +42,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err != nil {
 			return fmt.Errorf("configuration:\n%w", err)
 		}
-		return serve(ctx, cfg, stderr, tuning{})
+		return serve(ctx, cfg, deps{logger: slog.New(slog.NewJSONHandler(stderr, nil))})
+	case "shell":
+		return runShell(ctx, args[1:], stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -27,20 +25,47 @@ import (
 // grace period is 30 s).
 const shutdownGrace = 8 * time.Second
 
-// tuning holds knobs that tests and benchmarks turn; production uses the
-// zero value.
-type tuning struct {
+// deps are what serve is given instead of building it from the
+// configuration: the shell passes its embedded Redis; tests and benchmarks
+// tune the pacing and observe what happens. The zero value is production.
+type deps struct {
+	logger *slog.Logger
+	// rdb, when set, is used instead of a client of cfg.Redis.
+	rdb redis.UniversalClient
+	// hooks observe commands, calls and deliveries (metrics).
+	hooks hooks
+	// ready, when set, is told once the bot is connected to Slack.
+	ready func()
+
 	channelRate  rate.Limit
 	channelBurst int
 	claimIdle    time.Duration
-	onTick       func(notifier.TickStats)
-	onDelivered  func(kind string, jobID int64, status xplenty.Status)
 	httpClient   *http.Client
 }
 
+// hooks are the observation points the metrics use; nil fields are skipped.
+type hooks struct {
+	command   func(kind, result string)
+	xplenty   func(method, route string, status int, d time.Duration)
+	slackCall func(method, code string)
+	tick      func(notifier.TickStats)
+	delivered func(kind string, jobID int64, status xplenty.Status)
+}
+
+// app is the running bot, as serve wires it.
+type app struct {
+	log     *slog.Logger
+	store   *notifier.Store
+	xplenty *xplenty.Client
+	socket  *bot.SocketMode
+}
+
 // serve runs the bot on Slack until ctx ends.
-func serve(ctx context.Context, cfg config, logOut io.Writer, tune tuning) error {
-	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+func serve(ctx context.Context, cfg config, d deps) error {
+	log := d.logger
+	if log == nil {
+		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
 	access, err := bot.ParseAllowlist(cfg.AllowedUsers, cfg.AllowedChannels)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
@@ -49,8 +74,12 @@ func serve(ctx context.Context, cfg config, logOut io.Writer, tune tuning) error
 		log.Warn("ALLOWED_USERS or ALLOWED_CHANNELS is empty: every command will be refused; set them to * to allow everyone")
 	}
 
-	rdb := redis.NewClient(cfg.Redis)
-	defer rdb.Close()
+	rdb := d.rdb
+	if rdb == nil {
+		c := redis.NewClient(cfg.Redis)
+		defer c.Close()
+		rdb = c
+	}
 	store, err := notifier.NewStore(rdb, notifier.StoreOptions{Prefix: cfg.RedisPrefix, Retention: cfg.Retention})
 	if err != nil {
 		return err
@@ -59,16 +88,16 @@ func serve(ctx context.Context, cfg config, logOut io.Writer, tune tuning) error
 	err = store.Ping(pctx)
 	cancel()
 	if err != nil {
-		return fmt.Errorf("redis at %s does not answer: %w", cfg.Redis.Addr, err)
+		return fmt.Errorf("redis does not answer: %w", err)
 	}
 
-	httpClient := tune.httpClient
+	httpClient := d.httpClient
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: 30 * time.Second}
 	}
 	xp, err := xplenty.New(xplenty.Config{
 		BaseURL: cfg.XplentyURL, AccountID: cfg.XplentyAccountID, APIKey: cfg.XplentyAPIKey,
-		HTTPClient: httpClient, UserAgent: "runjob/" + version,
+		HTTPClient: httpClient, UserAgent: "runjob/" + version, OnResponse: d.hooks.xplenty,
 	})
 	if err != nil {
 		return fmt.Errorf("xplenty client: %w", err)
@@ -81,21 +110,22 @@ func serve(ctx context.Context, cfg config, logOut io.Writer, tune tuning) error
 	sm := socketmode.New(api)
 	replica := replicaName()
 	poster := notifier.NewPoster(api, notifier.PosterOptions{
-		Logger: log, ChannelRate: tune.channelRate, ChannelBurst: tune.channelBurst,
+		Logger: log, ChannelRate: d.channelRate, ChannelBurst: d.channelBurst, OnCall: d.hooks.slackCall,
 	})
 	b, err := bot.New(bot.Config{
 		Logger: log, Slack: api, Poster: poster, Store: store, Xplenty: xp, Access: access,
-		HTTPClient: httpClient,
+		HTTPClient: httpClient, OnCommand: d.hooks.command,
 	})
 	if err != nil {
 		return err
 	}
 	socket := bot.NewSocketMode(b, sm)
+	socket.OnConnected = d.ready
 	watcher := notifier.NewWatcher(store, xp, notifier.WatcherOptions{
-		Logger: log, Interval: cfg.PollInterval, Holder: replica, OnTick: tune.onTick,
+		Logger: log, Interval: cfg.PollInterval, Holder: replica, OnTick: d.hooks.tick,
 	})
 	deliverer := notifier.NewDeliverer(store, poster, notifier.DelivererOptions{
-		Logger: log, Consumer: replica, ClaimIdle: tune.claimIdle, OnDelivered: tune.onDelivered,
+		Logger: log, Consumer: replica, ClaimIdle: d.claimIdle, OnDelivered: d.hooks.delivered,
 	})
 
 	// The watcher and the deliverer run until shutdown is complete, so
