@@ -1,0 +1,346 @@
+package xplenty
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The API's JSON is looser than its documentation: numbers arrive as text
+// and text as numbers, progress is written 1 or 1.0, timestamps come with Z,
+// with an offset or as null, errors is "" or null, and outputs changed shape
+// between versions. The types below absorb those differences so that Job and
+// Output keep plain Go fields. Unknown fields are ignored by encoding/json.
+
+// UnmarshalJSON decodes a job as any version of the API writes it, and as
+// encoding/json writes a Job (so stored jobs read back the same).
+func (j *Job) UnmarshalJSON(b []byte) error {
+	var w struct {
+		ID               jsonInt   `json:"id"`
+		Status           jsonText  `json:"status"`
+		Variables        jsonVars  `json:"variables"`
+		DynamicVariables jsonVars  `json:"dynamic_variables"`
+		OwnerID          jsonInt   `json:"owner_id"`
+		Progress         jsonFloat `json:"progress"`
+		OutputsCount     jsonInt   `json:"outputs_count"`
+		Outputs          []Output  `json:"outputs"`
+		StartedAt        jsonTime  `json:"started_at"`
+		CreatedAt        jsonTime  `json:"created_at"`
+		FailedAt         jsonTime  `json:"failed_at"`
+		UpdatedAt        jsonTime  `json:"updated_at"`
+		CompletedAt      jsonTime  `json:"completed_at"`
+		ClusterID        jsonInt   `json:"cluster_id"`
+		PackageID        jsonInt   `json:"package_id"`
+		Errors           jsonText  `json:"errors"`
+		URL              jsonText  `json:"url"`
+		HTMLURL          jsonText  `json:"html_url"`
+		LogURL           jsonText  `json:"log_url"`
+		RuntimeInSeconds jsonInt   `json:"runtime_in_seconds"`
+		Creator          *Creator  `json:"creator"`
+		Attempts         jsonInt   `json:"attempts"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return fmt.Errorf("job: %w", err)
+	}
+	*j = Job{
+		ID:               int64(w.ID),
+		Status:           Status(w.Status),
+		Variables:        w.Variables,
+		DynamicVariables: w.DynamicVariables,
+		OwnerID:          int64(w.OwnerID),
+		Progress:         float64(w.Progress),
+		OutputsCount:     int(w.OutputsCount),
+		Outputs:          w.Outputs,
+		StartedAt:        w.StartedAt.t,
+		CreatedAt:        w.CreatedAt.t,
+		FailedAt:         w.FailedAt.t,
+		UpdatedAt:        w.UpdatedAt.t,
+		CompletedAt:      w.CompletedAt.t,
+		ClusterID:        int64(w.ClusterID),
+		PackageID:        int64(w.PackageID),
+		Errors:           string(w.Errors),
+		URL:              string(w.URL),
+		HTMLURL:          string(w.HTMLURL),
+		LogURL:           string(w.LogURL),
+		RuntimeInSeconds: int64(w.RuntimeInSeconds),
+		Creator:          w.Creator,
+		Attempts:         int(w.Attempts),
+	}
+	return nil
+}
+
+// UnmarshalJSON decodes an output in the v2 shape (component {name, type,
+// fields}), the older one (component_name) and the one encoding/json writes
+// for an Output (component_name, component_type).
+func (o *Output) UnmarshalJSON(b []byte) error {
+	var w struct {
+		ID            jsonInt         `json:"id"`
+		Name          jsonText        `json:"name"`
+		RecordsCount  jsonInt         `json:"records_count"`
+		CreatedAt     jsonTime        `json:"created_at"`
+		UpdatedAt     jsonTime        `json:"updated_at"`
+		URL           jsonText        `json:"url"`
+		PreviewURL    jsonText        `json:"preview_url"`
+		PreviewType   jsonText        `json:"preview_type"`
+		Component     json.RawMessage `json:"component"`
+		ComponentName jsonText        `json:"component_name"`
+		ComponentType jsonText        `json:"component_type"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	*o = Output{
+		ID:            int64(w.ID),
+		Name:          string(w.Name),
+		RecordsCount:  int64(w.RecordsCount),
+		CreatedAt:     w.CreatedAt.t,
+		UpdatedAt:     w.UpdatedAt.t,
+		URL:           string(w.URL),
+		PreviewURL:    string(w.PreviewURL),
+		PreviewType:   string(w.PreviewType),
+		ComponentName: string(w.ComponentName),
+		ComponentType: string(w.ComponentType),
+	}
+	// component is an object in v2; tolerate a bare name too. Anything
+	// else is ignored: the component only labels the output.
+	var comp struct {
+		Name jsonText `json:"name"`
+		Type jsonText `json:"type"`
+	}
+	var name string
+	switch {
+	case json.Unmarshal(w.Component, &comp) == nil:
+		if comp.Name != "" {
+			o.ComponentName = string(comp.Name)
+		}
+		if comp.Type != "" {
+			o.ComponentType = string(comp.Type)
+		}
+	case json.Unmarshal(w.Component, &name) == nil && name != "":
+		o.ComponentName = name
+	}
+	return nil
+}
+
+// UnmarshalJSON decodes a creator, accepting an id sent as text.
+func (c *Creator) UnmarshalJSON(b []byte) error {
+	var w struct {
+		Type        jsonText `json:"type"`
+		ID          jsonInt  `json:"id"`
+		DisplayName jsonText `json:"display_name"`
+		URL         jsonText `json:"url"`
+		HTMLURL     jsonText `json:"html_url"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return fmt.Errorf("creator: %w", err)
+	}
+	*c = Creator{
+		Type:        string(w.Type),
+		ID:          int64(w.ID),
+		DisplayName: string(w.DisplayName),
+		URL:         string(w.URL),
+		HTMLURL:     string(w.HTMLURL),
+	}
+	return nil
+}
+
+// jsonInt is an integer sent as a number (42, 42.0), as text ("42") or as
+// null (0). A fractional number is truncated: counts and runtimes are the
+// only integers that could plausibly carry a fraction.
+type jsonInt int64
+
+func (n *jsonInt) UnmarshalJSON(b []byte) error {
+	s := string(bytes.TrimSpace(b))
+	if s == "null" {
+		*n = 0
+		return nil
+	}
+	if strings.HasPrefix(s, `"`) {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		s = strings.TrimSpace(s)
+		if s == "" {
+			*n = 0
+			return nil
+		}
+	}
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		*n = jsonInt(i)
+		return nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) >= 1<<63 {
+		return fmt.Errorf("%s is not an integer", shorten(s))
+	}
+	*n = jsonInt(f)
+	return nil
+}
+
+// jsonFloat is a number sent as a number (1, 1.0, 0.35), as text or as
+// null (0).
+type jsonFloat float64
+
+func (f *jsonFloat) UnmarshalJSON(b []byte) error {
+	s := string(bytes.TrimSpace(b))
+	if s == "null" {
+		*f = 0
+		return nil
+	}
+	if strings.HasPrefix(s, `"`) {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		s = strings.TrimSpace(s)
+		if s == "" {
+			*f = 0
+			return nil
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Errorf("%s is not a number", shorten(s))
+	}
+	*f = jsonFloat(v)
+	return nil
+}
+
+// jsonText is text that may arrive as null (""), as a number or a boolean
+// (their JSON text), or, for errors, as a list of messages (joined with
+// "; "). Objects are kept as compact JSON rather than failing the job.
+type jsonText string
+
+func (t *jsonText) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*t = ""
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*t = jsonText(s)
+	case b[0] == '[':
+		var items []jsonText
+		if err := json.Unmarshal(b, &items); err != nil {
+			return err
+		}
+		parts := make([]string, 0, len(items))
+		for _, it := range items {
+			if it != "" {
+				parts = append(parts, string(it))
+			}
+		}
+		*t = jsonText(strings.Join(parts, "; "))
+	default:
+		*t = jsonText(compactJSON(b))
+	}
+	return nil
+}
+
+// jsonVars is a variables object. Values keep their JSON text when they are
+// not strings (42 -> "42", 1.5 -> "1.5", true -> "true", null -> ""). A
+// value that is not an object (null, or the [] some serializers write for
+// an empty map) decodes as no variables.
+type jsonVars map[string]string
+
+func (v *jsonVars) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '{' {
+		*v = nil
+		return nil
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("variables: %w", err)
+	}
+	out := make(map[string]string, len(raw))
+	for name, val := range raw {
+		var t jsonText
+		val = bytes.TrimSpace(val)
+		if len(val) > 0 && val[0] == '[' {
+			// A list value is kept as its JSON, not joined like errors.
+			t = jsonText(compactJSON(val))
+		} else if err := t.UnmarshalJSON(val); err != nil {
+			return fmt.Errorf("variable %q: %w", name, err)
+		}
+		out[name] = string(t)
+	}
+	*v = out
+	return nil
+}
+
+// jsonTime is an RFC 3339 timestamp with any offset, or null. Text that is
+// not a timestamp decodes as no timestamp instead of failing the whole job:
+// one odd field must not stop the bot from following every other job.
+type jsonTime struct{ t *time.Time }
+
+func (jt *jsonTime) UnmarshalJSON(b []byte) error {
+	jt.t = nil
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || string(b) == "null" {
+		return nil
+	}
+	if b[0] != '"' {
+		// Seconds since the epoch: not documented, but unambiguous.
+		var sec jsonInt
+		if err := sec.UnmarshalJSON(b); err == nil && sec > 0 {
+			t := time.Unix(int64(sec), 0).UTC()
+			jt.t = &t
+		}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	if t, ok := parseTime(s); ok {
+		jt.t = &t
+	}
+	return nil
+}
+
+// parseTime reads an ISO 8601 timestamp: RFC 3339 first (any offset, any
+// fraction), then the near misses seen in the wild (a space instead of T,
+// an offset without a colon).
+func parseTime(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, false
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, true
+	}
+	if len(s) > 10 && s[10] == ' ' {
+		s = s[:10] + "T" + s[11:]
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t, true
+		}
+	}
+	if t, err := time.Parse("2006-01-02T15:04:05.999999999Z0700", s); err == nil {
+		return t, true
+	}
+	return time.Time{}, false
+}
+
+func compactJSON(b []byte) string {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err != nil {
+		return string(b)
+	}
+	return buf.String()
+}
+
+// shorten keeps decode errors readable when the server sends something long.
+func shorten(s string) string {
+	const limit = 40
+	if len(s) <= limit {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:limit]) + "..."
+}

@@ -1,0 +1,152 @@
+package xplenty
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+)
+
+// ErrOutcomeUnknown marks a failed call that may nonetheless have taken
+// effect: the request may have reached Xplenty, but no usable answer came
+// back (a timeout or a dropped connection after the request was sent, a 5xx
+// from a gateway, a 2xx whose body could not be read or decoded). For a run
+// request it means the job may have started; look at the job list before
+// trying again. Check with errors.Is or IsOutcomeUnknown.
+//
+// A clean refusal (a 4xx answer, or a connection that could not even be
+// opened) never carries it. Reads (GET) never carry it: they change nothing.
+var ErrOutcomeUnknown = errors.New("xplenty: outcome unknown, the request may have taken effect")
+
+// ErrNoNextPage is returned by NextJobs when the page was the last one.
+var ErrNoNextPage = errors.New("xplenty: no next page")
+
+// ErrorResponse is a non-2xx answer from the Xplenty API. Its fields are
+// safe to log: they never hold the host, the API key or the Authorization
+// header.
+type ErrorResponse struct {
+	Method     string // HTTP method of the request, e.g. "POST"
+	Path       string // escaped request path without scheme, host or query, e.g. "/acme/api/jobs/157"
+	StatusCode int    // HTTP status code of the answer
+	// Message is what the server said: the body's "message", else its
+	// "error", else the body itself, shortened to about 200 bytes. It may
+	// be empty.
+	Message string
+}
+
+func (e *ErrorResponse) Error() string {
+	s := fmt.Sprintf("xplenty: %s %s: %d", e.Method, e.Path, e.StatusCode)
+	if text := http.StatusText(e.StatusCode); text != "" {
+		s += " " + text
+	}
+	if e.Message != "" && e.Message != http.StatusText(e.StatusCode) {
+		s += ": " + e.Message
+	}
+	return s
+}
+
+// IsNotFound reports whether err is, or wraps, a 404 answer: an unknown
+// job, cluster or package.
+func IsNotFound(err error) bool { return hasStatus(err, http.StatusNotFound) }
+
+// IsUnauthorized reports whether err is, or wraps, a 401 answer: the API
+// key was refused.
+func IsUnauthorized(err error) bool { return hasStatus(err, http.StatusUnauthorized) }
+
+// IsInvalid reports whether err is, or wraps, a 422 answer: invalid fields,
+// e.g. a package that does not exist on the account, or stopping a job that
+// has already finished.
+func IsInvalid(err error) bool { return hasStatus(err, http.StatusUnprocessableEntity) }
+
+// IsRateLimited reports whether err is, or wraps, a 429 answer: the hourly
+// call budget is spent.
+func IsRateLimited(err error) bool { return hasStatus(err, http.StatusTooManyRequests) }
+
+// IsOutcomeUnknown reports whether err says that the failed call may have
+// taken effect all the same; see ErrOutcomeUnknown.
+func IsOutcomeUnknown(err error) bool { return errors.Is(err, ErrOutcomeUnknown) }
+
+func hasStatus(err error, code int) bool {
+	var er *ErrorResponse
+	return errors.As(err, &er) && er.StatusCode == code
+}
+
+// outcomeUnknownError adds ErrOutcomeUnknown to an error while keeping the
+// original (an *ErrorResponse, a transport error) reachable with errors.As.
+type outcomeUnknownError struct{ err error }
+
+func (e *outcomeUnknownError) Error() string {
+	return e.err.Error() + " (outcome unknown: the request may have taken effect)"
+}
+
+func (e *outcomeUnknownError) Unwrap() []error { return []error{e.err, ErrOutcomeUnknown} }
+
+func outcomeUnknown(err error) error { return &outcomeUnknownError{err: err} }
+
+// maxMessageLen bounds ErrorResponse.Message: enough for any real API
+// message, short enough that an HTML error page from a gateway does not
+// flood a log line or a Slack message.
+const maxMessageLen = 200
+
+// errorMessage extracts the server's message from an error body.
+func errorMessage(body []byte) string {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return ""
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(body, &obj) == nil {
+		for _, key := range []string{"message", "error", "errors"} {
+			if msg := messageText(obj[key]); msg != "" {
+				return msg
+			}
+		}
+	}
+	var s string
+	if json.Unmarshal(body, &s) == nil {
+		return oneLine(s)
+	}
+	if !utf8.Valid(body) {
+		return ""
+	}
+	return oneLine(string(body))
+}
+
+// messageText reads a message field that may be text, a list of texts or an
+// object with its own message ({"error": {"message": "..."}}).
+func messageText(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var t jsonText
+	raw = bytes.TrimSpace(raw)
+	if raw[0] == '{' {
+		var nested struct {
+			Message jsonText `json:"message"`
+		}
+		if json.Unmarshal(raw, &nested) == nil && nested.Message != "" {
+			return oneLine(string(nested.Message))
+		}
+	}
+	if t.UnmarshalJSON(raw) != nil {
+		return ""
+	}
+	return oneLine(string(t))
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// truncate shortens s to at most n bytes without splitting a character.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
