@@ -228,6 +228,7 @@ func (b *Bot) updateCard(ctx context.Context, channel, ts string, m notifier.Mes
 // secrets).
 func (b *Bot) rerun(ctx context.Context, req Request, id int64) string {
 	if first, err := b.firstTime(ctx, "rerun:"+strconv.FormatInt(id, 10), clickDedupe); err == nil && !first {
+		b.answer(ctx, req, fmt.Sprintf("Job %d was re-run a moment ago; I did not start it twice.", id))
 		return "duplicate"
 	}
 	old, err := b.cfg.Store.Get(ctx, id)
@@ -256,9 +257,6 @@ func (b *Bot) rerun(ctx context.Context, req Request, id int64) string {
 // stop asks Xplenty to stop a tracked job; the thread reply follows when
 // Xplenty reports it stopped.
 func (b *Bot) stop(ctx context.Context, req Request, id int64) string {
-	if first, err := b.firstTime(ctx, "stop:"+strconv.FormatInt(id, 10), clickDedupe); err == nil && !first {
-		return "duplicate"
-	}
 	rec, err := b.cfg.Store.Get(ctx, id)
 	if errors.Is(err, notifier.ErrNotTracked) {
 		b.answer(ctx, req, fmt.Sprintf("Job %d was not started from Slack (or was forgotten), so I will not stop it from here.", id))
@@ -272,6 +270,10 @@ func (b *Bot) stop(ctx context.Context, req Request, id int64) string {
 	if rec.Terminal() {
 		b.answer(ctx, req, fmt.Sprintf("Job %d has already ended (%s).", id, rec.Status))
 		return "invalid"
+	}
+	if first, err := b.firstTime(ctx, "stop:"+strconv.FormatInt(id, 10), clickDedupe); err == nil && !first {
+		b.answer(ctx, req, fmt.Sprintf("Job %d is already being stopped.", id))
+		return "duplicate"
 	}
 	job, err := b.cfg.Xplenty.StopJob(ctx, id)
 	if err != nil {
