@@ -30,7 +30,7 @@ const (
 )
 
 type e2e struct {
-	t     *testing.T
+	t     testing.TB
 	slack *slacktest.Server
 	xp    *xplentytest.Server
 	rdb   *redis.Client
@@ -56,7 +56,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newE2E(t *testing.T, xo xplentytest.Options) *e2e {
+func newE2E(t testing.TB, xo xplentytest.Options) *e2e {
 	t.Helper()
 	sl := slacktest.New(slacktest.Options{})
 	t.Cleanup(sl.Close)
