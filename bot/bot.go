@@ -16,6 +16,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
 )
@@ -36,6 +37,7 @@ var _ Xplenty = (*xplenty.Client)(nil)
 // *slack.Client implements it.
 type Slack interface {
 	notifier.SlackAPI
+	GroupMembers
 	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...slack.MsgOption) (string, error)
 }
 
@@ -49,6 +51,10 @@ type Config struct {
 	Store   *notifier.Store
 	Xplenty Xplenty
 	Access  Access
+	// Policy holds presets, rules and protected targets; nil is no policy.
+	Policy *policy.Policy
+	// Secrets says which variables are secret; nil is the default pattern.
+	Secrets *policy.Secrets
 	// HTTPClient posts to Slack's response_url; default a client with a 10 s timeout.
 	HTTPClient *http.Client
 	// HandlerTimeout bounds the work of one command or click. Default 60 s.
@@ -60,11 +66,13 @@ type Config struct {
 
 // Bot handles commands and clicks.
 type Bot struct {
-	cfg    Config
-	log    *slog.Logger
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	closed bool
+	cfg     Config
+	log     *slog.Logger
+	secrets *policy.Secrets
+	groups  *groupCache
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	closed  bool
 }
 
 // New returns a Bot; it fails when a dependency is missing.
@@ -100,7 +108,15 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.OnCommand == nil {
 		cfg.OnCommand = func(string, string) {}
 	}
-	return &Bot{cfg: cfg, log: cfg.Logger}, nil
+	secrets := cfg.Secrets
+	if secrets == nil {
+		var err error
+		if secrets, err = policy.NewSecrets("", cfg.Policy.SecretVariables()); err != nil {
+			return nil, fmt.Errorf("bot: %w", err)
+		}
+	}
+	return &Bot{cfg: cfg, log: cfg.Logger, secrets: secrets,
+		groups: &groupCache{api: cfg.Slack, m: map[string]groupEntry{}}}, nil
 }
 
 // errClosed is returned by Go after Shutdown began.

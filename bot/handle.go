@@ -8,8 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slack-go/slack"
-
+	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
@@ -61,13 +60,14 @@ func (b *Bot) handleCommand(ctx context.Context, req Request, text string) strin
 		return "invalid"
 	}
 	if !b.cfg.Access.Allowed(req.UserID, req.ChannelID) {
-		log.Warn("command denied")
-		b.answer(ctx, req, "You are not allowed to run jobs here. Ask an admin to add you (or this channel) to the bot's allowlist.")
+		log.Warn("command denied by the allowlist")
+		b.audit(ctx, req, "deny", launch{}, 0, "denied", "not in ALLOWED_USERS / ALLOWED_CHANNELS")
+		b.answer(ctx, req, "You are not allowed to use this bot here. Ask an admin to add you (or this channel) to the bot's allowlist.")
 		return "denied"
 	}
 	switch c := cmd.(type) {
 	case commands.Help:
-		b.answer(ctx, req, commands.Usage())
+		b.answer(ctx, req, b.help(req))
 		return "help"
 	case commands.Status:
 		return b.status(ctx, req, c.JobID)
@@ -78,17 +78,36 @@ func (b *Bot) handleCommand(ctx context.Context, req Request, text string) strin
 	case commands.Rerun:
 		return b.rerun(ctx, req, c.JobID)
 	case commands.Run:
+		l := launch{ClusterID: c.ClusterID, PackageID: c.PackageID, Variables: c.Variables, DynamicVariables: c.DynamicVariables}
 		if c.Preset != "" {
-			b.answer(ctx, req, fmt.Sprintf("There is no preset called `%s`. Presets are defined in the bot's policy file; see `/runjob help`.", notifier.Escape(c.Preset)))
-			return "invalid"
+			p, ok := b.cfg.Policy.Preset(c.Preset)
+			if !ok {
+				b.answer(ctx, req, fmt.Sprintf("There is no preset called `%s`. `/runjob help` lists the presets you may run.", notifier.Escape(c.Preset)))
+				return "invalid"
+			}
+			vars, dyn := p.Apply(c.Variables, c.DynamicVariables)
+			l = launch{Preset: p.Name, ClusterID: p.ClusterID, PackageID: p.PackageID,
+				Variables: vars, DynamicVariables: dyn, SecretNames: p.SecretVariables}
 		}
-		_, res := b.start(ctx, req, launch{
-			ClusterID: c.ClusterID, PackageID: c.PackageID,
-			Variables: c.Variables, DynamicVariables: c.DynamicVariables,
-		})
-		return res
+		return b.run(ctx, req, l, "run")
 	}
 	return "invalid"
+}
+
+// help is the usage text with the presets the asking user may run.
+func (b *Bot) help(req Request) string {
+	text := commands.Usage()
+	presets := b.cfg.Policy.PresetsFor(policy.Subject{User: req.UserID, Channel: req.ChannelID})
+	if len(presets) == 0 {
+		return text
+	}
+	var sb strings.Builder
+	sb.WriteString(text)
+	sb.WriteString("\n\n*Presets you may run here:*\n")
+	for _, p := range presets {
+		fmt.Fprintf(&sb, "• `%s` – %s (package %d on cluster %d)\n", notifier.Escape(p.Name), notifier.Escape(p.Description), p.PackageID, p.ClusterID)
+	}
+	return sb.String()
 }
 
 // HandleAction handles a click on a job card's button.
@@ -105,15 +124,22 @@ func (b *Bot) handleAction(ctx context.Context, req Request, actionID, value str
 	} else if !first {
 		return "duplicate"
 	}
+	if !b.cfg.Access.Allowed(req.UserID, req.ChannelID) {
+		log.Warn("click denied by the allowlist")
+		b.audit(ctx, req, "deny", launch{}, 0, "denied", "click on "+actionID+": not in ALLOWED_USERS / ALLOWED_CHANNELS")
+		b.answer(ctx, req, "You are not allowed to run or stop jobs here. Ask an admin to add you (or this channel) to the bot's allowlist.")
+		return "denied"
+	}
+	switch actionID {
+	case notifier.ActionConfirm:
+		return b.confirm(ctx, req, value)
+	case notifier.ActionCancel:
+		return b.cancel(ctx, req, value)
+	}
 	id, err := strconv.ParseInt(value, 10, 64)
 	if err != nil || id <= 0 {
 		log.Warn("button with a bad job id", "value", value)
 		return "invalid"
-	}
-	if !b.cfg.Access.Allowed(req.UserID, req.ChannelID) {
-		log.Warn("click denied", "job_id", id)
-		b.answer(ctx, req, "You are not allowed to run or stop jobs here. Ask an admin to add you (or this channel) to the bot's allowlist.")
-		return "denied"
 	}
 	switch actionID {
 	case notifier.ActionRerun:
@@ -241,15 +267,53 @@ func (b *Bot) rerun(ctx context.Context, req Request, id int64) string {
 		b.answer(ctx, req, "I could not reach my database, so nothing was started. Please try again in a minute.")
 		return "error"
 	}
-	newID, res := b.start(ctx, req, launch{
+	return b.run(ctx, req, launch{
 		ClusterID: old.ClusterID, PackageID: old.PackageID, Preset: old.Preset,
 		Variables: old.Variables, DynamicVariables: old.DynamicVariables, SecretNames: old.SecretNames,
 		RerunOf: old.JobID,
-	})
-	if newID != 0 && old.CardTS != "" {
-		if _, err := b.cfg.Poster.Post(ctx, old.Channel, notifier.RerunNote(old, newID, req.UserID), old.CardTS, nil); err != nil {
-			b.log.Warn("post re-run note", "job_id", id, "err", err)
-		}
+	}, "rerun")
+}
+
+// noteRerun links a re-run from the old job's thread.
+func (b *Bot) noteRerun(ctx context.Context, req Request, oldID, newID int64) {
+	old, err := b.cfg.Store.Get(ctx, oldID)
+	if err != nil {
+		b.log.Warn("read job for the re-run note", "job_id", oldID, "err", err)
+		return
+	}
+	if _, err := b.cfg.Poster.Post(ctx, old.Channel, notifier.RerunNote(old, newID, req.UserID), old.CardTS, nil); err != nil {
+		b.log.Warn("post re-run note", "job_id", oldID, "err", err)
+	}
+}
+
+// run checks a launch against the policy, then starts it, or first asks
+// the runner to confirm when its cluster or package is protected.
+func (b *Bot) run(ctx context.Context, req Request, l launch, action string) string {
+	l.SecretNames = b.secretNames(l)
+	d := b.decide(ctx, req, l.target())
+	if !d.Allowed {
+		b.log.Warn("run denied by the policy", "user", req.UserID, "channel", req.ChannelID, "preset", l.Preset,
+			"cluster_id", l.ClusterID, "package_id", l.PackageID)
+		b.audit(ctx, req, "deny", l, 0, "denied", d.Reason)
+		b.answer(ctx, req, "Not allowed: "+notifier.Escape(d.Reason)+".")
+		return "denied"
+	}
+	if d.Confirm {
+		return b.askConfirm(ctx, req, l, action, d.Reason)
+	}
+	return b.launch(ctx, req, l, action, d.Rule)
+}
+
+// launch starts the job and records the action in the audit trail.
+func (b *Bot) launch(ctx context.Context, req Request, l launch, action, rule string) string {
+	id, res := b.start(ctx, req, l)
+	detail := ""
+	if rule != "" {
+		detail = "allowed by rule " + rule
+	}
+	b.audit(ctx, req, action, l, id, res, detail)
+	if id != 0 && l.RerunOf != 0 {
+		b.noteRerun(ctx, req, l.RerunOf, id)
 	}
 	return res
 }
@@ -275,12 +339,22 @@ func (b *Bot) stop(ctx context.Context, req Request, id int64) string {
 		b.answer(ctx, req, fmt.Sprintf("Job %d is already being stopped.", id))
 		return "duplicate"
 	}
+	l := launch{Preset: rec.Preset, ClusterID: rec.ClusterID, PackageID: rec.PackageID,
+		Variables: rec.Variables, DynamicVariables: rec.DynamicVariables, SecretNames: rec.SecretNames}
+	// Whoever may run a job may stop it.
+	if d := b.decide(ctx, req, l.target()); !d.Allowed {
+		b.audit(ctx, req, "deny", l, id, "denied", "stop: "+d.Reason)
+		b.answer(ctx, req, "Not allowed: "+notifier.Escape(d.Reason)+".")
+		return "denied"
+	}
 	job, err := b.cfg.Xplenty.StopJob(ctx, id)
 	if err != nil {
 		b.log.Warn("stop job", "job_id", id, "err", err)
+		b.audit(ctx, req, "stop", l, id, "refused", refusal(err))
 		b.answer(ctx, req, fmt.Sprintf("Xplenty did not stop job %d: %s", id, refusal(err)))
 		return "refused"
 	}
+	b.audit(ctx, req, "stop", l, id, "stopping", "")
 	if err := b.cfg.Store.RequestStop(ctx, id, req.UserID); err != nil && !errors.Is(err, notifier.ErrFinished) {
 		b.log.Warn("record stop request", "job_id", id, "err", err)
 	}
@@ -382,21 +456,7 @@ func cannotPost(err error) string {
 	return "Slack did not accept the job card, so I did not start the job. Please try again in a minute."
 }
 
-// answer tells only the person who acted: through the response_url Slack
-// gave with the event when there is one (it works even where the bot is not
-// a member), else as an ephemeral message.
+// answer tells only the person who acted.
 func (b *Bot) answer(ctx context.Context, req Request, text string) {
-	if req.ResponseURL != "" {
-		err := slack.PostWebhookCustomHTTPContext(ctx, req.ResponseURL, b.cfg.HTTPClient, &slack.WebhookMessage{
-			Text: text, ResponseType: slack.ResponseTypeEphemeral,
-		})
-		if err == nil {
-			return
-		}
-		// The response_url is a bearer capability: keep it out of the log.
-		b.log.Warn("answer through response_url", "err", strings.ReplaceAll(err.Error(), req.ResponseURL, "<response_url>"))
-	}
-	if _, err := b.cfg.Slack.PostEphemeralContext(ctx, req.ChannelID, req.UserID, slack.MsgOptionText(text, false)); err != nil {
-		b.log.Warn("answer with an ephemeral message", "err", err)
-	}
+	b.answerMessage(ctx, req, textMessage(text), false)
 }

@@ -14,12 +14,13 @@ const DefaultPrefix = "runjob:"
 //	job:{id}               hash   one tracked job (see store.go for its fields)
 //	active                 zset   ids of jobs not yet finished, scored by when last seen (unix ms)
 //	channel:{channel}      zset   ids of jobs started from a channel, scored by creation (unix ms)
-//	outbox                 stream messages to deliver to Slack (kind=card|reply|note)
+//	outbox                 stream messages to deliver to Slack (kind=card|reply)
 //	delivered:{id}:{status} string ts of the thread reply for that terminal status
 //	lock:{name}            string short-lived lock held while delivering one message
 //	watch:since            string the watcher's high-water mark (RFC 3339)
 //	watch:leader           string the replica currently polling Xplenty
 //	dedupe:{key}           string an event or click already handled
+//	confirm:{token}        string a run waiting for its runner to confirm it (protected targets)
 //	audit                  stream the audit trail
 type keys struct{ prefix string }
 
@@ -32,7 +33,9 @@ func (k keys) outbox() string { return k.prefix + "outbox" }
 func (k keys) delivered(id int64, st xplenty.Status) string {
 	return k.prefix + "delivered:" + strconv.FormatInt(id, 10) + ":" + string(st)
 }
-func (k keys) lock(name string) string  { return k.prefix + "lock:" + name }
-func (k keys) since() string            { return k.prefix + "watch:since" }
-func (k keys) leader() string           { return k.prefix + "watch:leader" }
-func (k keys) dedupe(key string) string { return k.prefix + "dedupe:" + key }
+func (k keys) lock(name string) string     { return k.prefix + "lock:" + name }
+func (k keys) since() string               { return k.prefix + "watch:since" }
+func (k keys) leader() string              { return k.prefix + "watch:leader" }
+func (k keys) dedupe(key string) string    { return k.prefix + "dedupe:" + key }
+func (k keys) confirm(token string) string { return k.prefix + "confirm:" + token }
+func (k keys) audit() string               { return k.prefix + "audit" }

@@ -431,3 +431,39 @@ func clamp01(f float64) float64 {
 	}
 	return f
 }
+
+// ErrExpired is returned for a confirmation that is unknown or too old.
+var ErrExpired = errors.New("confirmation expired")
+
+// SavePending keeps a run that waits for its runner's confirmation.
+func (s *Store) SavePending(ctx context.Context, token string, data []byte, ttl time.Duration) error {
+	if err := s.rdb.Set(ctx, s.keys.confirm(token), data, ttl).Err(); err != nil {
+		return fmt.Errorf("save confirmation: %w", err)
+	}
+	return nil
+}
+
+// PeekPending returns a waiting run without taking it.
+func (s *Store) PeekPending(ctx context.Context, token string) ([]byte, error) {
+	b, err := s.rdb.Get(ctx, s.keys.confirm(token)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrExpired
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read confirmation: %w", err)
+	}
+	return b, nil
+}
+
+// TakePending removes a waiting run and returns it; of two clicks racing,
+// exactly one gets it (GETDEL is atomic).
+func (s *Store) TakePending(ctx context.Context, token string) ([]byte, error) {
+	b, err := s.rdb.GetDel(ctx, s.keys.confirm(token)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrExpired
+	}
+	if err != nil {
+		return nil, fmt.Errorf("take confirmation: %w", err)
+	}
+	return b, nil
+}

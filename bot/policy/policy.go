@@ -222,16 +222,24 @@ func (p *Policy) PresetsFor(s Subject) []Preset {
 
 // UsesGroups reports whether some rule names Slack user groups, that is,
 // whether Decide needs Subject.Groups.
-func (p *Policy) UsesGroups() bool {
+func (p *Policy) UsesGroups() bool { return len(p.Groups()) > 0 }
+
+// Groups returns the user group ids the rules name, sorted: the groups the
+// bot must resolve to decide.
+func (p *Policy) Groups() []string {
 	if p == nil {
-		return false
+		return nil
 	}
+	var out []string
 	for _, r := range p.rules {
-		if len(r.groups) > 0 {
-			return true
+		for g := range r.groups {
+			if !slices.Contains(out, g) {
+				out = append(out, g)
+			}
 		}
 	}
-	return false
+	slices.Sort(out)
+	return out
 }
 
 // HasRules reports whether the file has rules, that is, whether Decide can

@@ -108,6 +108,20 @@ func (e env) check() (config, error) {
 	c.Retention = duration("RETENTION", e.Retention, time.Hour, bad)
 	c.AllowedUsers = splitList(e.AllowedUsers)
 	c.AllowedChannels = splitList(e.AllowedChannels)
+	switch {
+	case len(c.AllowedUsers) == 0 && len(c.AllowedChannels) == 0 && c.PolicyFile == "":
+		// A bot that starts paid jobs is closed until someone opens it.
+		bad("ALLOWED_USERS and ALLOWED_CHANNELS", "are both unset and there is no RUNJOB_POLICY: "+
+			"say who may use the bot (Slack ids, comma-separated), or set ALLOWED_USERS=* and ALLOWED_CHANNELS=* to allow everyone")
+	default:
+		// An unset list does not restrict once access is configured at all.
+		if len(c.AllowedUsers) == 0 {
+			c.AllowedUsers = []string{"*"}
+		}
+		if len(c.AllowedChannels) == 0 {
+			c.AllowedChannels = []string{"*"}
+		}
+	}
 	if c.RedisPrefix == "" {
 		bad("REDIS_PREFIX", "must not be empty")
 	}

@@ -45,6 +45,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return serve(ctx, cfg, deps{logger: slog.New(slog.NewJSONHandler(stderr, nil))})
 	case "shell":
 		return runShell(ctx, args[1:], stdin, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -60,5 +62,7 @@ const usage = `runjob-bot: run Xplenty jobs from Slack.
 Usage:
   runjob-bot            serve Slack over Socket Mode (configured by the environment; see README.md)
   runjob-bot shell      a terminal chat with the bot: no Slack, Redis or Xplenty account needed
+  runjob-bot audit [-since 24h]
+                        print the audit trail (runs, re-runs, stops, confirmations, denials)
   runjob-bot version    print the version
 `

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/runjob/runjob/bot"
+	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
 )
@@ -70,8 +71,9 @@ func serve(ctx context.Context, cfg config, d deps) error {
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	if access.Empty() {
-		log.Warn("ALLOWED_USERS or ALLOWED_CHANNELS is empty: every command will be refused; set them to * to allow everyone")
+	pol, secrets, err := loadPolicy(cfg)
+	if err != nil {
+		return err
 	}
 
 	rdb := d.rdb
@@ -114,7 +116,7 @@ func serve(ctx context.Context, cfg config, d deps) error {
 	})
 	b, err := bot.New(bot.Config{
 		Logger: log, Slack: api, Poster: poster, Store: store, Xplenty: xp, Access: access,
-		HTTPClient: httpClient, OnCommand: d.hooks.command,
+		Policy: pol, Secrets: secrets, HTTPClient: httpClient, OnCommand: d.hooks.command,
 	})
 	if err != nil {
 		return err
@@ -160,4 +162,26 @@ func serve(ctx context.Context, cfg config, d deps) error {
 func replicaName() string {
 	host, _ := os.Hostname()
 	return host + "-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(time.Now().UnixNano()%1e6, 36)
+}
+
+// loadPolicy reads the policy file, if any, and compiles the secret-name
+// rule: the file's secret_pattern when it sets one, else SECRET_PATTERN,
+// plus the names the file lists.
+func loadPolicy(cfg config) (*policy.Policy, *policy.Secrets, error) {
+	var pol *policy.Policy
+	if cfg.PolicyFile != "" {
+		var err error
+		if pol, err = policy.Load(cfg.PolicyFile); err != nil {
+			return nil, nil, fmt.Errorf("policy: %w", err)
+		}
+	}
+	pattern := cfg.SecretPattern
+	if p := pol.SecretPattern(); p != policy.DefaultSecretPattern {
+		pattern = p
+	}
+	secrets, err := policy.NewSecrets(pattern, pol.SecretVariables())
+	if err != nil {
+		return nil, nil, fmt.Errorf("SECRET_PATTERN: %w", err)
+	}
+	return pol, secrets, nil
 }

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/runjob/runjob/notifier"
+)
+
+// auditLimit bounds how many entries `runjob-bot audit` prints.
+const auditLimit = 1000
+
+// runAudit prints recent audit entries as a table: `runjob-bot audit
+// [-since 24h]`. It needs only REDIS_URL (and REDIS_PREFIX).
+func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	since := fs.Duration("since", 24*time.Hour, "show entries from this long ago")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	e, err := loadEnv()
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(e.RedisURL) == "" {
+		return fmt.Errorf("REDIS_URL is missing: the audit trail lives in the bot's Redis")
+	}
+	opts, err := redis.ParseURL(strings.TrimSpace(e.RedisURL))
+	if err != nil {
+		return fmt.Errorf("REDIS_URL is not a valid redis:// or rediss:// URL")
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	store, err := notifier.NewStore(rdb, notifier.StoreOptions{Prefix: e.RedisPrefix})
+	if err != nil {
+		return err
+	}
+	entries, err := store.AuditSince(ctx, time.Now().Add(-*since), auditLimit)
+	if err != nil {
+		return err
+	}
+	return printAudit(stdout, entries)
+}
+
+func printAudit(w io.Writer, entries []notifier.AuditEntry) error {
+	if len(entries) == 0 {
+		_, err := fmt.Fprintln(w, "no audit entries in that period")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME (UTC)\tACTION\tUSER\tCHANNEL\tJOB\tOUTCOME\tRUN\tDETAIL")
+	for _, e := range entries {
+		job := "-"
+		if e.JobID != 0 {
+			job = strconv.FormatInt(e.JobID, 10)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.At.UTC().Format("2006-01-02 15:04:05"),
+			e.Action, e.User, e.Channel, job, e.Outcome, dash(e.Variables), dash(e.Detail))
+	}
+	return tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
