@@ -53,14 +53,6 @@ type hooks struct {
 	delivered func(kind string, jobID int64, status xplenty.Status)
 }
 
-// app is the running bot, as serve wires it.
-type app struct {
-	log     *slog.Logger
-	store   *notifier.Store
-	xplenty *xplenty.Client
-	socket  *bot.SocketMode
-}
-
 // serve runs the bot on Slack until ctx ends.
 func serve(ctx context.Context, cfg config, d deps) error {
 	log := d.logger
@@ -93,6 +85,12 @@ func serve(ctx context.Context, cfg config, d deps) error {
 		return fmt.Errorf("redis does not answer: %w", err)
 	}
 
+	var m *metrics
+	if cfg.HTTPAddr != "" {
+		m = newMetrics()
+		d.hooks = withHooks(d.hooks, m.hooks())
+	}
+
 	httpClient := d.httpClient
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: 30 * time.Second}
@@ -123,6 +121,18 @@ func serve(ctx context.Context, cfg config, d deps) error {
 	}
 	socket := bot.NewSocketMode(b, sm)
 	socket.OnConnected = d.ready
+	if m != nil {
+		m.observeRateLimit(xp.RateLimit)
+		// Serves until serve returns: during the drain /readyz says 503
+		// (Slack is disconnected) and /metrics can still be scraped.
+		opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
+		_, waitOps, err := serveOps(opsCtx, cfg.HTTPAddr, opsHandler(m, readiness{slack: socket.Connected, redis: store.Ping}), log)
+		if err != nil {
+			stopOps()
+			return fmt.Errorf("HTTP_ADDR: %w", err)
+		}
+		defer func() { stopOps(); _ = waitOps() }()
+	}
 	watcher := notifier.NewWatcher(store, xp, notifier.WatcherOptions{
 		Logger: log, Interval: cfg.PollInterval, Holder: replica, OnTick: d.hooks.tick,
 	})
