@@ -38,7 +38,7 @@ type DelivererOptions struct {
 	// crashed, or Slack kept failing) before another try takes it over.
 	// Default 15 s.
 	ClaimIdle time.Duration
-	// Block is how long one read of the outbox waits for news. Default 2 s.
+	// Block is how long one read of the outbox waits for news. Default 1 s.
 	Block time.Duration
 	// OnDelivered, when set, is called after each message reached Slack.
 	OnDelivered func(kind string, jobID int64, status xplenty.Status)
@@ -69,7 +69,7 @@ func NewDeliverer(store *Store, poster *Poster, opts DelivererOptions) *Delivere
 		opts.ClaimIdle = 15 * time.Second
 	}
 	if opts.Block <= 0 {
-		opts.Block = 2 * time.Second
+		opts.Block = time.Second
 	}
 	return &Deliverer{store: store, poster: poster, opts: opts, log: opts.Logger}
 }

@@ -542,3 +542,28 @@ func TestE2EBurstOf60Commands(t *testing.T) {
 		t.Errorf("%d run requests, want 60", n)
 	}
 }
+
+// SIGTERM while a run request is in flight: the bot stops taking commands,
+// finishes the command (the job is tracked and its card filled), and exits
+// cleanly.
+func TestE2EShutdownFinishesWorkInFlight(t *testing.T) {
+	e := newE2E(t, xplentytest.Options{})
+	stop := e.startBot()
+	e.xp.SetLatency(time.Second)
+	e.command("U1", "C1", "cluster=52 package=434")
+	e.wait("the starting card", func(s *slacktest.Snapshot) bool {
+		for _, m := range s.Messages() {
+			if strings.Contains(m.Text, "starting") {
+				return true
+			}
+		}
+		return false
+	})
+	stop() // fails the test if serve returns an error or hangs
+	if _, ok := card(e.slack.Snapshot(), 1001); !ok {
+		t.Errorf("the card of the job started during shutdown was not filled:\n%s", dump(e.slack.Messages()))
+	}
+	if n, _ := e.rdb.Exists(context.Background(), e.cfg.RedisPrefix+"job:1001").Result(); n != 1 {
+		t.Error("the job started during shutdown is not tracked")
+	}
+}

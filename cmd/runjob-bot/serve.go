@@ -21,10 +21,11 @@ import (
 	"github.com/runjob/runjob/xplenty"
 )
 
-// shutdownGrace bounds how long work in flight may take after SIGTERM;
-// the process must be gone within 10 s (the issue; Kubernetes' default
-// grace period is 30 s).
-const shutdownGrace = 8 * time.Second
+// shutdownGrace bounds how long work in flight may take after SIGTERM.
+// The process must be gone within 10 s (Kubernetes' default grace period is
+// 30 s); the rest of the budget is for the watcher and the deliverer to
+// finish their current step (an outbox read blocks at most 1 s).
+const shutdownGrace = 6 * time.Second
 
 // deps are what serve is given instead of building it from the
 // configuration: the shell passes its embedded Redis; tests and benchmarks
@@ -70,7 +71,9 @@ func serve(ctx context.Context, cfg config, d deps) error {
 
 	rdb := d.rdb
 	if rdb == nil {
-		c := redis.NewClient(cfg.Redis)
+		opts := *cfg.Redis
+		opts.ContextTimeoutEnabled = true // a cancelled context ends a blocking read at once
+		c := redis.NewClient(&opts)
 		defer c.Close()
 		rdb = c
 	}
