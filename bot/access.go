@@ -21,7 +21,7 @@ type Allowlist struct {
 
 var _ Access = (*Allowlist)(nil)
 
-var slackID = regexp.MustCompile(`^[A-Z][A-Z0-9]{2,}$`)
+var slackID = regexp.MustCompile(`^[A-Z][A-Z0-9]+$`)
 
 // ParseAllowlist reads the ALLOWED_USERS and ALLOWED_CHANNELS values:
 // comma-separated Slack ids, or "*". An empty list allows nobody.
@@ -55,9 +55,4 @@ func fill(items []string, all *bool, set map[string]bool, name string) error {
 // Allowed reports whether user may act in channel.
 func (a *Allowlist) Allowed(user, channel string) bool {
 	return (a.allUsers || a.users[user]) && (a.allChannels || a.channels[channel])
-}
-
-// Empty reports whether the list allows nobody at all.
-func (a *Allowlist) Empty() bool {
-	return (!a.allUsers && len(a.users) == 0) || (!a.allChannels && len(a.channels) == 0)
 }

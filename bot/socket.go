@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"errors"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -120,9 +121,9 @@ func (s *SocketMode) dispatch(ctx context.Context, evt socketmode.Event) {
 		if !ok || cb.Type != slack.InteractionTypeBlockActions {
 			return
 		}
-		for _, a := range cb.ActionCallback.BlockActions {
+		for i, a := range cb.ActionCallback.BlockActions {
 			req := Request{UserID: cb.User.ID, ChannelID: cb.Channel.ID, ResponseURL: cb.ResponseURL,
-				EventKey: eventKey(cb.TriggerID+":"+a.ActionID, evt.Request.EnvelopeID)}
+				EventKey: eventKey(cb.TriggerID, evt.Request.EnvelopeID) + ":" + strconv.Itoa(i)}
 			if req.ChannelID == "" {
 				req.ChannelID = cb.Container.ChannelID
 			}
@@ -148,8 +149,11 @@ func (s *SocketMode) spawn(ctx context.Context, fn func(context.Context)) {
 	}
 }
 
+// eventKey names an event the same way in every redelivery and on every
+// replica: Slack's trigger_id, unique per command or click, else the
+// envelope id.
 func eventKey(triggerID, envelopeID string) string {
-	if triggerID != "" && !strings.HasPrefix(triggerID, ":") {
+	if triggerID != "" {
 		return "trigger:" + triggerID
 	}
 	return "envelope:" + envelopeID
