@@ -72,6 +72,11 @@ func benchWatch(b *testing.B) {
 		}
 	}()
 	<-ready
+	wctx, wcancel := context.WithTimeout(context.Background(), waitLimit)
+	defer wcancel()
+	if err := e.slack.WaitConnections(wctx, 1); err != nil {
+		b.Fatal(err)
+	}
 
 	// Ack latency over a burst of 60 commands, then 940 more: 1,000 jobs.
 	b.ResetTimer()
