@@ -567,3 +567,25 @@ func TestE2EShutdownFinishesWorkInFlight(t *testing.T) {
 		t.Error("the job started during shutdown is not tracked")
 	}
 }
+
+// Redis restarts while a job runs: nothing is lost, nothing is doubled.
+func TestE2ERedisRestartLosesNothing(t *testing.T) {
+	e := newE2E(t, xplentytest.Options{})
+	srv := redistest.Start(t)
+	e.cfg.Redis = &redis.Options{Addr: srv.Addr}
+	e.rdb = srv.Client()
+	e.startBot()
+	e.command("U1", "C1", "cluster=52 package=434")
+	c := e.waitCard(1001, "idle")
+	srv.Restart()
+	e.setStatus(1001, xplenty.StatusRunning)
+	e.setStatus(1001, xplenty.StatusCompleted)
+	e.waitReplies(c, 1)
+	e.settle()
+	if n := len(e.slack.ThreadReplies(c.Channel, c.TS)); n != 1 {
+		t.Errorf("%d thread replies across a Redis restart, want 1", n)
+	}
+	// The bot still takes commands once Redis is back.
+	e.command("U1", "C1", "cluster=52 package=434")
+	e.waitCard(1002, "idle")
+}
