@@ -1,0 +1,476 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/runjob/runjob/notifier"
+	"github.com/runjob/runjob/xplenty"
+	"github.com/runjob/runjob/xplenty/xplentytest"
+)
+
+// shellSession drives the shell through pipes, as a person or a script
+// would.
+type shellSession struct {
+	t      *testing.T
+	in     *io.PipeWriter
+	out    *io.PipeWriter
+	stderr *shellBuffer
+	done   chan error
+	read   chan struct{} // closed when stdout is read to its end
+
+	mu      sync.Mutex
+	lines   []string
+	changed chan struct{}
+}
+
+type shellBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *shellBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *shellBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// clearShellEnv keeps the developer's environment out of the test: the
+// shell must use its sandbox and embedded Redis.
+func clearShellEnv(t *testing.T) {
+	for _, v := range []string{
+		"REDIS_URL", "REDIS_PREFIX", "XPLENTY_ACCOUNT_ID", "XPLENTY_API_KEY", "XPLENTY_API_URL",
+		"ALLOWED_USERS", "ALLOWED_CHANNELS", "POLL_INTERVAL", "LOG_LEVEL", "SECRET_PATTERN", "RUNJOB_POLICY",
+	} {
+		t.Setenv(v, "")
+	}
+}
+
+// fastShellOptions makes sandbox jobs take about 4 s and never fail, and polls
+// often, so a whole session takes seconds.
+func fastShellOptions() shellOptions {
+	return shellOptions{
+		lifecycle: &xplentytest.Lifecycle{
+			Pending: 50 * time.Millisecond, Running: 50 * time.Millisecond, RunTime: 4 * time.Second,
+			StopDelay: 200 * time.Millisecond, FailureRate: 0, Seed: 1,
+		},
+		pollInterval: 100 * time.Millisecond,
+		drain:        30 * time.Second,
+	}
+}
+
+// startShell runs the shell; start is run or runShellWith.
+func startShell(t *testing.T, start func(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error) *shellSession {
+	t.Helper()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	s := &shellSession{
+		t: t, in: inW, out: outW, stderr: &shellBuffer{},
+		done: make(chan error, 1), read: make(chan struct{}), changed: make(chan struct{}),
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		defer close(s.read)
+		sc := bufio.NewScanner(outR)
+		for sc.Scan() {
+			s.mu.Lock()
+			s.lines = append(s.lines, sc.Text())
+			close(s.changed)
+			s.changed = make(chan struct{})
+			s.mu.Unlock()
+		}
+	}()
+	go func() {
+		err := start(ctx, inR, outW, s.stderr)
+		outW.Close()
+		s.done <- err
+	}()
+	t.Cleanup(func() {
+		cancel()
+		inW.Close()
+		select {
+		case <-s.done:
+		case <-time.After(30 * time.Second):
+			t.Error("the shell did not stop after its context was cancelled")
+		}
+		if t.Failed() {
+			t.Logf("stdout:\n%s\nstderr:\n%s", s.transcript(), s.stderr.String())
+		}
+	})
+	return s
+}
+
+func (s *shellSession) transcript() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Join(s.lines, "\n")
+}
+
+func (s *shellSession) send(line string) {
+	s.t.Helper()
+	if _, err := io.WriteString(s.in, line+"\n"); err != nil {
+		s.t.Fatalf("type %q: %v", line, err)
+	}
+}
+
+// waitLine waits for an output line that pred accepts, looking at every
+// line printed so far. The deadline only guards against a hang.
+func (s *shellSession) waitLine(what string, pred func(string) bool) string {
+	s.t.Helper()
+	deadline := time.After(60 * time.Second)
+	for {
+		s.mu.Lock()
+		for _, l := range s.lines {
+			if pred(l) {
+				s.mu.Unlock()
+				return l
+			}
+		}
+		changed := s.changed
+		s.mu.Unlock()
+		select {
+		case <-changed:
+		case <-s.read:
+			s.mu.Lock()
+			ok := shellAnyLine(s.lines, pred)
+			s.mu.Unlock()
+			if !ok {
+				s.t.Fatalf("the shell ended without printing %s", what)
+			}
+		case <-deadline:
+			s.t.Fatalf("no output line with %s", what)
+		}
+	}
+}
+
+func shellAnyLine(lines []string, pred func(string) bool) bool {
+	for _, l := range lines {
+		if pred(l) {
+			return true
+		}
+	}
+	return false
+}
+
+// has matches lines containing every part.
+func shellHas(parts ...string) func(string) bool {
+	return func(l string) bool {
+		for _, p := range parts {
+			if !strings.Contains(l, p) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// finish ends the input and waits for the shell to return.
+func (s *shellSession) finish() error {
+	s.t.Helper()
+	s.in.Close()
+	select {
+	case err := <-s.done:
+		s.done <- err // for Cleanup
+		<-s.read
+		return err
+	case <-time.After(90 * time.Second):
+		s.t.Fatal("the shell did not return after the end of its input")
+		return nil
+	}
+}
+
+func TestShellRunRerunStop(t *testing.T) {
+	clearShellEnv(t)
+	s := startShell(t, func(ctx context.Context, in io.Reader, out, errOut io.Writer) error {
+		return runShellWith(ctx, nil, in, out, errOut, fastShellOptions())
+	})
+	s.waitLine("the banner", shellHas("sandbox", "embedded Redis"))
+
+	s.send("/runjob cluster=52 package=434 DATE=2026-11-01 DB_PASSWORD=hunter22")
+	s.waitLine("the card's variables, the secret masked", shellHas("DATE = 2026-11-01", "DB_PASSWORD = "+notifier.Mask))
+	s.waitLine("the card's buttons as shell commands", shellHas("actions: :stop 1001 · :rerun 1001"))
+	s.waitLine("a progress edit", shellHas("[#sandbox] runjob (edited card of job 1001): 🏃 running"))
+	s.waitLine("job 1001's completion in its thread", shellHas("[#sandbox thread of job 1001] runjob: ✅ @you Job 1001", "completed"))
+
+	s.send(":rerun 1001")
+	s.waitLine("the click", shellHas("[shell] clicked Re-run on the card of job 1001"))
+	s.waitLine("the new card saying it is a re-run", shellHas("Re-run of: job 1001"))
+	s.waitLine("the note in the old thread", shellHas("[#sandbox thread of job 1001]", "re-ran this job as job 1002"))
+	s.waitLine("job 1002 running", shellHas("(edited card of job 1002): 🏃 running"))
+
+	s.send(":stop 1002")
+	s.waitLine("the stop click", shellHas("[shell] clicked Stop on the card of job 1002 and confirmed"))
+	s.waitLine("job 1002 stopped, in its thread", shellHas("[#sandbox thread of job 1002] runjob: ⏹️ @you Job 1002", "was stopped by @you"))
+
+	s.send(":stop 1002")
+	s.waitLine("a note that the Stop button is gone", shellHas("[shell] the card of job 1002 has no Stop button any more"))
+	s.send(":jobs")
+	s.waitLine("job 1001 in the list", shellHas("job 1001: ✅ completed", ":rerun 1001"))
+
+	if err := s.finish(); err != nil {
+		t.Fatalf("run returned %v", err)
+	}
+	out := s.transcript()
+	if strings.Contains(out, "hunter22") {
+		t.Error("a secret value was printed")
+	}
+	if n := strings.Count(out, "thread of job 1001] runjob: ✅"); n != 1 {
+		t.Errorf("job 1001's completion was printed %d times, want once", n)
+	}
+	if strings.Contains(out, "\033[") {
+		t.Error("terminal escapes in piped output")
+	}
+	if strings.Contains(s.stderr.String(), "level=ERROR") {
+		t.Errorf("errors logged:\n%s", s.stderr.String())
+	}
+}
+
+func TestShellBadInputAndShellCommands(t *testing.T) {
+	clearShellEnv(t)
+	// The real entry point, with the sandbox's defaults: no job starts, so
+	// nothing waits for one.
+	s := startShell(t, func(ctx context.Context, in io.Reader, out, errOut io.Writer) error {
+		return run(ctx, []string{"shell"}, in, out, errOut)
+	})
+	s.waitLine("the banner's first example", shellHas("/runjob cluster=52 package=434 DATE=2026-11-01"))
+
+	s.send("/runjob cluster=abc package=1")
+	s.waitLine("the error, only to the user", func(l string) bool {
+		return strings.HasPrefix(l, "[only you] runjob: `cluster=abc`") && strings.Contains(l, "cluster=52")
+	})
+	s.send(":as bob")
+	s.waitLine("a refused user id", shellHas(`[shell] "bob" is not a Slack user id`))
+	s.send(":as U0EVE")
+	s.waitLine("the new identity", shellHas("[shell] you are now @u0eve (U0EVE)"))
+	s.send(":in general")
+	s.waitLine("a refused channel id", shellHas(`[shell] "general" is not a Slack channel id`))
+	s.send(":in C0DATA")
+	s.waitLine("the new channel", shellHas("[shell] you are now in #c0data (C0DATA)"))
+	s.send(":stop 1001")
+	s.waitLine("no such card", shellHas("[shell] there is no card of job 1001 in #c0data"))
+	s.send(":rerun x")
+	s.waitLine("a bad job id", shellHas(`[shell] "x" is not a job id`))
+	s.send(":frobnicate")
+	s.waitLine("an unknown shell command", shellHas("[shell] unknown shell command :frobnicate"))
+	s.send("cluster=52 package=434")
+	s.waitLine("a hint to type /runjob", shellHas("[shell] type /runjob"))
+	s.send(":help")
+	s.waitLine("the help", shellHas(":stop [job id]"))
+
+	if err := s.finish(); err != nil {
+		t.Fatalf("run returned %v", err)
+	}
+	if out := s.transcript(); strings.Contains(out, "Starting package") || strings.Contains(out, "Job 10") {
+		t.Errorf("a job was started:\n%s", out)
+	}
+}
+
+func TestShellAllowlistAndQuit(t *testing.T) {
+	clearShellEnv(t)
+	t.Setenv("ALLOWED_USERS", shellUser)
+	s := startShell(t, func(ctx context.Context, in io.Reader, out, errOut io.Writer) error {
+		return runShellWith(ctx, nil, in, out, errOut, fastShellOptions())
+	})
+	s.send(":as U0EVE")
+	s.send("/runjob cluster=52 package=434")
+	s.waitLine("the refusal, only to Eve", shellHas("[only you] runjob: ", "not allowed"))
+	s.send(":as you")
+	s.send("/runjob list")
+	s.waitLine("the list answer to the allowed user", shellHas("[only you] runjob: No jobs were started from this channel yet"))
+	s.send(":quit")
+	select {
+	case err := <-s.done:
+		s.done <- err
+		if err != nil {
+			t.Fatalf("run returned %v after :quit", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the shell did not leave on :quit")
+	}
+}
+
+func TestShellArguments(t *testing.T) {
+	clearShellEnv(t)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"shell", "-h"}, strings.NewReader(""), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "XPLENTY_API_KEY") {
+		t.Errorf("shell -h does not explain the environment:\n%s", out.String())
+	}
+	if err := run(context.Background(), []string{"shell", "--bogus"}, strings.NewReader(""), io.Discard, io.Discard); err == nil {
+		t.Error("an unknown argument was accepted")
+	}
+}
+
+func TestShellSettings(t *testing.T) {
+	envOf := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+
+	s, err := shellSettings(envOf(), shellOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.sandbox || !s.embedded || s.cfg.PollInterval != time.Second || s.cfg.LogLevel != slog.LevelWarn ||
+		s.cfg.HTTPAddr != "" || s.cfg.RedisPrefix != "runjob:" || s.cfg.Retention != 720*time.Hour ||
+		strings.Join(s.cfg.AllowedUsers, ",") != "*" || strings.Join(s.cfg.AllowedChannels, ",") != "*" ||
+		s.cfg.SecretPattern == "" {
+		t.Errorf("defaults: %+v", s)
+	}
+
+	s, err = shellSettings(envOf(
+		"XPLENTY_ACCOUNT_ID", "acme", "XPLENTY_API_KEY", "k", "REDIS_URL", "redis://:pw@db:6379/2",
+		"ALLOWED_USERS", "U1,U2", "POLL_INTERVAL", "5s", "LOG_LEVEL", "debug",
+	), shellOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.sandbox || s.embedded || s.cfg.XplentyURL != "https://api.xplenty.com/" || s.cfg.Redis.Addr != "db:6379" ||
+		s.cfg.RedisPrefix != shellPrefix || strings.Join(s.cfg.AllowedUsers, ",") != "U1,U2" ||
+		s.cfg.PollInterval != 5*time.Second || s.cfg.LogLevel != slog.LevelDebug {
+		t.Errorf("from the environment: %+v", s)
+	}
+
+	_, err = shellSettings(envOf(
+		"XPLENTY_API_KEY", "secret-key", "REDIS_URL", "http://:hunter2@x", "POLL_INTERVAL", "soon", "LOG_LEVEL", "loud",
+	), shellOptions{})
+	if err == nil {
+		t.Fatal("bad settings accepted")
+	}
+	for _, want := range []string{"XPLENTY_ACCOUNT_ID and XPLENTY_API_KEY", "REDIS_URL", "POLL_INTERVAL", "LOG_LEVEL"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not name %s: %v", want, err)
+		}
+	}
+	for _, secret := range []string{"secret-key", "hunter2"} {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("the error shows a secret: %v", err)
+		}
+	}
+}
+
+func shellTestText() shellText {
+	return shellText{userName: shellUserLabel, channelName: shellChannelLabel}
+}
+
+func TestShellMrkdwn(t *testing.T) {
+	st := shellTestText()
+	tests := []struct{ in, want string }{
+		{"*Job 1001* · running `▓▓░░ 20%`", "Job 1001 · running ▓▓░░ 20%"},
+		{"<@U0SHELL> and <@U0EVE> and <@U1|bob>", "@you and @u0eve and @bob"},
+		{"in <#C0SANDBOX> or <#C1|data>", "in #sandbox or #data"},
+		{"<https://x.example/jobs/1|Open in Xplenty> <https://y.example>", "Open in Xplenty (https://x.example/jobs/1) https://y.example"},
+		{"<!date^1700000000^{date_short}|2023-11-14T22:13:20Z> <!here>", "2023-11-14T22:13:20Z @here"},
+		{"a &lt;b&gt; &amp;amp; c", "a <b> &amp; c"},
+		{"_and 3 more_ ~gone~", "and 3 more gone"},
+		{"```\nline 1 *not bold*\nline 2 &lt;x&gt;\n```", "line 1 *not bold*\nline 2 <x>"},
+		{"DB_PASSWORD_OLD stays", "DB_PASSWORD_OLD stays"},
+		{"a letter or _, digits and _; 2 * 3 * 4", "a letter or _, digits and _; 2 * 3 * 4"},
+	}
+	for _, tt := range tests {
+		if got := st.mrkdwn(tt.in, false); got != tt.want {
+			t.Errorf("mrkdwn(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := st.mrkdwn("`cluster=abc`: wrong", true); got != "`cluster=abc`: wrong" {
+		t.Errorf("prose lost its code quotes: %q", got)
+	}
+}
+
+func shellBlocksJSON(t *testing.T, m notifier.Message) json.RawMessage {
+	t.Helper()
+	b, err := json.Marshal(slack.Blocks{BlockSet: m.Blocks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestShellRenderCard(t *testing.T) {
+	st := shellTestText()
+	rec := notifier.Record{
+		JobID: 1001, Channel: shellChannel, Requester: shellUser, ClusterID: 52, PackageID: 434,
+		Variables: map[string]string{"DATE": "2026-11-01", "DB_PASSWORD": "hunter22"},
+		Status:    xplenty.StatusRunning, Progress: 0.4, HTMLURL: "https://app.xplenty.com/acme/jobs/1001",
+	}
+	card := notifier.Card(rec)
+	r := st.message(card.Text, shellBlocksJSON(t, card))
+	want := []string{
+		"🏃 Job 1001 · running ▓▓▓▓░░░░░░ 40%",
+		"Package: 434 · Cluster: 52 · Requested by: @you",
+		"Variables: DATE = 2026-11-01 · DB_PASSWORD = ••••",
+		"Open in Xplenty (https://app.xplenty.com/acme/jobs/1001)",
+	}
+	if strings.Join(r.lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("card lines:\n%s\nwant:\n%s", strings.Join(r.lines, "\n"), strings.Join(want, "\n"))
+	}
+	if strings.Join(r.actions, " · ") != ":stop 1001 · :rerun 1001" || r.jobID != 1001 {
+		t.Errorf("actions %q, job %d", r.actions, r.jobID)
+	}
+	if got := shellEditLine(r); got != "🏃 running ▓▓▓▓░░░░░░ 40%" {
+		t.Errorf("edit line %q", got)
+	}
+
+	rec.Status, rec.Errors, rec.Runtime = xplenty.StatusFailed, "Failed to read from source 'orders':\nAccess denied <for> hunter22", 7*time.Second
+	reply := notifier.Reply(rec)
+	r = st.message(reply.Text, shellBlocksJSON(t, reply))
+	got := strings.Join(r.lines, "\n")
+	for _, w := range []string{
+		"❌ @you Job 1001 (package 434 on cluster 52) failed after 7s.",
+		"Failed to read from source 'orders':\nAccess denied <for> ••••",
+	} {
+		if !strings.Contains(got, w) {
+			t.Errorf("failure reply:\n%s\nlacks %q", got, w)
+		}
+	}
+
+	// A message without blocks is its text; the job id comes from it.
+	r = st.message("Job 77 (package 1 on cluster 2): completed", nil)
+	if r.jobID != 77 || r.lines[0] != "Job 77 (package 1 on cluster 2): completed" {
+		t.Errorf("text-only message: %+v", r)
+	}
+}
+
+func TestShellMaskSecrets(t *testing.T) {
+	sh := &shell{secret: regexp.MustCompile(shellEnvDefault("SecretPattern"))}
+	in := `/runjob cluster=52 package=434 DATE=2026-11-01 DB_PASSWORD="a b\" c" api_key='x y' T:=$TOKEN MY_TOKEN:=Secret() pass=“p q” NOTE=ok`
+	want := `/runjob cluster=52 package=434 DATE=2026-11-01 DB_PASSWORD=•••• api_key=•••• T:=$TOKEN MY_TOKEN:=•••• pass=•••• NOTE=ok`
+	if got := sh.maskSecrets(in); got != want {
+		t.Errorf("maskSecrets:\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestShellLabelsAndIDs(t *testing.T) {
+	for in, ok := range map[string]bool{"U0EVE": true, "W123": true, "C123": false, "bob": false, "U1": false, "u0eve": false} {
+		if shellUserIDShape.MatchString(in) != ok {
+			t.Errorf("user id %q: valid=%v", in, !ok)
+		}
+	}
+	for in, ok := range map[string]bool{"C0DATA": true, "G123": true, "D123": true, "U123": false, "general": false, "GENERAL": true} {
+		if shellChannelIDShape.MatchString(in) != ok {
+			t.Errorf("channel id %q: valid=%v", in, !ok)
+		}
+	}
+}
