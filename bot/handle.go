@@ -249,6 +249,22 @@ func (b *Bot) updateCard(ctx context.Context, channel, ts string, m notifier.Mes
 	}
 }
 
+// tracked reads the record of a job to re-run or stop; when there is none
+// it answers the user and returns the command's result.
+func (b *Bot) tracked(ctx context.Context, req Request, id int64, verb string) (notifier.Record, string) {
+	rec, err := b.cfg.Store.Get(ctx, id)
+	switch {
+	case errors.Is(err, notifier.ErrNotTracked):
+		b.answer(ctx, req, fmt.Sprintf("I have no record of job %d: it was not started from Slack, or it ended long enough ago to be forgotten. I can only %s jobs I started and remember.", id, verb))
+		return rec, "invalid"
+	case err != nil:
+		b.log.Error("read job", "job_id", id, "for", verb, "err", err)
+		b.answer(ctx, req, "I could not reach my database, so nothing was done. Please try again in a minute.")
+		return rec, "error"
+	}
+	return rec, ""
+}
+
 // rerun starts a tracked job again with the parameters kept in Redis (never
 // those shown in the message, which anyone could have edited or which mask
 // secrets).
@@ -257,15 +273,9 @@ func (b *Bot) rerun(ctx context.Context, req Request, id int64) string {
 		b.answer(ctx, req, fmt.Sprintf("Job %d was re-run a moment ago; I did not start it twice.", id))
 		return "duplicate"
 	}
-	old, err := b.cfg.Store.Get(ctx, id)
-	if errors.Is(err, notifier.ErrNotTracked) {
-		b.answer(ctx, req, fmt.Sprintf("I have no record of job %d (jobs are remembered for 30 days after they end), so I cannot re-run it. Start it again with `/runjob cluster=… package=…`.", id))
-		return "invalid"
-	}
-	if err != nil {
-		b.log.Error("read job for re-run", "job_id", id, "err", err)
-		b.answer(ctx, req, "I could not reach my database, so nothing was started. Please try again in a minute.")
-		return "error"
+	old, res := b.tracked(ctx, req, id, "re-run")
+	if res != "" {
+		return res
 	}
 	return b.run(ctx, req, launch{
 		ClusterID: old.ClusterID, PackageID: old.PackageID, Preset: old.Preset,
@@ -321,15 +331,9 @@ func (b *Bot) launch(ctx context.Context, req Request, l launch, action, rule st
 // stop asks Xplenty to stop a tracked job; the thread reply follows when
 // Xplenty reports it stopped.
 func (b *Bot) stop(ctx context.Context, req Request, id int64) string {
-	rec, err := b.cfg.Store.Get(ctx, id)
-	if errors.Is(err, notifier.ErrNotTracked) {
-		b.answer(ctx, req, fmt.Sprintf("Job %d was not started from Slack (or was forgotten), so I will not stop it from here.", id))
-		return "invalid"
-	}
-	if err != nil {
-		b.log.Error("read job for stop", "job_id", id, "err", err)
-		b.answer(ctx, req, "I could not reach my database, so nothing was stopped. Please try again in a minute.")
-		return "error"
+	rec, res := b.tracked(ctx, req, id, "stop")
+	if res != "" {
+		return res
 	}
 	if rec.Terminal() {
 		b.answer(ctx, req, fmt.Sprintf("Job %d has already ended (%s).", id, rec.Status))

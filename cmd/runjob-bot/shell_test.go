@@ -26,30 +26,13 @@ type shellSession struct {
 	t      *testing.T
 	in     *io.PipeWriter
 	out    *io.PipeWriter
-	stderr *shellBuffer
+	stderr *syncBuffer
 	done   chan error
 	read   chan struct{} // closed when stdout is read to its end
 
 	mu      sync.Mutex
 	lines   []string
 	changed chan struct{}
-}
-
-type shellBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *shellBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *shellBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // clearShellEnv keeps the developer's environment out of the test: the
@@ -82,7 +65,7 @@ func startShell(t *testing.T, start func(ctx context.Context, stdin io.Reader, s
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
 	s := &shellSession{
-		t: t, in: inW, out: outW, stderr: &shellBuffer{},
+		t: t, in: inW, out: outW, stderr: &syncBuffer{},
 		done: make(chan error, 1), read: make(chan struct{}), changed: make(chan struct{}),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
