@@ -77,18 +77,23 @@ func (l launch) target() policy.Target {
 	return policy.Target{Preset: l.Preset, ClusterID: l.ClusterID, PackageID: l.PackageID}
 }
 
-// decide asks the policy whether req's user may run l, resolving the
-// user's groups only when some rule names groups.
+// decide asks the policy whether req's user may run t here.
 func (b *Bot) decide(ctx context.Context, req Request, t policy.Target) policy.Decision {
+	return b.cfg.Policy.Decide(b.subject(ctx, req), t)
+}
+
+// subject is the person acting, with the user groups the policy names that
+// they belong to (resolved only when some rule names groups).
+func (b *Bot) subject(ctx context.Context, req Request) policy.Subject {
 	subj := policy.Subject{User: req.UserID, Channel: req.ChannelID}
-	if b.cfg.Policy.UsesGroups() && b.groups != nil {
+	if b.cfg.Policy.UsesGroups() {
 		groups, err := b.groups.groupsOf(ctx, req.UserID, b.cfg.Policy.Groups())
 		if err != nil {
 			b.log.Warn("resolve user groups", "user", req.UserID, "err", err)
 		}
 		subj.Groups = groups
 	}
-	return b.cfg.Policy.Decide(subj, t)
+	return subj
 }
 
 // secretNames lists the variables of a run that are secret: by name

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
@@ -67,7 +66,7 @@ func (b *Bot) handleCommand(ctx context.Context, req Request, text string) strin
 	}
 	switch c := cmd.(type) {
 	case commands.Help:
-		b.answer(ctx, req, b.help(req))
+		b.answer(ctx, req, b.help(ctx, req))
 		return "help"
 	case commands.Status:
 		return b.status(ctx, req, c.JobID)
@@ -95,9 +94,9 @@ func (b *Bot) handleCommand(ctx context.Context, req Request, text string) strin
 }
 
 // help is the usage text with the presets the asking user may run.
-func (b *Bot) help(req Request) string {
+func (b *Bot) help(ctx context.Context, req Request) string {
 	text := commands.Usage()
-	presets := b.cfg.Policy.PresetsFor(policy.Subject{User: req.UserID, Channel: req.ChannelID})
+	presets := b.cfg.Policy.PresetsFor(b.subject(ctx, req))
 	if len(presets) == 0 {
 		return text
 	}

@@ -28,6 +28,9 @@ rules:
     presets: [nightly]
     packages: [434]
     clusters: [52, 60]
+  - name: on-call
+    groups: [S0ONCALL]
+    presets: [nightly]
 protected:
   clusters: [60]
   confirm_within: 1m
@@ -174,4 +177,22 @@ func tokenIn(t *testing.T, m slacktest.Message) string {
 	}
 	rest := b[i+len(`"value":"`):]
 	return rest[:strings.Index(rest, `"`)]
+}
+
+func TestE2EPolicyRuleByUserGroup(t *testing.T) {
+	e := newE2E(t, xplentytest.Options{})
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(path, []byte(testPolicy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.cfg.PolicyFile = path
+	e.slack.SetUserGroup("S0ONCALL", []string{"U5"})
+	e.startBot()
+	e.command("U6", "C1", "nightly")
+	e.waitEphemeral("U6", "Not allowed")
+	e.command("U5", "C1", "nightly")
+	e.waitCard(1001, "idle")
+	if n := e.runs(); n != 1 {
+		t.Errorf("%d run requests, want 1 (only the group member's)", n)
+	}
 }
