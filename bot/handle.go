@@ -404,7 +404,11 @@ func (b *Bot) list(ctx context.Context, req Request) string {
 		return "list"
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "*Last %d jobs started from this channel:*\n", len(recs))
+	if len(recs) == 1 {
+		sb.WriteString("*The last job started from this channel:*\n")
+	} else {
+		fmt.Fprintf(&sb, "*The last %d jobs started from this channel:*\n", len(recs))
+	}
 	for _, r := range recs {
 		sb.WriteString("• ")
 		sb.WriteString(statusLine(r))

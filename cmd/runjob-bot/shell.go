@@ -526,7 +526,25 @@ func (sh *shell) send(ctx context.Context, fn func() error) bool {
 		sh.note(shellSendFailure(err))
 		return false
 	}
+	if !sh.con.interactive {
+		// A script reads as a sequence: each line's command is done (its
+		// card posted, its answer given) before the next line is sent.
+		// Slack itself runs commands concurrently; a person typing does
+		// not notice the difference.
+		sh.waitHandled(ctx, shellLineTimeout)
+	}
 	return true
+}
+
+// shellLineTimeout bounds how long piped input waits for one command.
+const shellLineTimeout = 30 * time.Second
+
+// waitHandled waits until the bot has finished every command sent so far.
+func (sh *shell) waitHandled(ctx context.Context, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for sh.handled.Load() < sh.sent.Load() && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func shellSendFailure(err error) string {
