@@ -276,6 +276,11 @@ func (b *Bot) rerun(ctx context.Context, req Request, id int64) string {
 	if res != "" {
 		return res
 	}
+	if len(old.LostSecrets) > 0 {
+		b.answer(ctx, req, fmt.Sprintf("I can no longer read the secret values of job %d (%s): the key they were encrypted with has changed. Start the job again with `/runjob`.",
+			id, notifier.Escape(strings.Join(old.LostSecrets, ", "))))
+		return "invalid"
+	}
 	return b.run(ctx, req, launch{
 		ClusterID: old.ClusterID, PackageID: old.PackageID, Preset: old.Preset,
 		Variables: old.Variables, DynamicVariables: old.DynamicVariables, SecretNames: old.SecretNames,

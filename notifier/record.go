@@ -19,8 +19,13 @@ type Record struct {
 	Preset           string            // preset name, when started from one
 	Variables        map[string]string // as sent to Xplenty
 	DynamicVariables map[string]string // as sent to Xplenty
-	// SecretNames lists variable names whose values are never shown.
+	// SecretNames lists variable names whose values are never shown; with
+	// StoreOptions.SecretKey their values are also encrypted in Redis.
 	SecretNames []string
+	// LostSecrets names secret variables whose stored values could not be
+	// decrypted (the key changed): they are missing from the maps, so the
+	// job cannot be re-run as it was.
+	LostSecrets []string
 
 	RerunOf   int64 // the job this one re-runs, 0 when none
 	StoppedBy string

@@ -27,6 +27,9 @@ type StoreOptions struct {
 	Prefix    string           // key prefix, default DefaultPrefix
 	Retention time.Duration    // how long finished records live, default DefaultRetention
 	Now       func() time.Time // clock, default time.Now
+	// SecretKey, when set, encrypts the values of secret variables
+	// (Record.SecretNames) before they reach Redis; Re-run decrypts them.
+	SecretKey []byte
 }
 
 // Store is the job registry in Redis, the source of truth for tracking:
@@ -36,6 +39,7 @@ type Store struct {
 	keys      keys
 	retention time.Duration
 	now       func() time.Time
+	sealer    *sealer
 }
 
 // NewStore returns a Store on rdb.
@@ -52,7 +56,11 @@ func NewStore(rdb redis.UniversalClient, opts StoreOptions) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Store{rdb: rdb, keys: keys{opts.Prefix}, retention: opts.Retention, now: opts.Now}, nil
+	sl, err := newSealer(opts.SecretKey)
+	if err != nil {
+		return nil, fmt.Errorf("notifier: %w", err)
+	}
+	return &Store{rdb: rdb, keys: keys{opts.Prefix}, retention: opts.Retention, now: opts.Now, sealer: sl}, nil
 }
 
 // Ping checks that Redis answers.
@@ -105,8 +113,9 @@ func (s *Store) Track(ctx context.Context, r Record) error {
 	sp, err := json.Marshal(spec{
 		Channel: r.Channel, CardTS: r.CardTS, Requester: r.Requester,
 		ClusterID: r.ClusterID, PackageID: r.PackageID, Preset: r.Preset,
-		Variables: r.Variables, DynamicVariables: r.DynamicVariables, SecretNames: r.SecretNames,
-		RerunOf: r.RerunOf, CreatedAt: r.CreatedAt.UTC(),
+		Variables:        s.sealer.sealMap("var", r.Variables, r.SecretNames),
+		DynamicVariables: s.sealer.sealMap("dyn", r.DynamicVariables, r.SecretNames),
+		SecretNames:      r.SecretNames, RerunOf: r.RerunOf, CreatedAt: r.CreatedAt.UTC(),
 	})
 	if err != nil {
 		return fmt.Errorf("track job %d: %w", r.JobID, err)
@@ -144,10 +153,10 @@ func (s *Store) Get(ctx context.Context, id int64) (Record, error) {
 	if len(h) == 0 || h[fSpec] == "" {
 		return Record{}, fmt.Errorf("get job %d: %w", id, ErrNotTracked)
 	}
-	return decodeRecord(id, h)
+	return s.decodeRecord(id, h)
 }
 
-func decodeRecord(id int64, h map[string]string) (Record, error) {
+func (s *Store) decodeRecord(id int64, h map[string]string) (Record, error) {
 	var sp spec
 	if err := json.Unmarshal([]byte(h[fSpec]), &sp); err != nil {
 		return Record{}, fmt.Errorf("decode job %d: %w", id, err)
@@ -163,6 +172,7 @@ func decodeRecord(id int64, h map[string]string) (Record, error) {
 		StopRequestedBy: h[fStopRequestedBy],
 		StoppedBy:       h[fStoppedBy],
 	}
+	r.LostSecrets = append(s.sealer.openMap("var", r.Variables), s.sealer.openMap("dyn", r.DynamicVariables)...)
 	r.Progress, _ = strconv.ParseFloat(h[fProgress], 64)
 	if v, err := strconv.ParseInt(h[fRuntime], 10, 64); err == nil {
 		r.Runtime = time.Duration(v) * time.Second
@@ -206,7 +216,7 @@ func (s *Store) Recent(ctx context.Context, channel string, n int) ([]Record, er
 			continue
 		}
 		n, _ := strconv.ParseInt(id, 10, 64)
-		r, err := decodeRecord(n, h)
+		r, err := s.decodeRecord(n, h)
 		if err != nil {
 			return nil, err
 		}
@@ -436,8 +446,9 @@ func clamp01(f float64) float64 {
 var ErrExpired = errors.New("confirmation expired")
 
 // SavePending keeps a run that waits for its runner's confirmation.
+// It may hold secret values, so it is sealed like them.
 func (s *Store) SavePending(ctx context.Context, token string, data []byte, ttl time.Duration) error {
-	if err := s.rdb.Set(ctx, s.keys.confirm(token), data, ttl).Err(); err != nil {
+	if err := s.rdb.Set(ctx, s.keys.confirm(token), s.sealer.seal("pending:"+token, string(data)), ttl).Err(); err != nil {
 		return fmt.Errorf("save confirmation: %w", err)
 	}
 	return nil
@@ -445,25 +456,33 @@ func (s *Store) SavePending(ctx context.Context, token string, data []byte, ttl 
 
 // PeekPending returns a waiting run without taking it.
 func (s *Store) PeekPending(ctx context.Context, token string) ([]byte, error) {
-	b, err := s.rdb.Get(ctx, s.keys.confirm(token)).Bytes()
+	v, err := s.rdb.Get(ctx, s.keys.confirm(token)).Result()
 	if errors.Is(err, redis.Nil) {
 		return nil, ErrExpired
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read confirmation: %w", err)
 	}
-	return b, nil
+	return s.openPending(token, v)
+}
+
+func (s *Store) openPending(token, v string) ([]byte, error) {
+	plain, err := s.sealer.open("pending:"+token, v)
+	if err != nil {
+		return nil, ErrExpired // sealed with another key: as good as gone
+	}
+	return []byte(plain), nil
 }
 
 // TakePending removes a waiting run and returns it; of two clicks racing,
 // exactly one gets it (GETDEL is atomic).
 func (s *Store) TakePending(ctx context.Context, token string) ([]byte, error) {
-	b, err := s.rdb.GetDel(ctx, s.keys.confirm(token)).Bytes()
+	v, err := s.rdb.GetDel(ctx, s.keys.confirm(token)).Result()
 	if errors.Is(err, redis.Nil) {
 		return nil, ErrExpired
 	}
 	if err != nil {
 		return nil, fmt.Errorf("take confirmation: %w", err)
 	}
-	return b, nil
+	return s.openPending(token, v)
 }

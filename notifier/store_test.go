@@ -3,6 +3,7 @@ package notifier
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -300,4 +301,48 @@ func equal[T comparable](a, b []T) bool {
 		}
 	}
 	return true
+}
+
+func TestSecretValuesAreEncryptedInRedis(t *testing.T) {
+	rdb, prefix := redistest.Client(t)
+	ctx := context.Background()
+	s, err := NewStore(rdb, StoreOptions{Prefix: prefix, SecretKey: []byte("api-key-1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := testRecord(1001)
+	r.SecretNames = []string{"DB_PASSWORD"}
+	if err := s.Track(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SavePending(ctx, "tok", []byte(`{"DB_PASSWORD":"hunter2"}`), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	iter := rdb.Scan(ctx, 0, prefix+"*", 100).Iterator()
+	for iter.Next(ctx) {
+		dump, _ := rdb.Dump(ctx, iter.Val()).Result()
+		if strings.Contains(dump, "hunter2") {
+			t.Errorf("key %s holds the secret in clear", iter.Val())
+		}
+	}
+	got, err := s.Get(ctx, 1001)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Variables["DB_PASSWORD"] != "hunter2" || got.Variables["DATE"] != "2026-11-01" || len(got.LostSecrets) != 0 {
+		t.Errorf("Get = %+v, want the secret back for Re-run", got)
+	}
+	if p, err := s.TakePending(ctx, "tok"); err != nil || !strings.Contains(string(p), "hunter2") {
+		t.Errorf("TakePending = %q, %v", p, err)
+	}
+
+	// Another key (the API key was rotated): the secret is lost, and says so.
+	other, _ := NewStore(rdb, StoreOptions{Prefix: prefix, SecretKey: []byte("api-key-2")})
+	got, err = other.Get(ctx, 1001)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got.Variables["DB_PASSWORD"]; ok || len(got.LostSecrets) != 1 || got.Variables["DATE"] != "2026-11-01" {
+		t.Errorf("Get with another key = %+v, want DB_PASSWORD lost and the rest intact", got)
+	}
 }

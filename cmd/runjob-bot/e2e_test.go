@@ -248,7 +248,8 @@ func (e *e2e) setStatus(id int64, st xplenty.Status) {
 }
 
 // checkNoSecrets looks for the secret variable's value and every token in
-// all that left the bot: Slack calls, messages, and logs.
+// all that left the bot: Slack calls, messages, logs, and what it stored in
+// Redis.
 func (e *e2e) checkNoSecrets() {
 	secrets := []string{secretValue, e.cfg.SlackBotToken, e.cfg.SlackAppToken, e.cfg.XplentyAPIKey}
 	var all strings.Builder
@@ -262,6 +263,13 @@ func (e *e2e) checkNoSecrets() {
 		fmt.Fprintf(&all, "%s %s\n", m.Text, m.Blocks)
 	}
 	all.WriteString(e.logs.String())
+	// Redis too: secret values are encrypted at rest.
+	ctx := context.Background()
+	iter := e.rdb.Scan(ctx, 0, e.cfg.RedisPrefix+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		dump, _ := e.rdb.Dump(ctx, iter.Val()).Result()
+		all.WriteString(dump)
+	}
 	for _, s := range secrets {
 		if s != "" && strings.Contains(all.String(), s) {
 			e.t.Errorf("a secret (%d chars) leaked into Slack or the logs", len(s))

@@ -77,7 +77,14 @@ func serve(ctx context.Context, cfg config, d deps) error {
 		defer c.Close()
 		rdb = c
 	}
-	store, err := notifier.NewStore(rdb, notifier.StoreOptions{Prefix: cfg.RedisPrefix, Retention: cfg.Retention})
+	// Secret variables are encrypted in Redis with a key derived from the
+	// Xplenty API key: a copy of the database alone does not reveal them,
+	// and whoever holds the API key can read job variables from Xplenty
+	// anyway. Rotating the API key makes old secrets unreadable; Re-run of
+	// such a job then says so.
+	store, err := notifier.NewStore(rdb, notifier.StoreOptions{
+		Prefix: cfg.RedisPrefix, Retention: cfg.Retention, SecretKey: []byte(cfg.XplentyAPIKey),
+	})
 	if err != nil {
 		return err
 	}
