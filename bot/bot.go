@@ -27,6 +27,7 @@ type Xplenty interface {
 	RunJob(ctx context.Context, req xplenty.RunRequest) (*xplenty.Job, error)
 	GetJob(ctx context.Context, id int64) (*xplenty.Job, error)
 	StopJob(ctx context.Context, id int64) (*xplenty.Job, error)
+	ListJobs(ctx context.Context, opts xplenty.ListOptions) (*xplenty.JobPage, error)
 	JobsPageURL() string
 }
 

@@ -187,6 +187,7 @@ func (b *Bot) start(ctx context.Context, req Request, l launch) (int64, string) 
 		b.answer(ctx, req, cannotPost(err))
 		return 0, "cannot_post"
 	}
+	asked := time.Now()
 	job, err := b.cfg.Xplenty.RunJob(ctx, xplenty.RunRequest{
 		ClusterID: l.ClusterID, PackageID: l.PackageID,
 		Variables: l.Variables, DynamicVariables: l.DynamicVariables,
@@ -195,11 +196,16 @@ func (b *Bot) start(ctx context.Context, req Request, l launch) (int64, string) 
 		if xplenty.IsOutcomeUnknown(err) {
 			log.Error("run request outcome unknown", "err", err)
 			b.updateCard(ctx, req.ChannelID, ts, notifier.UnknownOutcomeCard(st, b.cfg.Xplenty.JobsPageURL()))
-			return 0, "unknown"
+			// Never run it again; look for it instead.
+			if job = b.findStarted(ctx, l, asked); job == nil {
+				return 0, "unknown"
+			}
+			log.Info("the run request's answer was lost, but the job started", "job_id", job.ID)
+		} else {
+			log.Warn("Xplenty refused the run", "err", err)
+			b.updateCard(ctx, req.ChannelID, ts, notifier.RefusedCard(st, refusal(err)))
+			return 0, "refused"
 		}
-		log.Warn("Xplenty refused the run", "err", err)
-		b.updateCard(ctx, req.ChannelID, ts, notifier.RefusedCard(st, refusal(err)))
-		return 0, "refused"
 	}
 	rec := notifier.Record{
 		JobID: job.ID, Channel: req.ChannelID, CardTS: ts, Requester: req.UserID,
@@ -219,6 +225,68 @@ func (b *Bot) start(ctx context.Context, req Request, l launch) (int64, string) 
 	b.updateCard(ctx, req.ChannelID, ts, notifier.Card(rec))
 	log.Info("job started", "job_id", job.ID, "rerun_of", l.RerunOf)
 	return job.ID, "started"
+}
+
+// findSkew allows for clocks when looking for a job whose run request lost
+// its answer: Xplenty's created_at against ours.
+const findSkew = 2 * time.Minute
+
+// findPauses are the pauses before each look for such a job: it may take a
+// moment to appear in the list.
+func findPauses() []time.Duration {
+	return []time.Duration{time.Second, 3 * time.Second, 8 * time.Second}
+}
+
+// findStarted looks in Xplenty's list of the package's newest jobs for the
+// one a run request whose answer was lost may have started: same cluster,
+// same variables, created since the request, not tracked yet. It adopts a
+// job only when exactly one fits, so it never claims someone else's run.
+// It costs at most three list calls and never runs anything.
+func (b *Bot) findStarted(ctx context.Context, l launch, asked time.Time) *xplenty.Job {
+	for _, pause := range findPauses() {
+		if !sleepCtx(ctx, pause) {
+			return nil
+		}
+		page, err := b.cfg.Xplenty.ListJobs(ctx, xplenty.ListOptions{
+			PackageID: l.PackageID, Sort: "created", Direction: "desc", Limit: 20,
+		})
+		if err != nil {
+			b.log.Warn("look for the job of a lost run answer", "err", err)
+			continue
+		}
+		var found []xplenty.Job
+		for _, j := range page.Jobs {
+			if j.ClusterID != l.ClusterID || j.CreatedAt == nil || j.CreatedAt.Before(asked.Add(-findSkew)) ||
+				!sameVars(j.Variables, l.Variables) {
+				continue
+			}
+			if _, err := b.cfg.Store.Get(ctx, j.ID); !errors.Is(err, notifier.ErrNotTracked) {
+				continue // ours already, or Redis cannot tell: do not guess
+			}
+			found = append(found, j)
+		}
+		switch len(found) {
+		case 1:
+			return &found[0]
+		case 0:
+			continue
+		}
+		b.log.Warn("several jobs could be the one whose run answer was lost; not guessing", "candidates", len(found))
+		return nil
+	}
+	return nil
+}
+
+func sameVars(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
 }
 
 // track records a started job, retrying while Redis restarts: the job is

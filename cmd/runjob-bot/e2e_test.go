@@ -429,22 +429,60 @@ func TestE2EXplentyRefusalIsShown(t *testing.T) {
 	}
 }
 
+// The run request's answer is lost: the bot says the job may have started,
+// never sends the request again, and finds the job Xplenty did start.
 func TestE2EUnknownOutcomeIsNotRetried(t *testing.T) {
 	e := newE2E(t, xplentytest.Options{})
 	e.startBot()
 	e.xp.DropNextAnswers(1)
+	e.command("U1", "C1", "cluster=52 package=434 DATE=2026-11-01")
+	c := e.waitCard(1001, "idle")
+	said := false
+	for _, v := range c.History {
+		said = said || strings.Contains(v.Text, "may have started")
+	}
+	if !said {
+		t.Errorf("the card never said the job may have started: %+v", c.History)
+	}
+	e.setStatus(1001, xplenty.StatusCompleted)
+	e.waitReplies(c, 1)
+	if n := e.runs(); n != 1 {
+		t.Errorf("%d run requests, want exactly 1 (never retried)", n)
+	}
+}
+
+// Two jobs fit the lost answer: the bot does not guess.
+func TestE2EUnknownOutcomeDoesNotGuess(t *testing.T) {
+	e := newE2E(t, xplentytest.Options{})
+	e.startBot()
+	// Someone else started the same run in Xplenty a moment ago.
+	if _, err := e.xp.CreateJob(xplenty.RunRequest{ClusterID: 52, PackageID: 434}); err != nil {
+		t.Fatal(err)
+	}
+	e.xp.DropNextAnswers(1)
 	e.command("U1", "C1", "cluster=52 package=434")
 	e.wait("the may-have-started card", func(s *slacktest.Snapshot) bool {
 		for _, m := range s.Messages() {
-			if strings.Contains(m.Text, "unknown") || strings.Contains(blocks(m), "may have started") {
+			if strings.Contains(m.Text, "may have started") {
 				return true
 			}
 		}
 		return false
 	})
-	e.settle()
+	deadline := time.Now().Add(waitLimit)
+	for !strings.Contains(e.logs.String(), "not guessing") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the bot did not decide; logs:\n%s", e.logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, id := range []int64{1001, 1002} {
+		if _, ok := card(e.slack.Snapshot(), id); ok {
+			t.Errorf("the bot adopted job %d, one of two that could be the lost run", id)
+		}
+	}
 	if n := e.runs(); n != 1 {
-		t.Errorf("%d run requests, want exactly 1 (never retried)", n)
+		t.Errorf("%d run requests, want exactly 1", n)
 	}
 }
 
