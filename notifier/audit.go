@@ -62,6 +62,9 @@ func (s *Store) AuditSince(ctx context.Context, since time.Time, limit int64) ([
 		str := func(k string) string { s, _ := v[k].(string); return s }
 		num := func(k string) int64 { n, _ := strconv.ParseInt(str(k), 10, 64); return n }
 		at, _ := time.Parse(time.RFC3339Nano, str("at"))
+		if at.Before(since) {
+			continue // recorded late (the stream id is the time of writing)
+		}
 		out = append(out, AuditEntry{
 			At: at, Action: str("action"), User: str("user"), Channel: str("channel"), Preset: str("preset"),
 			ClusterID: num("cluster"), PackageID: num("package"), JobID: num("job"),

@@ -42,7 +42,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err != nil {
 			return fmt.Errorf("configuration:\n%w", err)
 		}
-		return serve(ctx, cfg, deps{logger: slog.New(slog.NewJSONHandler(stderr, nil))})
+		log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+		return serve(ctx, cfg, deps{logger: log})
 	case "shell":
 		return runShell(ctx, args[1:], stdin, stdout, stderr)
 	case "audit":
