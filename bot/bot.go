@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -68,6 +69,7 @@ type Config struct {
 // Bot handles commands and clicks.
 type Bot struct {
 	cfg     Config
+	holder  string // names this replica in locks
 	log     *slog.Logger
 	secrets *policy.Secrets
 	groups  *groupCache
@@ -117,6 +119,7 @@ func New(cfg Config) (*Bot, error) {
 		}
 	}
 	return &Bot{cfg: cfg, log: cfg.Logger, secrets: secrets,
+		holder: "bot-" + strconv.FormatInt(time.Now().UnixNano(), 36),
 		groups: &groupCache{api: cfg.Slack, m: map[string]groupEntry{}}}, nil
 }
 

@@ -2,12 +2,15 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
@@ -176,8 +179,22 @@ func (l launch) starting(user string) notifier.Starting {
 	}
 }
 
+// intent is a launch between "card posted" and "job tracked", kept in
+// Redis so that a job started by a process that dies in between is still
+// found and followed (RecoverLaunches).
+type intent struct {
+	Channel   string    `json:"channel"`
+	CardTS    string    `json:"card_ts"`
+	Requester string    `json:"requester"`
+	Launch    launch    `json:"launch"`
+	Asked     time.Time `json:"asked"`
+}
+
+func (in intent) id() string { return in.Channel + ":" + in.CardTS }
+
 // start runs a job: post the card first (a job nobody can follow is worse
-// than none), then ask Xplenty once, then track the job and fill the card.
+// than none), remember the launch, ask Xplenty once, then track the job and
+// fill the card.
 func (b *Bot) start(ctx context.Context, req Request, l launch) (int64, string) {
 	log := b.log.With("user", req.UserID, "channel", req.ChannelID, "cluster_id", l.ClusterID, "package_id", l.PackageID)
 	st := l.starting(req.UserID)
@@ -187,28 +204,52 @@ func (b *Bot) start(ctx context.Context, req Request, l launch) (int64, string) 
 		b.answer(ctx, req, cannotPost(err))
 		return 0, "cannot_post"
 	}
-	asked := time.Now()
+	in := intent{Channel: req.ChannelID, CardTS: ts, Requester: req.UserID, Launch: l, Asked: time.Now()}
+	if err := b.saveIntent(ctx, in); err != nil {
+		log.Error("remember the launch", "err", err)
+		b.updateCard(ctx, req.ChannelID, ts, notifier.RefusedCard(st, "runjob could not reach its database, so it did not start the job. Try again in a minute."))
+		return 0, "error"
+	}
 	job, err := b.cfg.Xplenty.RunJob(ctx, xplenty.RunRequest{
 		ClusterID: l.ClusterID, PackageID: l.PackageID,
 		Variables: l.Variables, DynamicVariables: l.DynamicVariables,
 	})
 	if err != nil {
-		if xplenty.IsOutcomeUnknown(err) {
-			log.Error("run request outcome unknown", "err", err)
-			b.updateCard(ctx, req.ChannelID, ts, notifier.UnknownOutcomeCard(st, b.cfg.Xplenty.JobsPageURL()))
-			// Never run it again; look for it instead.
-			if job = b.findStarted(ctx, l, asked); job == nil {
-				return 0, "unknown"
-			}
-			log.Info("the run request's answer was lost, but the job started", "job_id", job.ID)
-		} else {
-			log.Warn("Xplenty refused the run", "err", err)
+		if !xplenty.IsOutcomeUnknown(err) {
+			log.Warn("Xplenty refused the run", "status", statusCode(err), "reason", b.redact(l, refusal(err)))
+			b.forgetIntent(ctx, in)
 			b.updateCard(ctx, req.ChannelID, ts, notifier.RefusedCard(st, refusal(err)))
 			return 0, "refused"
 		}
+		log.Error("run request outcome unknown", "status", statusCode(err))
+		b.updateCard(ctx, req.ChannelID, ts, notifier.UnknownOutcomeCard(st, b.cfg.Xplenty.JobsPageURL()))
+		// Never run it again; look for it instead.
+		if job = b.findStarted(ctx, l, in.Asked); job == nil {
+			// The intent stays: RecoverLaunches looks again later.
+			return 0, "unknown"
+		}
+		log.Info("the run request's answer was lost, but the job started", "job_id", job.ID)
 	}
+	id, ok := b.adopt(ctx, in, job)
+	switch {
+	case ok:
+		log.Info("job started", "job_id", id, "rerun_of", l.RerunOf)
+	case id == 0: // the job found after a lost answer is followed elsewhere
+		return 0, "unknown"
+	default:
+		b.answer(ctx, req, fmt.Sprintf("Job %d started, but I could not record it yet, so its card may lag. Check it with `/runjob status %d`.", id, id))
+	}
+	return id, "started"
+}
+
+// adopt tracks a started job for the launch's card and brings the card up
+// to date through the outbox (one ordered path for every card edit). When
+// Redis cannot take it, the card is filled directly and the intent stays,
+// so RecoverLaunches tracks the job once Redis is back.
+func (b *Bot) adopt(ctx context.Context, in intent, job *xplenty.Job) (int64, bool) {
+	l := in.Launch
 	rec := notifier.Record{
-		JobID: job.ID, Channel: req.ChannelID, CardTS: ts, Requester: req.UserID,
+		JobID: job.ID, Channel: in.Channel, CardTS: in.CardTS, Requester: in.Requester,
 		ClusterID: l.ClusterID, PackageID: l.PackageID, Preset: l.Preset,
 		Variables: l.Variables, DynamicVariables: l.DynamicVariables, SecretNames: l.SecretNames,
 		RerunOf: l.RerunOf, Status: job.Status, Progress: job.Progress, HTMLURL: job.HTMLURL,
@@ -216,15 +257,83 @@ func (b *Bot) start(ctx context.Context, req Request, l launch) (int64, string) 
 	if rec.Status == "" {
 		rec.Status = xplenty.StatusIdle
 	}
-	if err := b.track(ctx, rec); err != nil {
-		// The job runs but nothing follows it: say so on the card rather
-		// than pretend.
-		log.Error("job started but not tracked", "job_id", job.ID, "err", err)
-		b.answer(ctx, req, fmt.Sprintf("Job %d started, but I could not record it, so I will not report when it ends. Check it with `/runjob status %d`.", job.ID, job.ID))
+	err := b.track(ctx, rec)
+	if errors.Is(err, notifier.ErrAlreadyTracked) {
+		b.log.Warn("job already followed on another card", "job_id", job.ID)
+		b.forgetIntent(ctx, in)
+		return 0, false
 	}
-	b.updateCard(ctx, req.ChannelID, ts, notifier.Card(rec))
-	log.Info("job started", "job_id", job.ID, "rerun_of", l.RerunOf)
-	return job.ID, "started"
+	if err == nil {
+		b.forgetIntent(ctx, in)
+		if err = b.cfg.Store.QueueCard(ctx, job.ID); err == nil {
+			return job.ID, true
+		}
+	}
+	b.log.Error("job started but not recorded yet", "job_id", job.ID, "err", err)
+	b.updateCard(ctx, in.Channel, in.CardTS, notifier.Card(rec))
+	return job.ID, false
+}
+
+func (b *Bot) saveIntent(ctx context.Context, in intent) error {
+	data, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	return b.cfg.Store.SaveIntent(ctx, in.id(), data, in.Asked)
+}
+
+func (b *Bot) forgetIntent(ctx context.Context, in intent) {
+	if err := b.cfg.Store.DeleteIntent(context.WithoutCancel(ctx), in.id()); err != nil {
+		b.log.Warn("forget launch", "err", err)
+	}
+}
+
+// recoverAfter is how old a launch must be before RecoverLaunches looks at
+// it: older than any run request in flight (a handler gets a minute).
+const recoverAfter = 2 * time.Minute
+
+// RecoverLaunches resolves launches whose process died between "card
+// posted" and "job tracked": it looks for the job in Xplenty (never runs
+// it again), tracks it when exactly one fits, and otherwise tells the card
+// the outcome is unknown. Every replica may run it; a lock per launch
+// keeps them from doing the same one twice.
+func (b *Bot) RecoverLaunches(ctx context.Context) {
+	stale, err := b.cfg.Store.StaleIntents(ctx, time.Now().Add(-recoverAfter), 20)
+	if err != nil {
+		b.log.Warn("look for unfinished launches", "err", err)
+		return
+	}
+	for id, data := range stale {
+		var in intent
+		if err := json.Unmarshal(data, &in); err != nil {
+			b.log.Warn("unreadable launch dropped", "err", err)
+			_ = b.cfg.Store.DeleteIntent(ctx, id)
+			continue
+		}
+		ok, err := b.cfg.Store.Lock(ctx, "intent:"+id, b.holder, 5*time.Minute)
+		if err != nil || !ok {
+			continue
+		}
+		b.recoverLaunch(ctx, in)
+	}
+}
+
+func (b *Bot) recoverLaunch(ctx context.Context, in intent) {
+	log := b.log.With("channel", in.Channel, "card", in.CardTS, "package_id", in.Launch.PackageID)
+	job, n, err := b.lookForJob(ctx, in.Launch, in.Asked)
+	if err != nil {
+		log.Warn("look for the job of an unfinished launch", "err", err)
+		return // tried again next round
+	}
+	if n == 1 {
+		if id, ok := b.adopt(ctx, in, job); ok {
+			log.Info("recovered a job whose launch was cut short", "job_id", id)
+		}
+		return
+	}
+	log.Warn("unfinished launch: the job cannot be identified", "candidates", n)
+	b.updateCard(ctx, in.Channel, in.CardTS, notifier.UnknownOutcomeCard(in.Launch.starting(in.Requester), b.cfg.Xplenty.JobsPageURL()))
+	b.forgetIntent(ctx, in)
 }
 
 // findSkew allows for clocks when looking for a job whose run request lost
@@ -238,43 +347,55 @@ func findPauses() []time.Duration {
 }
 
 // findStarted looks in Xplenty's list of the package's newest jobs for the
-// one a run request whose answer was lost may have started: same cluster,
-// same variables, created since the request, not tracked yet. It adopts a
-// job only when exactly one fits, so it never claims someone else's run.
-// It costs at most three list calls and never runs anything.
+// one a run request whose answer was lost may have started, a few times
+// over a few seconds (it may take a moment to appear). It adopts a job only
+// when exactly one fits, so it never claims someone else's run, and it never
+// runs anything.
 func (b *Bot) findStarted(ctx context.Context, l launch, asked time.Time) *xplenty.Job {
 	for _, pause := range findPauses() {
 		if !sleepCtx(ctx, pause) {
 			return nil
 		}
-		page, err := b.cfg.Xplenty.ListJobs(ctx, xplenty.ListOptions{
-			PackageID: l.PackageID, Sort: "created", Direction: "desc", Limit: 20,
-		})
-		if err != nil {
+		job, n, err := b.lookForJob(ctx, l, asked)
+		switch {
+		case err != nil:
 			b.log.Warn("look for the job of a lost run answer", "err", err)
-			continue
+		case n == 1:
+			return job
+		case n > 1:
+			b.log.Warn("several jobs could be the one whose run answer was lost; not guessing", "candidates", n)
+			return nil
 		}
-		var found []xplenty.Job
-		for _, j := range page.Jobs {
-			if j.ClusterID != l.ClusterID || j.CreatedAt == nil || j.CreatedAt.Before(asked.Add(-findSkew)) ||
-				!sameVars(j.Variables, l.Variables) {
-				continue
-			}
-			if _, err := b.cfg.Store.Get(ctx, j.ID); !errors.Is(err, notifier.ErrNotTracked) {
-				continue // ours already, or Redis cannot tell: do not guess
-			}
-			found = append(found, j)
-		}
-		switch len(found) {
-		case 1:
-			return &found[0]
-		case 0:
-			continue
-		}
-		b.log.Warn("several jobs could be the one whose run answer was lost; not guessing", "candidates", len(found))
-		return nil
 	}
 	return nil
+}
+
+// lookForJob lists the package's newest jobs (one call) and returns the
+// jobs that could be the launch's: same cluster, same variables, created
+// since it was asked, not tracked yet. It returns the job when exactly one
+// fits, and how many fit.
+func (b *Bot) lookForJob(ctx context.Context, l launch, asked time.Time) (*xplenty.Job, int, error) {
+	page, err := b.cfg.Xplenty.ListJobs(ctx, xplenty.ListOptions{
+		PackageID: l.PackageID, Sort: "created", Direction: "desc", Limit: 20,
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	var found []xplenty.Job
+	for _, j := range page.Jobs {
+		if j.ClusterID != l.ClusterID || j.CreatedAt == nil || j.CreatedAt.Before(asked.Add(-findSkew)) ||
+			!sameVars(j.Variables, l.Variables) {
+			continue
+		}
+		if _, err := b.cfg.Store.Get(ctx, j.ID); !errors.Is(err, notifier.ErrNotTracked) {
+			continue // ours already, or Redis cannot tell: do not guess
+		}
+		found = append(found, j)
+	}
+	if len(found) == 1 {
+		return &found[0], 1, nil
+	}
+	return nil, len(found), nil
 }
 
 func sameVars(a, b map[string]string) bool {
@@ -295,8 +416,8 @@ func (b *Bot) track(ctx context.Context, rec notifier.Record) error {
 	wait := 100 * time.Millisecond
 	for {
 		err := b.cfg.Store.Track(ctx, rec)
-		if err == nil {
-			return nil
+		if err == nil || errors.Is(err, notifier.ErrAlreadyTracked) {
+			return err
 		}
 		b.log.Warn("track job, retrying", "job_id", rec.JobID, "err", err)
 		t := time.NewTimer(wait)
@@ -336,10 +457,6 @@ func (b *Bot) tracked(ctx context.Context, req Request, id int64, verb string) (
 // those shown in the message, which anyone could have edited or which mask
 // secrets).
 func (b *Bot) rerun(ctx context.Context, req Request, id int64) string {
-	if first, err := b.firstTime(ctx, "rerun:"+strconv.FormatInt(id, 10), clickDedupe); err == nil && !first {
-		b.answer(ctx, req, fmt.Sprintf("Job %d was re-run a moment ago; I did not start it twice.", id))
-		return "duplicate"
-	}
 	old, res := b.tracked(ctx, req, id, "re-run")
 	if res != "" {
 		return res
@@ -349,11 +466,29 @@ func (b *Bot) rerun(ctx context.Context, req Request, id int64) string {
 			id, notifier.Escape(strings.Join(old.LostSecrets, ", "))))
 		return "invalid"
 	}
-	return b.run(ctx, req, launch{
+	// A double click within clickDedupe starts one job; a click that
+	// started nothing (denied, refused) does not block the next one.
+	key := "rerun:" + strconv.FormatInt(id, 10)
+	if first, err := b.firstTime(ctx, key, clickDedupe); err == nil && !first {
+		b.answer(ctx, req, fmt.Sprintf("Job %d was re-run a moment ago; I did not start it twice.", id))
+		return "duplicate"
+	}
+	res = b.run(ctx, req, launch{
 		ClusterID: old.ClusterID, PackageID: old.PackageID, Preset: old.Preset,
 		Variables: old.Variables, DynamicVariables: old.DynamicVariables, SecretNames: old.SecretNames,
 		RerunOf: old.JobID,
 	}, "rerun")
+	if res != "started" && res != "confirm" && res != "unknown" {
+		b.release(ctx, key)
+	}
+	return res
+}
+
+// release gives a click claim back when the click did nothing.
+func (b *Bot) release(ctx context.Context, key string) {
+	if err := b.cfg.Store.Release(context.WithoutCancel(ctx), key); err != nil {
+		b.log.Warn("release click claim", "key", key, "err", err)
+	}
 }
 
 // noteRerun links a re-run from the old job's thread.
@@ -411,10 +546,6 @@ func (b *Bot) stop(ctx context.Context, req Request, id int64) string {
 		b.answer(ctx, req, fmt.Sprintf("Job %d has already ended (%s).", id, rec.Status))
 		return "invalid"
 	}
-	if first, err := b.firstTime(ctx, "stop:"+strconv.FormatInt(id, 10), clickDedupe); err == nil && !first {
-		b.answer(ctx, req, fmt.Sprintf("Job %d is already being stopped.", id))
-		return "duplicate"
-	}
 	l := launch{Preset: rec.Preset, ClusterID: rec.ClusterID, PackageID: rec.PackageID,
 		Variables: rec.Variables, DynamicVariables: rec.DynamicVariables, SecretNames: rec.SecretNames}
 	// Whoever may run a job may stop it.
@@ -423,11 +554,18 @@ func (b *Bot) stop(ctx context.Context, req Request, id int64) string {
 		b.answer(ctx, req, "Not allowed: "+notifier.Escape(d.Reason)+".")
 		return "denied"
 	}
+	key := "stop:" + strconv.FormatInt(id, 10)
+	if first, err := b.firstTime(ctx, key, clickDedupe); err == nil && !first {
+		b.answer(ctx, req, fmt.Sprintf("Job %d is already being stopped.", id))
+		return "duplicate"
+	}
 	job, err := b.cfg.Xplenty.StopJob(ctx, id)
 	if err != nil {
+		b.release(ctx, key)
 		b.log.Warn("stop job", "job_id", id, "err", err)
-		b.audit(ctx, req, "stop", l, id, "refused", refusal(err))
-		b.answer(ctx, req, fmt.Sprintf("Xplenty did not stop job %d: %s", id, refusal(err)))
+		reason := b.redact(l, refusal(err))
+		b.audit(ctx, req, "stop", l, id, "refused", reason)
+		b.answer(ctx, req, fmt.Sprintf("Xplenty did not stop job %d: %s", id, notifier.Escape(reason)))
 		return "refused"
 	}
 	b.audit(ctx, req, "stop", l, id, "stopping", "")
@@ -451,11 +589,16 @@ func (b *Bot) status(ctx context.Context, req Request, id int64) string {
 	if !errors.Is(err, notifier.ErrNotTracked) {
 		b.log.Warn("read job for status", "job_id", id, "err", err)
 	}
-	// Not started from Slack: ask Xplenty.
+	// Not started from Slack: ask Xplenty, and show it only to someone the
+	// policy lets run that package on that cluster.
 	job, jerr := b.cfg.Xplenty.GetJob(ctx, id)
 	if jerr != nil {
-		b.answer(ctx, req, fmt.Sprintf("I could not find job %d: %s", id, refusal(jerr)))
+		b.answer(ctx, req, fmt.Sprintf("I could not find job %d: %s", id, notifier.Escape(refusal(jerr))))
 		return "invalid"
+	}
+	if d := b.decide(ctx, req, policy.Target{ClusterID: job.ClusterID, PackageID: job.PackageID}); !d.Allowed {
+		b.answer(ctx, req, fmt.Sprintf("Job %d is not one you may see here.", id))
+		return "denied"
 	}
 	b.answer(ctx, req, statusLine(notifier.Record{
 		JobID: job.ID, ClusterID: job.ClusterID, PackageID: job.PackageID, Status: job.Status,
@@ -510,19 +653,42 @@ func statusLine(r notifier.Record) string {
 	return s
 }
 
-// refusal is the reason to show a user for an Xplenty error: the server's
-// own message when there is one (escaped), else a safe summary.
+// refusal is the reason to show for an Xplenty error, as raw text (escape
+// it, or let the renderer do it): the server's own message when there is
+// one, else a safe summary.
 func refusal(err error) string {
 	var er *xplenty.ErrorResponse
 	switch {
 	case errors.As(err, &er) && er.Message != "":
-		return notifier.Escape(er.Message)
+		return er.Message
 	case xplenty.IsUnauthorized(err):
 		return "the bot's Xplenty API key was refused."
 	case xplenty.IsRateLimited(err):
 		return "Xplenty's rate limit is used up; try again in a few minutes."
 	}
 	return "Xplenty could not be reached; try again in a minute."
+}
+
+// statusCode is the HTTP status of an Xplenty error, 0 when there was none.
+func statusCode(err error) int {
+	var er *xplenty.ErrorResponse
+	if errors.As(err, &er) {
+		return er.StatusCode
+	}
+	return 0
+}
+
+// redact hides a launch's secret values in text that may echo them (an
+// Xplenty error message) before it is logged, audited or shown.
+func (b *Bot) redact(l launch, text string) string {
+	for _, m := range []map[string]string{l.Variables, l.DynamicVariables} {
+		for name, v := range m {
+			if len(v) >= 4 && slices.Contains(l.SecretNames, name) {
+				text = strings.ReplaceAll(text, v, notifier.Mask)
+			}
+		}
+	}
+	return text
 }
 
 // cannotPost explains why the card could not be posted.

@@ -181,7 +181,7 @@ func (d *Deliverer) handle(ctx context.Context, m redis.XMessage, retry bool) {
 		return
 	}
 	// Ack and delete in one round trip; the stream holds only what is due.
-	ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
 	_, aerr := d.store.rdb.TxPipelined(ackCtx, func(p redis.Pipeliner) error {
 		p.XAck(ackCtx, d.store.keys.outbox(), deliveryGroup, m.ID)
@@ -197,61 +197,122 @@ func (d *Deliverer) handle(ctx context.Context, m redis.XMessage, retry bool) {
 
 var errBusy = errors.New("another delivery holds the lock")
 
-func (d *Deliverer) deliverCard(ctx context.Context, id int64) error {
-	r, err := d.store.Get(ctx, id)
-	if err != nil {
-		return err
+// deliveryBudget bounds the Slack work of one delivery; the lock that keeps
+// other deliverers off the same message lives longer, so it never expires
+// while its holder may still post.
+const (
+	deliveryBudget = 20 * time.Second
+	lockTTL        = deliveryBudget + 10*time.Second
+)
+
+// withLock runs fn holding the named lock; when another deliverer holds it,
+// it waits a little, then gives up with errBusy (the message stays pending
+// and is tried again later).
+func (d *Deliverer) withLock(ctx context.Context, name string, fn func(ctx context.Context) error) error {
+	for try := 0; ; try++ {
+		ok, err := d.store.lock(ctx, name, d.opts.Consumer, lockTTL)
+		if err != nil {
+			return err
+		}
+		if ok {
+			break
+		}
+		if try == 10 || !sleep(ctx, 200*time.Millisecond) {
+			return errBusy
+		}
 	}
-	return d.poster.Update(ctx, r.Channel, r.CardTS, Card(r))
+	defer func() {
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		_ = d.store.unlock(uctx, name, d.opts.Consumer)
+	}()
+	fctx, cancel := context.WithTimeout(ctx, deliveryBudget)
+	defer cancel()
+	return fn(fctx)
+}
+
+// deliverCard brings a job's card up to date. Cards are re-rendered from
+// the record, so any delivery shows the latest state; the lock and the
+// revision check keep an older render from landing after a newer one, and
+// skip edits the card already has.
+func (d *Deliverer) deliverCard(ctx context.Context, id int64) error {
+	return d.withLock(ctx, "card:"+strconv.FormatInt(id, 10), func(ctx context.Context) error {
+		for i := 0; i < 3; i++ {
+			shown, current, err := d.store.cardRev(ctx, id)
+			if err != nil {
+				return err
+			}
+			if current == 0 {
+				return fmt.Errorf("card of job %d: %w", id, ErrNotTracked)
+			}
+			if shown >= current {
+				return nil
+			}
+			r, err := d.store.Get(ctx, id)
+			if err != nil {
+				return err
+			}
+			if err := d.poster.Update(ctx, r.Channel, r.CardTS, Card(r)); err != nil {
+				return err
+			}
+			if err := d.store.setCardRev(ctx, id, r.Rev); err != nil {
+				return err
+			}
+			// A change that arrived during the edit loops once more.
+		}
+		return nil
+	})
 }
 
 func (d *Deliverer) deliverReply(ctx context.Context, id int64, status xplenty.Status, retry bool) error {
-	rdb, k := d.store.rdb, d.store.keys
-	done, err := rdb.Exists(ctx, k.delivered(id, status)).Result()
-	if err != nil {
-		return fmt.Errorf("reply to job %d: %w", id, err)
-	}
-	if done == 1 {
-		return nil
+	if done, err := d.delivered(ctx, id, status); err != nil || done {
+		return err
 	}
 	// The lock keeps two deliverers from posting the same reply at once
 	// (a slow one and the one that claimed its message).
-	lock := k.lock("reply:" + strconv.FormatInt(id, 10))
-	ok, err := rdb.SetNX(ctx, lock, d.opts.Consumer, 2*slackCallTimeout+d.opts.ClaimIdle).Result()
-	if err != nil {
-		return fmt.Errorf("reply to job %d: %w", id, err)
-	}
-	if !ok {
-		return errBusy
-	}
-	defer rdb.Del(context.WithoutCancel(ctx), lock)
-
-	r, err := d.store.Get(ctx, id)
-	if err != nil {
-		return err
-	}
-	payload := map[string]any{"job_id": strconv.FormatInt(id, 10), "status": string(status)}
-	if retry {
-		// An earlier try may have posted and lost Slack's answer.
-		ts, found, err := d.poster.FindInThread(ctx, r.Channel, r.CardTS, ReplyEventType, func(p map[string]any) bool {
-			return fmt.Sprint(p["job_id"]) == payload["job_id"] && fmt.Sprint(p["status"]) == payload["status"]
-		})
+	return d.withLock(ctx, "reply:"+strconv.FormatInt(id, 10), func(ctx context.Context) error {
+		// Checked again under the lock: another deliverer may have just
+		// finished.
+		if done, err := d.delivered(ctx, id, status); err != nil || done {
+			return err
+		}
+		r, err := d.store.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		payload := map[string]any{"job_id": strconv.FormatInt(id, 10), "status": string(status)}
+		if retry {
+			// An earlier try may have posted and lost Slack's answer.
+			ts, found, err := d.poster.FindInThread(ctx, r.Channel, r.CardTS, ReplyEventType, func(p map[string]any) bool {
+				return fmt.Sprint(p["job_id"]) == payload["job_id"] && fmt.Sprint(p["status"]) == payload["status"]
+			})
+			if err != nil {
+				return fmt.Errorf("reply to job %d: %w", id, err)
+			}
+			if found {
+				return d.markDelivered(ctx, id, status, ts)
+			}
+		}
+		ts, err := d.poster.Post(ctx, r.Channel, Reply(r), r.CardTS, &slack.SlackMetadata{EventType: ReplyEventType, EventPayload: payload})
 		if err != nil {
 			return fmt.Errorf("reply to job %d: %w", id, err)
 		}
-		if found {
-			return d.markDelivered(ctx, id, status, ts)
-		}
-	}
-	ts, err := d.poster.Post(ctx, r.Channel, Reply(r), r.CardTS, &slack.SlackMetadata{EventType: ReplyEventType, EventPayload: payload})
+		return d.markDelivered(ctx, id, status, ts)
+	})
+}
+
+func (d *Deliverer) delivered(ctx context.Context, id int64, status xplenty.Status) (bool, error) {
+	n, err := d.store.rdb.Exists(ctx, d.store.keys.delivered(id, status)).Result()
 	if err != nil {
-		return fmt.Errorf("reply to job %d: %w", id, err)
+		return false, fmt.Errorf("reply to job %d: %w", id, err)
 	}
-	return d.markDelivered(ctx, id, status, ts)
+	return n == 1, nil
 }
 
 func (d *Deliverer) markDelivered(ctx context.Context, id int64, status xplenty.Status, ts string) error {
-	ctx = context.WithoutCancel(ctx) // it was posted: record it even when shutting down
+	// It was posted: record it even when shutting down, but not forever.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
 	if err := d.store.rdb.Set(ctx, d.store.keys.delivered(id, status), ts, d.store.retention).Err(); err != nil {
 		return fmt.Errorf("mark reply to job %d delivered: %w", id, err)
 	}

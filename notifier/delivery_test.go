@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +24,9 @@ type fakeSlack struct {
 	seq      int
 	failPost func(n int) (store bool, err error)
 	posts    int
+	// slowUpdate, when set, delays each chat.update (to let edits race).
+	slowUpdate time.Duration
+	cardText   map[string]string // ts → text of the last update
 }
 
 func (f *fakeSlack) PostMessageContext(_ context.Context, channel string, opts ...slack.MsgOption) (string, string, error) {
@@ -55,10 +59,19 @@ func (f *fakeSlack) PostMessageContext(_ context.Context, channel string, opts .
 	return channel, m.Timestamp, ferr
 }
 
-func (f *fakeSlack) UpdateMessageContext(_ context.Context, channel, ts string, _ ...slack.MsgOption) (string, string, string, error) {
+func (f *fakeSlack) UpdateMessageContext(_ context.Context, channel, ts string, opts ...slack.MsgOption) (string, string, string, error) {
+	_, v, err := slack.UnsafeApplyMsgOptions("", channel, "", opts...)
+	if err != nil {
+		return "", "", "", err
+	}
+	time.Sleep(f.slowUpdate)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.updates++
+	if f.cardText == nil {
+		f.cardText = map[string]string{}
+	}
+	f.cardText[ts] = v.Get("text")
 	return channel, ts, "", nil
 }
 
@@ -209,5 +222,58 @@ func TestDeliverDropsPermanentFailures(t *testing.T) {
 	api.mu.Unlock()
 	if posts != 2 {
 		t.Errorf("%d posts, want 2 (one failed for good, one delivered)", posts)
+	}
+}
+
+// A 429 whose Retry-After outlasts a delivery's lock: the deliverer gives
+// the message back instead of sleeping on it, and the reply is posted once
+// even with two replicas.
+func TestDeliverLongRateLimitDoesNotDoublePost(t *testing.T) {
+	s, _ := newTestStore(t)
+	api := &fakeSlack{failPost: func(n int) (bool, error) {
+		if n == 1 {
+			return false, &slack.RateLimitedError{RetryAfter: 25 * time.Second}
+		}
+		return true, nil
+	}}
+	stop := runDeliverers(t, s, api, 2)
+	defer stop()
+	finishJob(t, s, 1001, xplenty.StatusCompleted)
+	card := testRecord(1001).CardTS
+	eventually(t, "the reply", func() bool { return api.replies(card) == 1 })
+	time.Sleep(time.Second) // several claim periods: a duplicate would show
+	if n := api.replies(card); n != 1 {
+		t.Errorf("%d replies, want 1", n)
+	}
+}
+
+// Card edits racing between replicas end with the card showing the job's
+// last state, never an older one.
+func TestDeliverCardEditsEndOnTheLatestState(t *testing.T) {
+	s, rdb := newTestStore(t)
+	api := &fakeSlack{slowUpdate: 30 * time.Millisecond}
+	stop := runDeliverers(t, s, api, 3)
+	defer stop()
+	ctx := context.Background()
+	if err := s.Track(ctx, testRecord(1001)); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 9; i++ {
+		if _, err := s.Observe(ctx, xplenty.Job{ID: 1001, Status: xplenty.StatusRunning, Progress: float64(i) / 10}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Observe(ctx, xplenty.Job{ID: 1001, Status: xplenty.StatusCompleted, Progress: 1}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the outbox to drain", func() bool { return len(outbox(t, s, rdb)) == 0 })
+	api.mu.Lock()
+	final, updates := api.cardText[testRecord(1001).CardTS], api.updates
+	api.mu.Unlock()
+	if !strings.Contains(final, "completed") {
+		t.Errorf("card ends as %q, want the completed state", final)
+	}
+	if updates > 11 {
+		t.Errorf("%d card edits for 11 changes", updates)
 	}
 }

@@ -22,6 +22,8 @@ const DefaultPrefix = "runjob:"
 //	dedupe:{key}           string an event or click already handled
 //	confirm:{token}        string a run waiting for its runner to confirm it (protected targets)
 //	audit                  stream the audit trail
+//	intents                zset   launches between "card posted" and "job tracked", scored by when asked (unix ms)
+//	intent:{card}          string one such launch (sealed), until tracked or resolved
 type keys struct{ prefix string }
 
 func (k keys) job(id int64) string { return k.prefix + "job:" + strconv.FormatInt(id, 10) }
@@ -39,3 +41,5 @@ func (k keys) leader() string              { return k.prefix + "watch:leader" }
 func (k keys) dedupe(key string) string    { return k.prefix + "dedupe:" + key }
 func (k keys) confirm(token string) string { return k.prefix + "confirm:" + token }
 func (k keys) audit() string               { return k.prefix + "audit" }
+func (k keys) intents() string             { return k.prefix + "intents" }
+func (k keys) intent(id string) string     { return k.prefix + "intent:" + id }

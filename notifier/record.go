@@ -44,6 +44,9 @@ type Record struct {
 	UpdatedAt time.Time // when the bot last saw a change
 	// FinishedAt is when the bot saw the terminal status (zero until then).
 	FinishedAt time.Time
+	// Rev counts the changes to what the card shows; deliveries use it to
+	// keep edits in order and to skip edits the card already has.
+	Rev int64
 }
 
 // Terminal reports whether the job has ended.

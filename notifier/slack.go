@@ -175,7 +175,8 @@ func (p *Poster) call(ctx context.Context, method, paceChannel string, idempoten
 	for attempt := 1; ; attempt++ {
 		if paceChannel != "" {
 			if werr := p.limiter(paceChannel).Wait(ctx); werr != nil {
-				return fmt.Errorf("%s: %w", method, ctx.Err())
+				// Cancelled, or the pacing would outlast the deadline.
+				return fmt.Errorf("%s: channel pacing: %w", method, werr)
 			}
 		}
 		cctx, cancel := context.WithTimeout(ctx, slackCallTimeout)
@@ -198,11 +199,13 @@ func (p *Poster) call(ctx context.Context, method, paceChannel string, idempoten
 			if wait <= 0 {
 				wait = time.Second
 			}
-			if wait > p.opts.MaxRetryAfter {
+			if wait > p.opts.MaxRetryAfter || !fitsDeadline(ctx, wait) {
+				// Too long to wait here: the caller's retry path takes over
+				// (a delivery holds a lock only so long).
 				return fmt.Errorf("%s: %w", method, err)
 			}
 			p.opts.Logger.Warn("slack rate limited", "method", method, "retry_after", wait)
-		case idempotent && IsRetryable(err):
+		case idempotent && IsRetryable(err) && fitsDeadline(ctx, backoff):
 			wait = backoff
 			backoff = min(backoff*2, 10*time.Second)
 		default:
@@ -217,6 +220,12 @@ func (p *Poster) call(ctx context.Context, method, paceChannel string, idempoten
 		}
 	}
 	return fmt.Errorf("%s: %w", method, err)
+}
+
+// fitsDeadline reports whether waiting d still leaves ctx time for a call.
+func fitsDeadline(ctx context.Context, d time.Duration) bool {
+	dl, ok := ctx.Deadline()
+	return !ok || time.Until(dl) > d+time.Second
 }
 
 // SlackErrorCode returns Slack's error code for err ("not_in_channel",

@@ -22,6 +22,10 @@ const recentPerChannel = 200
 // ErrNotTracked is returned for a job id the bot does not know.
 var ErrNotTracked = errors.New("job is not tracked")
 
+// ErrAlreadyTracked is returned when a job is already followed on another
+// card.
+var ErrAlreadyTracked = errors.New("job is already tracked on another card")
+
 // StoreOptions configure a Store.
 type StoreOptions struct {
 	Prefix    string           // key prefix, default DefaultPrefix
@@ -96,10 +100,23 @@ const (
 	fFinished        = "finished"
 	fStopRequestedBy = "stop_requested_by"
 	fStoppedBy       = "stopped_by"
+	fRev             = "rev"      // bumped on every change that the card shows
+	fCardRev         = "card_rev" // the rev the card in Slack shows
 )
 
-// Track starts following a job. It is idempotent: tracking a job again
-// replaces its fixed part and leaves what the watcher learned alone.
+// sinceOnTrackScript moves the watcher's high-water mark forward to the
+// new job's time when no job is being followed (so that one new job after a
+// quiet month does not make the watcher read the month's history).
+const sinceOnTrackScript = `
+if redis.call('ZCARD', KEYS[1]) == 0 then
+  local cur = redis.call('GET', KEYS[2])
+  if not cur or cur < ARGV[1] then redis.call('SET', KEYS[2], ARGV[1]) end
+end
+return 1
+`
+
+// Track starts following a job. Tracking the same job for the same card
+// again is harmless; for another card it fails with ErrAlreadyTracked.
 func (s *Store) Track(ctx context.Context, r Record) error {
 	if r.JobID <= 0 || r.Channel == "" || r.CardTS == "" {
 		return fmt.Errorf("track job %d: job id, channel and card ts are required", r.JobID)
@@ -120,22 +137,42 @@ func (s *Store) Track(ctx context.Context, r Record) error {
 	if err != nil {
 		return fmt.Errorf("track job %d: %w", r.JobID, err)
 	}
+	// Claim the job for this card first: a job already tracked for another
+	// card (a lost run answer adopted twice) is not taken over.
+	k := s.keys.job(r.JobID)
+	claimed, err := s.rdb.HSetNX(ctx, k, fSpec, sp).Result()
+	if err != nil {
+		return fmt.Errorf("track job %d: %w", r.JobID, err)
+	}
+	if !claimed {
+		var cur spec
+		raw, err := s.rdb.HGet(ctx, k, fSpec).Result()
+		if err != nil || json.Unmarshal([]byte(raw), &cur) != nil {
+			return fmt.Errorf("track job %d: read its record: %w", r.JobID, err)
+		}
+		if cur.Channel != r.Channel || cur.CardTS != r.CardTS {
+			return fmt.Errorf("track job %d: %w", r.JobID, ErrAlreadyTracked)
+		}
+		// The same card again (a retried Track): carry on, idempotently.
+	}
 	now := s.now()
 	created := r.CreatedAt.UnixMilli()
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		k := s.keys.job(r.JobID)
-		p.HSet(ctx, k, fSpec, sp)
+		// When nothing else is followed, the new job sets where the watcher
+		// starts reading Xplenty's changes (a minute earlier, for clock
+		// skew); otherwise the mark is the watcher's. Run first in the
+		// transaction, so the new job is not yet in the active set.
+		p.Eval(ctx, sinceOnTrackScript, []string{s.keys.active(), s.keys.since()},
+			r.CreatedAt.Add(-time.Minute).UTC().Format(time.RFC3339))
 		p.HSetNX(ctx, k, fStatus, string(r.Status))
 		p.HSetNX(ctx, k, fProgress, formatFloat(r.Progress))
 		p.HSetNX(ctx, k, fHTMLURL, r.HTMLURL)
 		p.HSetNX(ctx, k, fUpdated, now.UnixMilli())
+		p.HIncrBy(ctx, k, fRev, 1)
 		p.ZAdd(ctx, s.keys.active(), redis.Z{Score: float64(now.UnixMilli()), Member: r.JobID})
 		p.ZAdd(ctx, s.keys.channel(r.Channel), redis.Z{Score: float64(created), Member: r.JobID})
 		p.ZRemRangeByRank(ctx, s.keys.channel(r.Channel), 0, -recentPerChannel-1)
 		p.Expire(ctx, s.keys.channel(r.Channel), s.retention)
-		// The first job ever tracked sets where the watcher starts reading
-		// Xplenty's changes; a minute earlier allows for clock skew.
-		p.SetNX(ctx, s.keys.since(), r.CreatedAt.Add(-time.Minute).UTC().Format(time.RFC3339), 0)
 		return nil
 	})
 	if err != nil {
@@ -174,6 +211,7 @@ func (s *Store) decodeRecord(id int64, h map[string]string) (Record, error) {
 	}
 	r.LostSecrets = append(s.sealer.openMap("var", r.Variables), s.sealer.openMap("dyn", r.DynamicVariables)...)
 	r.Progress, _ = strconv.ParseFloat(h[fProgress], 64)
+	r.Rev, _ = strconv.ParseInt(h[fRev], 10, 64)
 	if v, err := strconv.ParseInt(h[fRuntime], 10, 64); err == nil {
 		r.Runtime = time.Duration(v) * time.Second
 	}
@@ -251,6 +289,7 @@ local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return 0 end
 if st == 'completed' or st == 'failed' or st == 'stopped' then return 2 end
 redis.call('HSET', KEYS[1], 'stop_requested_by', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'rev', 1)
 redis.call('XADD', KEYS[2], '*', 'kind', 'card', 'job', ARGV[1], 'status', st)
 return 1
 `)
@@ -308,6 +347,7 @@ end
 if change == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'progress', ARGV[3], 'errors', ARGV[4],
   'runtime', ARGV[6], 'outputs', ARGV[7], 'updated', ARGV[8])
+redis.call('HINCRBY', KEYS[1], 'rev', 1)
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'html_url', ARGV[5]) end
 redis.call('XADD', KEYS[3], '*', 'kind', 'card', 'job', ARGV[1], 'status', ARGV[2])
 if ARGV[9] == '1' then
@@ -409,7 +449,7 @@ if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
 return 0
 `)
 
-// releaseScript gives the lease up only if the caller holds it.
+// releaseScript deletes a lease or lock only if the caller holds it.
 var releaseScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -485,4 +525,129 @@ func (s *Store) TakePending(ctx context.Context, token string) ([]byte, error) {
 		return nil, fmt.Errorf("take confirmation: %w", err)
 	}
 	return s.openPending(token, v)
+}
+
+// cardRevScript records that the card shows rev, unless it already shows a
+// later one.
+var cardRevScript = redis.NewScript(`
+local cur = tonumber(redis.call('HGET', KEYS[1], 'card_rev') or '0') or 0
+if tonumber(ARGV[1]) > cur and redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'card_rev', ARGV[1])
+end
+return 1
+`)
+
+// cardRev returns the rev the card in Slack shows and the record's rev.
+func (s *Store) cardRev(ctx context.Context, id int64) (shown, current int64, err error) {
+	v, err := s.rdb.HMGet(ctx, s.keys.job(id), fCardRev, fRev).Result()
+	if err != nil {
+		return 0, 0, fmt.Errorf("card rev of job %d: %w", id, err)
+	}
+	parse := func(x any) int64 { n, _ := strconv.ParseInt(fmt.Sprint(x), 10, 64); return n }
+	return parse(v[0]), parse(v[1]), nil
+}
+
+func (s *Store) setCardRev(ctx context.Context, id, rev int64) error {
+	return cardRevScript.Run(ctx, s.rdb, []string{s.keys.job(id)}, rev).Err()
+}
+
+// lock takes a short-lived named lock for holder; unlock releases it only
+// if holder still has it (a lock that expired and was taken by another
+// must not be released by the first).
+func (s *Store) lock(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	ok, err := s.rdb.SetNX(ctx, s.keys.lock(name), holder, ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("lock %s: %w", name, err)
+	}
+	return ok, nil
+}
+
+func (s *Store) unlock(ctx context.Context, name, holder string) error {
+	return releaseScript.Run(ctx, s.rdb, []string{s.keys.lock(name)}, holder).Err()
+}
+
+// QueueCard asks the deliverers to bring a job's card up to date.
+func (s *Store) QueueCard(ctx context.Context, id int64) error {
+	err := s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.keys.outbox(), Values: []any{"kind", kindCard, "job", id, "status", ""}}).Err()
+	if err != nil {
+		return fmt.Errorf("queue card of job %d: %w", id, err)
+	}
+	return nil
+}
+
+// intentTTL bounds how long an unresolved launch is kept.
+const intentTTL = 24 * time.Hour
+
+// SaveIntent remembers a launch before its run request is sent, so that a
+// job started by a process that died before tracking it is found later
+// (the bot's RecoverLaunches). id names the launch (its card); data may
+// hold secret values and is sealed.
+func (s *Store) SaveIntent(ctx context.Context, id string, data []byte, asked time.Time) error {
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, s.keys.intent(id), s.sealer.seal("intent:"+id, string(data)), intentTTL)
+		p.ZAdd(ctx, s.keys.intents(), redis.Z{Score: float64(asked.UnixMilli()), Member: id})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save launch: %w", err)
+	}
+	return nil
+}
+
+// DeleteIntent forgets a launch that was tracked or resolved.
+func (s *Store) DeleteIntent(ctx context.Context, id string) error {
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, s.keys.intent(id))
+		p.ZRem(ctx, s.keys.intents(), id)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("forget launch: %w", err)
+	}
+	return nil
+}
+
+// StaleIntents returns up to n launches asked before the given time and
+// still unresolved, oldest first; launches whose data expired are dropped.
+func (s *Store) StaleIntents(ctx context.Context, before time.Time, n int64) (map[string][]byte, error) {
+	ids, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{
+		Key: s.keys.intents(), Start: "-inf", Stop: strconv.FormatInt(before.UnixMilli(), 10), ByScore: true, Count: n,
+	}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("stale launches: %w", err)
+	}
+	out := make(map[string][]byte, len(ids))
+	for _, id := range ids {
+		v, err := s.rdb.Get(ctx, s.keys.intent(id)).Result()
+		if errors.Is(err, redis.Nil) {
+			_ = s.rdb.ZRem(ctx, s.keys.intents(), id).Err()
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read launch: %w", err)
+		}
+		plain, err := s.sealer.open("intent:"+id, v)
+		if err != nil {
+			_ = s.DeleteIntent(ctx, id) // sealed with another key: nothing to recover
+			continue
+		}
+		out[id] = []byte(plain)
+	}
+	return out, nil
+}
+
+// Lock takes a named lock for holder for ttl; it reports whether holder got
+// it. Unlock releases it if holder still has it.
+func (s *Store) Lock(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	return s.lock(ctx, name, holder, ttl)
+}
+
+// Unlock releases a lock taken with Lock.
+func (s *Store) Unlock(ctx context.Context, name, holder string) error {
+	return s.unlock(ctx, name, holder)
+}
+
+// OutboxLen returns how many messages wait to be delivered.
+func (s *Store) OutboxLen(ctx context.Context) (int64, error) {
+	return s.rdb.XLen(ctx, s.keys.outbox()).Result()
 }

@@ -346,3 +346,56 @@ func TestSecretValuesAreEncryptedInRedis(t *testing.T) {
 		t.Errorf("Get with another key = %+v, want DB_PASSWORD lost and the rest intact", got)
 	}
 }
+
+// After a quiet period, a new job moves the watcher's mark to its own time
+// instead of leaving the watcher to read the whole quiet period.
+func TestTrackMovesTheMarkWhenNothingIsFollowed(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	old := testRecord(1001)
+	old.CreatedAt = time.Now().Add(-30 * 24 * time.Hour)
+	if err := s.Track(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Observe(ctx, xplenty.Job{ID: 1001, Status: xplenty.StatusCompleted}); err != nil {
+		t.Fatal(err)
+	}
+	fresh := testRecord(1002)
+	fresh.CreatedAt = time.Now().UTC().Truncate(time.Second)
+	if err := s.Track(ctx, fresh); err != nil {
+		t.Fatal(err)
+	}
+	since, _, _ := s.Since(ctx)
+	if want := fresh.CreatedAt.Add(-time.Minute); !since.Equal(want) {
+		t.Errorf("mark = %v, want %v", since, want)
+	}
+	// While a job is followed, a newer one leaves the mark alone.
+	newer := testRecord(1003)
+	newer.CreatedAt = fresh.CreatedAt.Add(time.Hour)
+	if err := s.Track(ctx, newer); err != nil {
+		t.Fatal(err)
+	}
+	if again, _, _ := s.Since(ctx); !again.Equal(since) {
+		t.Errorf("mark moved to %v while job 1002 is followed", again)
+	}
+}
+
+func TestTrackDoesNotTakeOverAnotherCard(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	r := testRecord(1001)
+	if err := s.Track(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Track(ctx, r); err != nil {
+		t.Errorf("tracking the same card again: %v", err)
+	}
+	other := r
+	other.CardTS = "1700000099.000100"
+	if err := s.Track(ctx, other); !errors.Is(err, ErrAlreadyTracked) {
+		t.Errorf("tracking for another card: %v, want ErrAlreadyTracked", err)
+	}
+	if got, _ := s.Get(ctx, 1001); got.CardTS != r.CardTS {
+		t.Errorf("card ts = %s, want the first card's", got.CardTS)
+	}
+}

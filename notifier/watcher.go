@@ -111,6 +111,14 @@ func (w *Watcher) Run(ctx context.Context) error {
 			fails = 0
 		}
 		delay := NextDelay(w.opts.Interval, w.src.RateLimit(), fails, xplenty.IsRateLimited(err))
+		if st.Leader && delay > w.opts.Interval {
+			// Backing off: keep the lease for the whole pause, or another
+			// replica, whose client has not seen the 429 or the low budget,
+			// would poll at once.
+			if _, lerr := w.store.Lease(ctx, w.opts.Holder, delay+w.leaseTTL()); lerr != nil {
+				w.log.Warn("extend watch lease", "err", lerr)
+			}
+		}
 		if !sleep(ctx, delay) {
 			return nil
 		}
@@ -121,8 +129,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 // the high-water mark, applies it, and refreshes one stale job.
 func (w *Watcher) Tick(ctx context.Context) (TickStats, error) {
 	var st TickStats
-	lease := max(3*w.opts.Interval, 5*time.Second)
-	ok, err := w.store.Lease(ctx, w.opts.Holder, lease)
+	ok, err := w.store.Lease(ctx, w.opts.Holder, w.leaseTTL())
 	if err != nil || !ok {
 		return st, err
 	}
@@ -217,6 +224,10 @@ func (w *Watcher) refreshStale(ctx context.Context, st *TickStats) error {
 	}
 	return w.store.Seen(ctx, id)
 }
+
+// leaseTTL is how long the polling lease lasts without renewal: a replica
+// that dies is replaced within it.
+func (w *Watcher) leaseTTL() time.Duration { return max(3*w.opts.Interval, 5*time.Second) }
 
 // NextDelay decides how long to wait before the next poll: the interval
 // while the budget is healthy, longer as X-RateLimit-Remaining falls (the

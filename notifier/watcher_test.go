@@ -241,3 +241,28 @@ func TestNextDelay(t *testing.T) {
 		}
 	}
 }
+
+// A leader backing off after a 429 keeps the lease, so the other replicas
+// do not poll in its place.
+func TestBackoffIsSharedByReplicas(t *testing.T) {
+	s, _ := newTestStore(t)
+	trackMany(t, s, 1)
+	src := &fakeSource{list: func(xplenty.ListOptions) (*xplenty.JobPage, error) {
+		return nil, &xplenty.ErrorResponse{StatusCode: 429, Message: "Rate Limit Exceeded"}
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for _, h := range []string{"a", "b", "c"} {
+		w := NewWatcher(s, src, WatcherOptions{Holder: h, Interval: 20 * time.Millisecond})
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = w.Run(ctx) }()
+	}
+	time.Sleep(6 * time.Second) // longer than the lease (at least 5 s) without the extension
+	cancel()
+	wg.Wait()
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	if len(src.calls) != 1 {
+		t.Errorf("%d calls from 3 replicas after a 429, want 1", len(src.calls))
+	}
+}

@@ -21,11 +21,16 @@ import (
 	"github.com/runjob/runjob/xplenty"
 )
 
-// shutdownGrace bounds how long work in flight may take after SIGTERM.
-// The process must be gone within 10 s (Kubernetes' default grace period is
-// 30 s); the rest of the budget is for the watcher and the deliverer to
-// finish their current step (an outbox read blocks at most 1 s).
-const shutdownGrace = 6 * time.Second
+// The process must be gone within 10 s of SIGTERM (Kubernetes' default
+// grace period is 30 s): shutdownGrace for the commands in flight,
+// drainLimit for the deliverers to send what they queued, and the rest for
+// the watcher and the deliverer to finish their current step (an outbox
+// read blocks at most 1 s; Redis calls then have 2 s). Work cut off is not
+// lost: launches are recovered (RecoverLaunches) and the outbox persists.
+const (
+	shutdownGrace = 5 * time.Second
+	drainLimit    = 2 * time.Second
+)
 
 // deps are what serve is given instead of building it from the
 // configuration: the shell passes its embedded Redis; tests and benchmarks
@@ -155,9 +160,10 @@ func serve(ctx context.Context, cfg config, d deps) error {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); _ = watcher.Run(bg) }()
 	go func() { defer wg.Done(); _ = deliverer.Run(bg) }()
+	go func() { defer wg.Done(); recoverLaunches(bg, b) }()
 
 	log.Info("runjob-bot starting", "version", version, "replica", replica, "poll_interval", cfg.PollInterval.String())
 	runErr := socket.Run(ctx)
@@ -166,6 +172,9 @@ func serve(ctx context.Context, cfg config, d deps) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
 	shutErr := b.Shutdown(sctx)
+	// Let the deliverers send what the last commands queued (their cards),
+	// briefly; whatever is left stays in the outbox for the next replica.
+	drainOutbox(context.WithoutCancel(ctx), store, drainLimit)
 	stopBG()
 	wg.Wait()
 	if runErr != nil {
@@ -204,4 +213,35 @@ func loadPolicy(cfg config) (*policy.Policy, *policy.Secrets, error) {
 		return nil, nil, fmt.Errorf("SECRET_PATTERN: %w", err)
 	}
 	return pol, secrets, nil
+}
+
+// recoverLaunches resolves, every minute, launches cut short by a process
+// that died between posting a card and tracking its job.
+func recoverLaunches(ctx context.Context, b *bot.Bot) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		b.RecoverLaunches(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// drainOutbox waits until the outbox is empty, at most limit.
+func drainOutbox(ctx context.Context, store *notifier.Store, limit time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	for {
+		if n, err := store.OutboxLen(ctx); err != nil || n == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }

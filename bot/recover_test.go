@@ -1,0 +1,103 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/runjob/runjob/bot/slacktest"
+	"github.com/runjob/runjob/notifier"
+	"github.com/runjob/runjob/notifier/redistest"
+	"github.com/runjob/runjob/xplenty"
+	"github.com/runjob/runjob/xplenty/xplentytest"
+)
+
+type recoverFixture struct {
+	bot   *Bot
+	store *notifier.Store
+	slack *slacktest.Server
+	xp    *xplentytest.Server
+}
+
+func newRecoverFixture(t *testing.T) *recoverFixture {
+	t.Helper()
+	sl := slacktest.New(slacktest.Options{})
+	t.Cleanup(sl.Close)
+	xs := xplentytest.New(xplentytest.Options{})
+	t.Cleanup(xs.Close)
+	rdb, prefix := redistest.Client(t)
+	store, err := notifier.NewStore(rdb, notifier.StoreOptions{Prefix: prefix, SecretKey: []byte("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	xp, err := xplenty.New(xplenty.Config{BaseURL: xs.URL(), AccountID: xs.AccountID(), APIKey: xs.APIKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := slack.New(sl.BotToken(), slack.OptionAPIURL(sl.APIURL()))
+	access, _ := ParseAllowlist([]string{"*"}, []string{"*"})
+	b, err := New(Config{Slack: api, Poster: notifier.NewPoster(api, notifier.PosterOptions{}), Store: store, Xplenty: xp, Access: access})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &recoverFixture{bot: b, store: store, slack: sl, xp: xs}
+}
+
+// launchCutShort leaves what a process that died after posting the card
+// and sending the run request leaves: a card and an intent, nothing tracked.
+func (f *recoverFixture) launchCutShort(t *testing.T, l launch) intent {
+	t.Helper()
+	ctx := context.Background()
+	ts, err := f.bot.cfg.Poster.Post(ctx, "C1", notifier.StartingCard(l.starting("U1")), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := intent{Channel: "C1", CardTS: ts, Requester: "U1", Launch: l, Asked: time.Now().Add(-3 * time.Minute)}
+	data, _ := json.Marshal(in)
+	if err := f.store.SaveIntent(ctx, in.id(), data, in.Asked); err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+func TestRecoverLaunchTracksTheJobItStarted(t *testing.T) {
+	f := newRecoverFixture(t)
+	l := launch{ClusterID: 52, PackageID: 434, Variables: map[string]string{"DB_PASSWORD": "hunter2"}, SecretNames: []string{"DB_PASSWORD"}}
+	in := f.launchCutShort(t, l)
+	job, err := f.xp.CreateJob(xplenty.RunRequest{ClusterID: 52, PackageID: 434, Variables: l.Variables})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.bot.RecoverLaunches(context.Background())
+	rec, err := f.store.Get(context.Background(), job.ID)
+	if err != nil {
+		t.Fatalf("the job was not recovered: %v", err)
+	}
+	if rec.CardTS != in.CardTS || rec.Requester != "U1" || rec.Variables["DB_PASSWORD"] != "hunter2" {
+		t.Errorf("recovered record = %+v", rec)
+	}
+	if left, _ := f.store.StaleIntents(context.Background(), time.Now(), 10); len(left) != 0 {
+		t.Errorf("intent not forgotten: %v", left)
+	}
+}
+
+func TestRecoverLaunchWithoutAJobSaysUnknown(t *testing.T) {
+	f := newRecoverFixture(t)
+	in := f.launchCutShort(t, launch{ClusterID: 52, PackageID: 434})
+	f.bot.RecoverLaunches(context.Background())
+	m, ok := f.slack.Message("C1", in.CardTS)
+	if !ok || !strings.Contains(m.Text, "may have started") {
+		t.Errorf("card = %q, want the outcome-unknown card", m.Text)
+	}
+	if left, _ := f.store.StaleIntents(context.Background(), time.Now(), 10); len(left) != 0 {
+		t.Errorf("intent not forgotten: %v", left)
+	}
+	if _, err := f.store.Get(context.Background(), 1001); !errors.Is(err, notifier.ErrNotTracked) {
+		t.Errorf("a job was tracked from nothing: %v", err)
+	}
+}
