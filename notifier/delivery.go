@@ -28,6 +28,18 @@ const (
 
 const deliveryGroup = "deliver"
 
+// statusLost is the reply "status" of a job Xplenty no longer knows.
+const statusLost xplenty.Status = "lost"
+
+// lostNote is posted in the thread of a job the watcher gave up on.
+func lostNote(r Record) Message {
+	who := ""
+	if r.Requester != "" && slackUserID.MatchString(r.Requester) {
+		who = "<@" + r.Requester + "> "
+	}
+	return Message{Text: fmt.Sprintf("%sJob %d: lost – Xplenty no longer knows this job (was it deleted?), so I stopped following it.", who, r.JobID)}
+}
+
 // DelivererOptions configure a Deliverer.
 type DelivererOptions struct {
 	Logger *slog.Logger
@@ -77,12 +89,16 @@ func NewDeliverer(store *Store, poster *Poster, opts DelivererOptions) *Delivere
 // Run delivers until ctx ends. Redis being away is waited out, not fatal.
 func (d *Deliverer) Run(ctx context.Context) error {
 	backoff := 100 * time.Millisecond
-	lastClaim := time.Time{}
+	var lastClaim, lastPrune time.Time
 	for ctx.Err() == nil {
 		err := d.ensureGroup(ctx)
 		if err == nil && time.Since(lastClaim) >= d.opts.ClaimIdle/3 {
 			lastClaim = time.Now()
 			err = d.claimStale(ctx)
+		}
+		if err == nil && time.Since(lastPrune) >= pruneEvery {
+			lastPrune = time.Now()
+			d.pruneConsumers(ctx)
 		}
 		if err == nil {
 			err = d.readNew(ctx)
@@ -125,6 +141,29 @@ func (d *Deliverer) readNew(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// Every replica start is a new consumer of the outbox group; consumers
+// gone for pruneIdle with nothing pending are removed, so the group does not
+// grow with every deploy.
+const (
+	pruneEvery = 10 * time.Minute
+	pruneIdle  = time.Hour
+)
+
+func (d *Deliverer) pruneConsumers(ctx context.Context) {
+	cs, err := d.store.rdb.XInfoConsumers(ctx, d.store.keys.outbox(), deliveryGroup).Result()
+	if err != nil {
+		d.log.Debug("list outbox consumers", "err", err)
+		return
+	}
+	for _, c := range cs {
+		if c.Name != d.opts.Consumer && c.Pending == 0 && c.Idle > pruneIdle {
+			if err := d.store.rdb.XGroupDelConsumer(ctx, d.store.keys.outbox(), deliveryGroup, c.Name).Err(); err != nil {
+				d.log.Debug("remove outbox consumer", "consumer", c.Name, "err", err)
+			}
+		}
+	}
 }
 
 // claimStale takes over messages that stayed unacknowledged too long.
@@ -293,7 +332,11 @@ func (d *Deliverer) deliverReply(ctx context.Context, id int64, status xplenty.S
 				return d.markDelivered(ctx, id, status, ts)
 			}
 		}
-		ts, err := d.poster.Post(ctx, r.Channel, Reply(r), r.CardTS, &slack.SlackMetadata{EventType: ReplyEventType, EventPayload: payload})
+		msg := Reply(r)
+		if status == statusLost {
+			msg = lostNote(r)
+		}
+		ts, err := d.poster.Post(ctx, r.Channel, msg, r.CardTS, &slack.SlackMetadata{EventType: ReplyEventType, EventPayload: payload})
 		if err != nil {
 			return fmt.Errorf("reply to job %d: %w", id, err)
 		}

@@ -102,6 +102,8 @@ const (
 	fStoppedBy       = "stopped_by"
 	fRev             = "rev"      // bumped on every change that the card shows
 	fCardRev         = "card_rev" // the rev the card in Slack shows
+	// The Lua scripts also keep "misses" (not-found answers in a row) and
+	// "lost" (the watcher gave the job up).
 )
 
 // sinceOnTrackScript moves the watcher's high-water mark forward to the
@@ -337,6 +339,7 @@ local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return 0 end
 if cur == 'completed' or cur == 'failed' or cur == 'stopped' then return 0 end
 redis.call('ZADD', KEYS[2], 'XX', ARGV[8], ARGV[1])
+redis.call('HDEL', KEYS[1], 'misses')
 local change = 0
 if cur ~= ARGV[2] then
   change = 2
@@ -650,4 +653,34 @@ func (s *Store) Unlock(ctx context.Context, name, holder string) error {
 // OutboxLen returns how many messages wait to be delivered.
 func (s *Store) OutboxLen(ctx context.Context) (int64, error) {
 	return s.rdb.XLen(ctx, s.keys.outbox()).Result()
+}
+
+// lostAfter is how many "not found" answers in a row make the watcher stop
+// following a job (Xplenty deleted it, or it belongs to another account).
+const lostAfter = 3
+
+// missScript counts a "not found" answer for a followed job; at lostAfter
+// in a row it stops following the job, lets the record expire, and queues
+// a note in the thread. It returns 1 when the job was given up.
+var missScript = redis.NewScript(`
+local st = redis.call('HGET', KEYS[1], 'status')
+if not st or st == 'completed' or st == 'failed' or st == 'stopped' then return 0 end
+if redis.call('HEXISTS', KEYS[1], 'lost') == 1 then return 0 end
+local n = redis.call('HINCRBY', KEYS[1], 'misses', 1)
+if n < tonumber(ARGV[2]) then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[1], 'finished', ARGV[3], 'lost', 1)
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('XADD', KEYS[3], '*', 'kind', 'reply', 'job', ARGV[1], 'status', 'lost')
+return 1
+`)
+
+// Missed records that Xplenty answered "not found" for a followed job.
+func (s *Store) Missed(ctx context.Context, id int64) (gaveUp bool, err error) {
+	n, err := missScript.Run(ctx, s.rdb, []string{s.keys.job(id), s.keys.active(), s.keys.outbox()},
+		id, lostAfter, s.now().UnixMilli(), int64(s.retention/time.Second)).Int()
+	if err != nil {
+		return false, fmt.Errorf("job %d not found: %w", id, err)
+	}
+	return n == 1, nil
 }

@@ -399,3 +399,40 @@ func TestTrackDoesNotTakeOverAnotherCard(t *testing.T) {
 		t.Errorf("card ts = %s, want the first card's", got.CardTS)
 	}
 }
+
+func TestJobXplentyNoLongerKnowsIsGivenUpOnce(t *testing.T) {
+	s, rdb := newTestStore(t)
+	ctx := context.Background()
+	if err := s.Track(ctx, testRecord(1001)); err != nil {
+		t.Fatal(err)
+	}
+	var gaveUp []bool
+	for i := 0; i < lostAfter+2; i++ {
+		g, err := s.Missed(ctx, 1001)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gaveUp = append(gaveUp, g)
+	}
+	if want := []bool{false, false, true, false, false}; !equal(gaveUp, want) {
+		t.Errorf("gave up = %v, want %v", gaveUp, want)
+	}
+	if n, _ := s.ActiveCount(ctx); n != 0 {
+		t.Errorf("still following the lost job")
+	}
+	if got := outbox(t, s, rdb); !equal(got, []string{"reply:lost"}) {
+		t.Errorf("outbox = %v, want one note", got)
+	}
+	// A sighting in between resets the count.
+	if err := s.Track(ctx, testRecord(1002)); err != nil {
+		t.Fatal(err)
+	}
+	s.Missed(ctx, 1002)
+	s.Missed(ctx, 1002)
+	if _, err := s.Observe(ctx, xplenty.Job{ID: 1002, Status: xplenty.StatusIdle}); err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := s.Missed(ctx, 1002); g {
+		t.Error("gave up although Xplenty answered in between")
+	}
+}

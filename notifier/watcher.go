@@ -213,7 +213,11 @@ func (w *Watcher) refreshStale(ctx context.Context, st *TickStats) error {
 	j, err := w.src.GetJob(ctx, id)
 	st.Calls++
 	if xplenty.IsNotFound(err) {
-		w.log.Warn("tracked job not found in Xplenty", "job_id", id)
+		gaveUp, merr := w.store.Missed(ctx, id)
+		if merr != nil {
+			return merr
+		}
+		w.log.Warn("tracked job not found in Xplenty", "job_id", id, "given_up", gaveUp)
 		return w.store.Seen(ctx, id)
 	}
 	if err != nil {
