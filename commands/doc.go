@@ -37,17 +37,28 @@
 //
 // # Values
 //
-// Values read like a shell word:
+// Values read like a shell word, except that no quote a user typed is
+// dropped without telling them:
 //
 //   - Unquoted text runs up to the next space. Backslashes are plain text
 //     (PATH=C:\data).
 //   - "Double quotes" group text and are removed. Inside them \" is a quote
 //     and \\ a backslash; any other backslash is plain text.
+//   - A double quote opens only at the start of a value (or of a word). One
+//     in the middle of a value (JSON={"a":1}, Q=name="x") is refused, with a
+//     hint to quote the whole value: JSON="{\"a\":1}". The one exception is
+//     "" right after & or <, which reads as nothing (see Render).
 //   - 'Single quotes' group text and are kept, because Xplenty reads them as
 //     a string literal: S='a b' sends 'a b'. Inside them a backslash keeps
 //     the next character from closing the quote ('it\'s' stays as typed).
-//   - Pieces join up: A=foo"bar baz" is foobar baz. A quote left open is an
-//     error.
+//   - A single quote between two letters (unicode.IsLetter on both sides) is
+//     an apostrophe, not a quote: NOTE=don't and NAME=O'Brien are sent as
+//     typed. So S=a'b c' is the value a'b and then a word c' whose quote is
+//     never closed: a single quote opens a literal only at the start of a
+//     value or next to something other than a letter (CONCAT('a b','c')).
+//     Inside single quotes, a ' always closes.
+//   - Pieces join up after a quote closes: A="x y"'z w'v is x y'z w'v. A
+//     quote left open is an error.
 //
 // A value may not hold control characters other than spaces and line breaks.
 //
@@ -74,17 +85,20 @@
 //     never saw, and a job variable is no place for a ping.
 //   - Curly quotes (“ ” „ ‟ and ‘ ’ ‚ ‛), which phones and macOS type for
 //     straight ones, are straight quotes, everywhere, inside quotes too.
-//     So no value Parse returns holds a curly quote.
+//     So no value Parse returns holds a curly quote, and an apostrophe typed
+//     on a phone (NOTE=don’t) reads as the straight one (don't).
 //
 // # Render and round trips
 //
 // Render writes a Run back in canonical form: cluster=N package=M (or the
 // preset name), then variables sorted by name, then dynamic variables sorted
 // by name. A value is written as it is when that reads back unchanged
-// (including values made of 'single-quoted' pieces), otherwise in double
-// quotes with \" and \\ escaped. Where the text would otherwise read as
-// Slack's escaping or markup (&amp;, &lt;, &gt; or a markup-like <), Render
-// puts an empty "" right after the & or <, which reads as nothing.
+// (including values made of 'single-quoted' pieces and apostrophes between
+// letters), otherwise in double quotes, from its start, with \" and \\
+// escaped; so a value holding a " is always written in double quotes. Where
+// the text would otherwise read as Slack's escaping or markup (&amp;, &lt;,
+// &gt; or a markup-like <), Render puts an empty "" right after the & or <,
+// which reads as nothing, inside double quotes or outside any.
 //
 // Render's output is plain text for Parse, the form a user types: it has no
 // entities, no markup and no curly quotes, and Slack's escaping of it is

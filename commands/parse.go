@@ -81,7 +81,7 @@ func parseJobID(sub string, args []token) (int64, error) {
 			Hint:   "Write " + example + ".",
 		}
 	}
-	_, v, _ := scan(args[0].items)
+	_, v, _, _ := scan(args[0].items)
 	if len(v) > 0 && v[0] == '#' {
 		v = v[1:]
 	}
@@ -224,7 +224,7 @@ func (p *runParser) id(tok token, key string, dynamic bool, value []item) error 
 			Hint:   "Give it once.",
 		}
 	}
-	_, v, _ := scan(value)
+	_, v, _, _ := scan(value)
 	n, why := parseID(v)
 	if why != "" {
 		return &Error{Token: tok.text, Reason: "the " + key + " must be " + why, Hint: "Write it like " + example + "."}
@@ -274,7 +274,7 @@ func (p *runParser) variable(tok token, name string, dynamic bool, value []item)
 		}
 		return &Error{Token: tok.text, Reason: "the value is missing", Hint: "For an empty value write " + code(name+`=""`) + "."}
 	}
-	_, v, _ := scan(value)
+	_, v, _, _ := scan(value)
 	if dynamic && v == "" {
 		return &Error{Token: tok.text, Reason: "an expression can't be empty", Hint: "Write one, like " + code(name+":=CurrentTime()") + "."}
 	}

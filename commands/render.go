@@ -65,10 +65,11 @@ func quote(v string) string {
 	return b.String()
 }
 
-// asIs reports whether v, written without double quotes, reads back as v:
-// it is not empty, has no double quote, no separator outside single quotes,
-// and every single quote it opens it closes. Single-quoted pieces may not
-// hold & or <, since breakMarkup cannot reach inside them.
+// asIs reports whether v, written without double quotes after NAME=, reads
+// back as v: it is not empty, has no double quote, and scan reads it whole
+// (no separator outside single quotes, every single quote it opens closed,
+// apostrophes between letters left as they are). A value with a single
+// quote may not hold & or <, since breakMarkup cannot reach inside a quote.
 func asIs(v string) bool {
 	if v == "" || strings.ContainsRune(v, '"') {
 		return false
@@ -76,24 +77,11 @@ func asIs(v string) bool {
 	if strings.ContainsRune(v, '\'') && strings.ContainsAny(v, "&<") {
 		return false
 	}
-	inQuote := false
-	for i := 0; i < len(v); {
-		r, n := utf8.DecodeRuneInString(v[i:])
-		i += n
-		switch {
-		case !inQuote && isSep(r):
-			return false
-		case r == '\'':
-			inQuote = !inQuote
-		case inQuote && r == '\\':
-			if i == len(v) {
-				return false
-			}
-			_, n := utf8.DecodeRuneInString(v[i:])
-			i += n
-		}
-	}
-	return !inQuote
+	// In the rendered text v follows "=" and is followed by a space or the
+	// end: neither is a letter, so scan sees v alone as it sees it there.
+	items := appendText(nil, v, typed)
+	n, got, _, fault := scan(items)
+	return fault == noFault && n == len(items) && got == v
 }
 
 // breakMarkup keeps text from reading as Slack's escaping or markup: after

@@ -21,8 +21,10 @@ const usage = "*Run an Xplenty job*\n" +
 	"• `/runjob help` shows this.\n" +
 	"*Values*\n" +
 	"• Double quotes group words and are removed: `MSG=\"hello world\"` sends hello world. " +
-	"Inside them, `\\\"` is a quote and `\\\\` a backslash.\n" +
-	"• Single quotes group words and are kept, for Xplenty string literals: `S='a b'` sends 'a b'.\n" +
+	"They go around the whole value; inside them, `\\\"` is a quote and `\\\\` a backslash: " +
+	"`JSON=\"{\\\"a\\\":1}\"` sends {\"a\":1}.\n" +
+	"• Single quotes group words and are kept, for Xplenty string literals: `S='a b'` sends 'a b'. " +
+	"Between two letters, ' is just an apostrophe: `NOTE=don't`.\n" +
 	"• An empty value is `X=\"\"`.\n" +
 	"• Curly quotes count as straight ones. A link counts as what you typed " +
 	"(`db.example.com`) or, with its own label, as its address. Mentions can't be used.\n" +

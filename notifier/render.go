@@ -29,6 +29,13 @@ import (
 //     auto-mention anything we did not write ourselves;
 //   - values of secret variables are replaced by Mask, and also scrubbed from
 //     Xplenty's free text (errors, output names), which may echo them.
+//
+// Untrusted text arrives raw (never escaped by the caller) and is treated in
+// one order, by renderer.clean and then clip: secret values are replaced,
+// control characters and bidi overrides are removed or turned into spaces
+// (see unsafeRune), secret values are replaced again (in case a removed
+// character split one), and only then is the text escaped, once. Scrubbing
+// after escaping would miss a secret holding &, < or >.
 
 // Message is one Slack message: its plain-text fallback and its Block Kit blocks.
 type Message struct {
@@ -167,6 +174,12 @@ func StartingCard(s Starting) Message {
 
 // RefusedCard renders the card for a run request Xplenty refused, with
 // Xplenty's reason.
+//
+// reason is raw, untrusted text: Xplenty's message as it came, not escaped
+// for Slack (escaping it first would show &amp; for &, and would hide from
+// the scrubbing a secret value holding &, < or >). RefusedCard scrubs the
+// values of s's secret variables from it, removes control characters and
+// bidi overrides, and escapes it once.
 func RefusedCard(s Starting, reason string) Message {
 	rd := newRenderer(s.Variables, s.DynamicVariables, s.SecretNames)
 	line := fmt.Sprintf("🚫 *Xplenty refused to run package %d on cluster %d*", s.PackageID, s.ClusterID)
@@ -312,24 +325,29 @@ func StatusEmoji(s xplenty.Status) string {
 // progressCells is the width of a progress bar.
 const progressCells = 10
 
-// ProgressBar draws p (0.0–1.0, clamped) as ten cells and a percentage, e.g.
-// "▓▓▓▓▓░░░░░ 50%". It rounds down, so a job never shows 100% before it ends.
+// maxRunningPercent is the most a job that has not ended shows: Xplenty
+// may report a progress of 1.0 while the job is still finishing (writing
+// its outputs), and 100% would read as done.
+const maxRunningPercent = 99
+
+// ProgressBar draws the progress p (0.0–1.0, clamped) of a job that has not
+// ended as ten cells and a percentage, e.g. "▓▓▓▓▓░░░░░ 50%". It rounds
+// down and stops at 99%, so a job never shows 100% before it ends; an ended
+// job is shown by its status, not by a bar.
 func ProgressBar(p float64) string {
 	pct := percent(p)
 	filled := pct * progressCells / 100
 	return strings.Repeat("▓", filled) + strings.Repeat("░", progressCells-filled) + " " + strconv.Itoa(pct) + "%"
 }
 
-// percent is progress as a whole percentage, clamped to 0..100, rounded down.
+// percent is the progress of a job that has not ended as a whole
+// percentage, rounded down and clamped to 0..maxRunningPercent.
 func percent(p float64) int {
 	if math.IsNaN(p) || p < 0 {
 		return 0
 	}
-	if p > 1 {
-		return 100
-	}
 	// The epsilon keeps 0.29 at 29% although 0.29*100 is 28.999….
-	return int(math.Floor(p*100 + 1e-9))
+	return min(int(math.Floor(min(p, 1)*100+1e-9)), maxRunningPercent)
 }
 
 // isStopping reports whether a stop is under way: requested through the bot
@@ -352,7 +370,8 @@ func statusLabel(r Record) (emoji, word string) {
 		return StatusEmoji(r.Status), string(r.Status)
 	}
 	// An unknown status is shown as it came, but it is Xplenty's text.
-	return StatusEmoji(r.Status), clip(oneLine(string(r.Status)), maxShortText)
+	rd := newRenderer(r.Variables, r.DynamicVariables, r.SecretNames)
+	return StatusEmoji(r.Status), rd.text(string(r.Status), maxShortText)
 }
 
 // stoppedBy says who stopped a job. The record fills StoppedBy from
@@ -423,7 +442,8 @@ func isSecret(name string, listed []string) bool {
 	return false
 }
 
-// redact replaces every secret value in s with Mask.
+// redact replaces every secret value in s with Mask. s must be raw text:
+// an escaped secret (p&amp;ss) would not be found.
 func (rd renderer) redact(s string) string {
 	for _, v := range rd.secrets {
 		s = strings.ReplaceAll(s, v, Mask)
@@ -431,9 +451,18 @@ func (rd renderer) redact(s string) string {
 	return s
 }
 
+// clean readies raw untrusted text for clip: it scrubs secrets, applies
+// shape (which removes or replaces characters, see oneLine and lines) and
+// scrubs again, so that neither a secret holding a character shape changes
+// nor one that a removed character split gets through. The result is still
+// raw: clip escapes it.
+func (rd renderer) clean(s string, shape func(string) string) string {
+	return rd.redact(shape(rd.redact(s)))
+}
+
 // text renders untrusted text on one line: scrubbed, escaped, capped.
 func (rd renderer) text(s string, max int) string {
-	return clip(oneLine(rd.redact(s)), max)
+	return clip(rd.clean(s, oneLine), max)
 }
 
 // code renders untrusted text as inline code. Backticks are swapped for a
@@ -442,15 +471,16 @@ func (rd renderer) code(s string, max int) string {
 	if s == "" {
 		return "_empty_"
 	}
-	return "`" + clip(noBackticks(oneLine(rd.redact(s))), max) + "`"
+	return "`" + clip(rd.clean(s, func(s string) string { return noBackticks(oneLine(s)) }), max) + "`"
 }
 
 // firstLine is the first non-blank line of Xplenty's text, for a fallback,
-// without backticks that would format it.
+// without backticks that would format it. The whole text is scrubbed before
+// it is split, so a secret spanning lines is found.
 func (rd renderer) firstLine(s string) string {
-	for line := range strings.Lines(s) {
-		if strings.TrimSpace(line) != "" {
-			return rd.text(noBackticks(strings.TrimSpace(line)), maxFallbackErr)
+	for line := range strings.Lines(rd.clean(s, lines)) {
+		if line = strings.TrimSpace(line); line != "" {
+			return rd.text(noBackticks(line), maxFallbackErr)
 		}
 	}
 	return ""
@@ -521,16 +551,17 @@ func (rd renderer) outputs(outs []xplenty.Output) slack.Block {
 	return section(blockDetail, b.String())
 }
 
-// errorText shows Xplenty's error text in a code block: it keeps the text's
-// lines and turns off formatting. Backticks are swapped so the text cannot
-// close the block.
+// errorText shows Xplenty's raw error text in a code block: it keeps the
+// text's lines and tabs and turns off formatting. Backticks are swapped so
+// the text cannot close the block; other control characters and bidi
+// overrides are removed (see lines).
 func (rd renderer) errorText(s, none string) slack.Block {
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(rd.clean(s, func(s string) string { return noBackticks(lines(s)) }))
 	if s == "" {
 		return section(blockDetail, "_"+none+"_")
 	}
 	const fence = "```"
-	return section(blockDetail, fence+"\n"+clip(noBackticks(rd.redact(s)), maxErrorText)+"\n"+fence)
+	return section(blockDetail, fence+"\n"+clip(s, maxErrorText)+"\n"+fence)
 }
 
 // links is the context line with the job's page; nil when the job has no
@@ -634,12 +665,50 @@ func truncate(s string, max int) string {
 	return string(runes[:max-1]) + "…"
 }
 
-// oneLine turns line breaks, tabs and other control characters into spaces,
-// so a value stays on its line.
+// unsafeRune reports whether r, in untrusted text, would act on how the
+// text is shown rather than be part of it: a C0 control character (line
+// breaks and tabs included), DEL, a C1 control character (U+0080–U+009F),
+// or a bidi embedding, override or isolate (U+202A–U+202E, U+2066–U+2069),
+// which can show text in another order than it is read ("Trojan Source").
+// Slack ignores some of them; a terminal, which shows the same messages in
+// the shell mode, obeys them (ESC starts its escape sequences).
+func unsafeRune(r rune) bool {
+	return unicode.IsControl(r) || isBidiControl(r)
+}
+
+// isBidiControl reports whether r is a bidi embedding, override or isolate
+// character, or the pop that ends one.
+func isBidiControl(r rune) bool {
+	return '\u202a' <= r && r <= '\u202e' || '\u2066' <= r && r <= '\u2069'
+}
+
+// oneLine keeps untrusted text on its line: line breaks, tabs and other
+// control characters become spaces, bidi overrides are removed.
 func oneLine(s string) string {
 	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+		switch {
+		case isBidiControl(r):
+			return -1
+		case unsafeRune(r):
 			return ' '
+		}
+		return r
+	}, s)
+}
+
+// lines is oneLine for text whose lines are kept: \r\n and a lone \r
+// become \n, \n and \t stay, every other control character and bidi
+// override is removed.
+func lines(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\r':
+			return '\n'
+		case r == '\n' || r == '\t':
+			return r
+		case unsafeRune(r):
+			return -1
 		}
 		return r
 	}, s)

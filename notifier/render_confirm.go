@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -18,12 +19,19 @@ const blockConfirm = "runjob_confirm_actions"
 
 // ConfirmPrompt renders the question shown, only to the runner, before a run
 // of a protected cluster or package: what would start, why it asks, and the
-// buttons to start it or not.
+// buttons to start it or not. reason is raw text, escaped here; when it is
+// empty (or blank) the prompt says nothing about why.
 func ConfirmPrompt(s Starting, reason, token string, within time.Duration) Message {
 	rd := newRenderer(s.Variables, s.DynamicVariables, s.SecretNames)
-	line := fmt.Sprintf("⚠️ *Confirm the run of package %d on cluster %d*\n%s. Only you can confirm it, within %s.",
-		s.PackageID, s.ClusterID, rd.text(reason, 300), formatDuration(within))
-	fallback := fmt.Sprintf("Package %d on cluster %d: confirm to start (%s)", s.PackageID, s.ClusterID, rd.firstLine(reason))
+	line := fmt.Sprintf("⚠️ *Confirm the run of package %d on cluster %d*\n", s.PackageID, s.ClusterID)
+	if why := strings.TrimSpace(rd.text(reason, 300)); why != "" {
+		line += why + ". "
+	}
+	line += "Only you can confirm it, within " + formatDuration(within) + "."
+	fallback := fmt.Sprintf("Package %d on cluster %d: confirm to start", s.PackageID, s.ClusterID)
+	if first := rd.firstLine(reason); first != "" {
+		fallback += " (" + first + ")"
+	}
 	m := startingMessage(s, line, fallback, nil)
 	m.Blocks = append(m.Blocks, slack.NewActionBlock(blockConfirm,
 		button(ActionConfirm, token, "Start it").WithStyle(slack.StylePrimary),

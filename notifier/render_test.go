@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -525,14 +526,31 @@ func TestProgressBar(t *testing.T) {
 		{0.4, "▓▓▓▓░░░░░░ 40%"},
 		{0.5, "▓▓▓▓▓░░░░░ 50%"},
 		{0.999, "▓▓▓▓▓▓▓▓▓░ 99%"},
-		{1, "▓▓▓▓▓▓▓▓▓▓ 100%"},
-		{1.7, "▓▓▓▓▓▓▓▓▓▓ 100%"},
+		// A job that has not ended never shows 100%, even when Xplenty
+		// reports 1.0 (the bar is only drawn for running jobs).
+		{1, "▓▓▓▓▓▓▓▓▓░ 99%"},
+		{1.7, "▓▓▓▓▓▓▓▓▓░ 99%"},
 		{-0.2, "░░░░░░░░░░ 0%"},
 		{nan(), "░░░░░░░░░░ 0%"},
 	} {
 		if got := ProgressBar(tc.p); got != tc.want {
 			t.Errorf("ProgressBar(%v) = %q, want %q", tc.p, got, tc.want)
 		}
+	}
+}
+
+// TestProgressRunningCardNever100 checks the card and its fallback of a job
+// that Xplenty says is running at 100%.
+func TestProgressRunningCardNever100(t *testing.T) {
+	r := withStatus(freshRecord(), xplenty.StatusRunning)
+	r.Progress = 1
+	m := Card(r)
+	if want := "Job 1001 (package 434 on cluster 52): running 99%"; m.Text != want {
+		t.Errorf("fallback %q, want %q", m.Text, want)
+	}
+	all := strings.Join(messageStrings(t, m), "\n")
+	if strings.Contains(all, "100%") || !strings.Contains(all, "`▓▓▓▓▓▓▓▓▓░ 99%`") {
+		t.Errorf("running card at progress 1.0 does not show 99%%:\n%s", all)
 	}
 }
 
@@ -774,5 +792,143 @@ func TestRenderLongAndManyThingsAreCut(t *testing.T) {
 	failed := strings.Join(messageStrings(t, Reply(withStatus(r, xplenty.StatusFailed))), "\n")
 	if !strings.Contains(failed, "…\n```") {
 		t.Errorf("failed reply does not cut a long error")
+	}
+}
+
+// visible is what a reader could make of rendered text: entities decoded,
+// look-alike backticks back, and every space, control character and bidi
+// override dropped, so that a secret split or disguised by them shows.
+func visible(s string) string {
+	s = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&", "ˋ", "`").Replace(s)
+	return strings.Map(func(r rune) rune {
+		if unsafeRune(r) || unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// TestSecretRefusedReasonIsRaw checks RefusedCard with Xplenty's raw
+// reason echoing secret values that hold &, <, a backtick, a line break or
+// a bidi override: no secret, nor any line of one, shows in any form, and
+// the rest of the reason is escaped exactly once.
+func TestSecretRefusedReasonIsRaw(t *testing.T) {
+	for _, tc := range []struct {
+		name, secret, reason string
+	}{
+		{"entities", "p&ss<w0rd", "a & b: password p&ss<w0rd is wrong"},
+		{"backtick", "p&ss<`w0rd", "a & b: password p&ss<`w0rd is wrong"},
+		{"line break", "p&ss<w0rd\nz9q&x>", "a & b: password p&ss<w0rd\nz9q&x> is wrong"},
+		{"split by a bidi override", "p&ss<w0rd", "a & b: password p&ss\u202e<w0rd is wrong"},
+		{"split by ESC", "p&ss<w0rd", "a & b: password p&ss\x1b<w0rd is wrong"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startingRequest()
+			s.Variables["DB_PASSWORD"] = tc.secret
+			m := RefusedCard(s, tc.reason)
+			raw, err := json.Marshal(struct {
+				Text   string
+				Blocks []slack.Block
+			}{m.Text, m.Blocks})
+			if err != nil {
+				t.Fatal(err)
+			}
+			strs := messageStrings(t, m)
+			all := string(unescapeHTML(raw)) + "\n" + strings.Join(strs, "\n")
+			pieces := append([]string{tc.secret}, strings.Split(tc.secret, "\n")...)
+			for _, p := range pieces {
+				if strings.Contains(all, p) || strings.Contains(all, Escape(p)) || strings.Contains(visible(all), visible(p)) {
+					t.Errorf("secret (part) %q is in the message:\n%s", p, all)
+				}
+			}
+			detail := ""
+			for _, str := range strs {
+				if strings.HasPrefix(str, "```") {
+					detail = str
+				}
+			}
+			for where, text := range map[string]string{"fallback": m.Text, "detail": detail} {
+				if !strings.Contains(text, "a &amp; b: password "+Mask) {
+					t.Errorf("%s %q lacks the once-escaped, scrubbed reason", where, text)
+				}
+				if strings.Contains(text, "&amp;amp;") || strings.Contains(text, "&amp;lt;") {
+					t.Errorf("%s %q is escaped twice", where, text)
+				}
+			}
+		})
+	}
+}
+
+// TestEscapeStripsControlAndBidi checks that no control character (but the
+// line breaks and tabs of an error text) and no bidi override reaches a
+// message, and that the error text keeps its lines and tabs.
+func TestEscapeStripsControlAndBidi(t *testing.T) {
+	nasty := "\x1b[31mred\x1b[0m \u202eevil\u202c \u2066iso\u2069 nul\x00 del\x7f c1\u0085\u009b end"
+	r := busyRecord()
+	r.Status = xplenty.StatusFailed
+	r.Errors = "line 1\tcol\r\nline 2\rline 3\n" + nasty
+	r.Preset = nasty
+	r.Variables["NOTE"] = nasty
+	r.Outputs = []xplenty.Output{{ID: 1, Name: nasty, RecordsCount: 1}}
+	s := startingRequest()
+	s.Variables["NOTE"] = nasty
+	for name, m := range everyMessage(r, s, r.Errors, "https://app.xplenty.com/acme/jobs", "U456DEF") {
+		for _, str := range messageStrings(t, m) {
+			for _, c := range str {
+				if unsafeRune(c) && c != '\n' && c != '\t' {
+					t.Errorf("%s: %U in %q", name, c, str)
+				}
+			}
+		}
+	}
+	m := Reply(r)
+	want := "```\nline 1\tcol\nline 2\nline 3\n[31mred[0m evil iso nul del c1 end\n```"
+	found := false
+	for _, str := range messageStrings(t, m) {
+		found = found || str == want
+	}
+	if !found {
+		t.Errorf("failed reply lacks the error block %q:\n%s", want, strings.Join(messageStrings(t, m), "\n"))
+	}
+	if want := ": line 1 col"; !strings.Contains(m.Text, want) {
+		t.Errorf("fallback %q lacks %q", m.Text, want)
+	}
+	card := strings.Join(messageStrings(t, Card(r)), "\n")
+	// On one line, control characters are spaces and bidi overrides go.
+	if want := "` [31mred [0m evil iso nul  del  c1   end`"; !strings.Contains(card, want) {
+		t.Errorf("card lacks the one-line value %q:\n%s", want, card)
+	}
+}
+
+func TestConfirmPrompt(t *testing.T) {
+	s := startingRequest()
+	for _, tc := range []struct {
+		name, reason     string
+		wantLine, wantFB string
+	}{
+		{"reason", "cluster 52 is protected & busy <!here>",
+			"⚠️ *Confirm the run of package 434 on cluster 52*\ncluster 52 is protected &amp; busy &lt;!here&gt;. Only you can confirm it, within 5m 0s.",
+			"Package 434 on cluster 52: confirm to start (cluster 52 is protected &amp; busy &lt;!here&gt;)"},
+		{"no reason", "",
+			"⚠️ *Confirm the run of package 434 on cluster 52*\nOnly you can confirm it, within 5m 0s.",
+			"Package 434 on cluster 52: confirm to start"},
+		{"blank reason", " \n\x00 ",
+			"⚠️ *Confirm the run of package 434 on cluster 52*\nOnly you can confirm it, within 5m 0s.",
+			"Package 434 on cluster 52: confirm to start"},
+		{"secret in the reason", "hunter2 is in use",
+			"⚠️ *Confirm the run of package 434 on cluster 52*\n" + Mask + " is in use. Only you can confirm it, within 5m 0s.",
+			"Package 434 on cluster 52: confirm to start (" + Mask + " is in use)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := ConfirmPrompt(s, tc.reason, "tok123", 5*time.Minute)
+			if m.Text != tc.wantFB {
+				t.Errorf("fallback %q, want %q", m.Text, tc.wantFB)
+			}
+			sec, ok := m.Blocks[0].(*slack.SectionBlock)
+			if !ok || sec.Text.Text != tc.wantLine {
+				t.Errorf("first block %+v, want the line %q", m.Blocks[0], tc.wantLine)
+			}
+			checkBlockKit(t, m)
+		})
 	}
 }

@@ -33,10 +33,6 @@ const (
 	defaultMaxAttempts = 4
 	defaultRetryBase   = 500 * time.Millisecond
 	defaultRetryMax    = 30 * time.Second
-	// A 429 carries no Retry-After and the budget refills over an hour
-	// (API docs, "Rate limit"), so waiting as briefly as for a 503 would
-	// only spend the next attempts on more 429s.
-	rateLimitedBaseFactor = 8
 	// maxBodySize bounds what is read from one answer. A page of 100 jobs
 	// is tens of kilobytes; logs are the largest bodies the API sends.
 	maxBodySize = 16 << 20
@@ -67,9 +63,6 @@ type Config struct {
 	// waits a random time in [0, min(RetryMax, RetryBase·2ⁿ⁻¹)] ("full
 	// jitter"). Defaults 500ms and 30s.
 	RetryBase, RetryMax time.Duration
-	// RateLimitedRetryBase replaces RetryBase after a 429; default
-	// 8 × RetryBase (4s).
-	RateLimitedRetryBase time.Duration
 	// OnResponse, when set, is called after every HTTP exchange, retries
 	// included, e.g. to count calls for metrics. route is a template such
 	// as "/jobs/{id}"; status is 0 when no answer came (transport error);
@@ -96,15 +89,25 @@ func (cfg Config) GoString() string { return cfg.String() }
 // concurrent use.
 //
 // Retries happen in one place and depend on what a repeat could do:
-//   - GET (GetJob, ListJobs, NextJobs, JobLog) is retried on 429, on 5xx and
-//     on transport errors, with capped exponential backoff and full jitter,
+//   - GET (GetJob, ListJobs, NextJobs, JobLog) is retried on 5xx and on
+//     transport errors, with capped exponential backoff and full jitter,
 //     as long as ctx allows.
+//   - A 429 is never retried, whatever the method: it is returned at once
+//     (IsRateLimited). The hourly budget (5,000 calls, shared with every
+//     other tool on the account) refills only over the hour, so a retry
+//     within seconds can only spend more of it, and clients that keep
+//     calling over budget get blacklisted. Backing off is the caller's job;
+//     the watcher does it (notifier.NextDelay).
 //   - POST (RunJob) and DELETE (StopJob) are retried only when the request
 //     certainly did not reach the server: no connection could be opened
 //     (refused, DNS, TLS handshake). Once a connection was open they are
 //     never repeated; a failure whose outcome is unknown then carries
 //     ErrOutcomeUnknown. Repeating a stop would be harmless, but its 5xx
 //     answers are rare and the caller polls the job anyway.
+//
+// Redirects: a GET follows a redirect within the base URL's origin only. A
+// POST or DELETE follows none (see sameOriginRedirects): its 3xx answer is
+// returned as an *ErrorResponse carrying ErrOutcomeUnknown.
 type Client struct {
 	base        *url.URL
 	apiRoot     string // base + escaped account + "/api/"
@@ -116,7 +119,6 @@ type Client struct {
 	maxAttempts int
 	retryBase   time.Duration
 	retryMax    time.Duration
-	rateBase    time.Duration
 	onResponse  func(method, route string, status int, d time.Duration)
 
 	mu   sync.Mutex
@@ -155,7 +157,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MaxAttempts < 0 {
 		problems = append(problems, fmt.Sprintf("max attempts must not be negative, got %d", cfg.MaxAttempts))
 	}
-	if cfg.RetryBase < 0 || cfg.RetryMax < 0 || cfg.RateLimitedRetryBase < 0 {
+	if cfg.RetryBase < 0 || cfg.RetryMax < 0 {
 		problems = append(problems, "retry durations must not be negative")
 	}
 	if strings.ContainsAny(cfg.UserAgent, "\r\n") {
@@ -176,7 +178,6 @@ func New(cfg Config) (*Client, error) {
 		maxAttempts: cfg.MaxAttempts,
 		retryBase:   cfg.RetryBase,
 		retryMax:    cfg.RetryMax,
-		rateBase:    cfg.RateLimitedRetryBase,
 		onResponse:  cfg.OnResponse,
 	}
 	if c.hc == nil {
@@ -194,9 +195,6 @@ func New(cfg Config) (*Client, error) {
 	}
 	if c.retryMax == 0 {
 		c.retryMax = defaultRetryMax
-	}
-	if c.rateBase == 0 {
-		c.rateBase = rateLimitedBaseFactor * c.retryBase
 	}
 	return c, nil
 }
@@ -240,15 +238,26 @@ func hasControl(s string) bool {
 }
 
 // sameOriginRedirects returns a copy of hc (same transport, timeout and
-// jar) that does not follow a redirect to another scheme, host or port: the
-// Authorization header would go along (net/http keeps it for the same host
-// name, whatever the port or scheme). The redirect answer itself is
-// returned instead, and becomes an *ErrorResponse.
+// jar) that follows a redirect only for a GET, and only within its scheme,
+// host and port. The redirect answer itself is returned instead, and
+// becomes an *ErrorResponse.
+//
+// To another origin the Authorization header would go along (net/http keeps
+// it for the same host name, whatever the port or scheme).
+//
+// A POST or DELETE follows no redirect at all: net/http turns a POST into a
+// GET without its body on a 301, 302 or 303, so the run would silently become
+// a read, and following a 307 or 308 would send the request a second time.
+// Nor is a 3xx a clean refusal: a server may well act before redirecting
+// (POST-redirect-GET answers 303 after creating the resource), so once or
+// do sees it, it carries ErrOutcomeUnknown like any unexpected answer.
 func (c *Client) sameOriginRedirects(hc *http.Client) *http.Client {
 	cp := *hc
 	next := hc.CheckRedirect
 	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if len(via) > 0 && !sameOrigin(req.URL, via[0].URL) {
+		// via[0] is the request as the caller made it; req.Method may
+		// already have been rewritten to GET.
+		if len(via) > 0 && (via[0].Method != http.MethodGet || !sameOrigin(req.URL, via[0].URL)) {
 			return http.ErrUseLastResponse
 		}
 		if next != nil {
@@ -421,15 +430,15 @@ func (c *Client) once(ctx context.Context, cl *call) (h http.Header, retryBase t
 			Message:    truncate(c.scrub(errorMessage(data)), maxMessageLen),
 		}
 		switch {
-		case cl.method == http.MethodGet && resp.StatusCode == http.StatusTooManyRequests:
-			return resp.Header, c.rateBase, er
 		case cl.method == http.MethodGet && resp.StatusCode >= 500:
 			return resp.Header, c.retryBase, er
 		case cl.method == http.MethodGet, resp.StatusCode >= 400 && resp.StatusCode < 500:
+			// Final, a 429 included: see Client for why it is not retried.
 			return resp.Header, 0, er
 		default:
-			// A 5xx (often a gateway that lost the backend's answer) or
-			// an unexpected 1xx/3xx: the server may have acted.
+			// A 5xx (often a gateway that lost the backend's answer), a
+			// redirect (never followed, see sameOriginRedirects) or an
+			// unexpected 1xx: the server may have acted.
 			return resp.Header, 0, outcomeUnknown(er)
 		}
 	}

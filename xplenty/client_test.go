@@ -125,8 +125,8 @@ func TestNewDefaults(t *testing.T) {
 	if c.hc == nil || c.hc.Timeout != 30*time.Second {
 		t.Errorf("default HTTP client = %+v, want a 30s timeout", c.hc)
 	}
-	if c.maxAttempts != 4 || c.retryBase != 500*time.Millisecond || c.retryMax != 30*time.Second || c.rateBase != 4*time.Second {
-		t.Errorf("retry defaults = %d %s %s %s", c.maxAttempts, c.retryBase, c.retryMax, c.rateBase)
+	if c.maxAttempts != 4 || c.retryBase != 500*time.Millisecond || c.retryMax != 30*time.Second {
+		t.Errorf("retry defaults = %d %s %s", c.maxAttempts, c.retryBase, c.retryMax)
 	}
 }
 
@@ -314,7 +314,9 @@ func TestListJobsQuery(t *testing.T) {
 		{"status all", ListOptions{Status: "all"}, "status=all", ""},
 		{"bad sort", ListOptions{Sort: "name"}, "", "sort must be created or updated"},
 		{"bad direction", ListOptions{Direction: "up"}, "", "direction must be asc or desc"},
-		{"limit too big", ListOptions{Limit: 101}, "", "limit must be between 1 and 100"},
+		{"limit zero is the server's default", ListOptions{Limit: 0, Offset: 5}, "offset=5", ""},
+		{"limit too big", ListOptions{Limit: 101}, "", "limit must be between 0 (the server's default) and 100, got 101"},
+		{"negative limit", ListOptions{Limit: -1}, "", "limit must be between 0 (the server's default) and 100, got -1"},
 		{"negative offset", ListOptions{Offset: -1}, "", "offset must not be negative"},
 	}
 	for _, tt := range tests {
@@ -736,7 +738,9 @@ func TestGetRetries(t *testing.T) {
 		wantErr   bool
 	}{
 		{"503 then ok", []int{503, 503, 200}, 3, false},
-		{"429 then ok", []int{429, 200}, 2, false},
+		// The hourly budget does not come back in seconds; the caller
+		// backs off (notifier.NextDelay).
+		{"429 is final", []int{429, 200}, 1, true},
 		{"dropped connection then ok", []int{0, 200}, 2, false},
 		{"500 four times", []int{500, 500, 500, 500, 200}, 4, true},
 		{"404 is final", []int{404, 200}, 1, true},
@@ -764,6 +768,36 @@ func TestGetRetries(t *testing.T) {
 				t.Errorf("calls = %d, want %d", got, tt.wantCalls)
 			}
 		})
+	}
+}
+
+// TestRateLimitedIsNotRetried checks that a 429 comes back at once, as the
+// typed error, for every kind of call, and costs one call of the budget.
+func TestRateLimitedIsNotRetried(t *testing.T) {
+	c, mux, _ := newTestClient(t, Config{})
+	var calls atomic.Int32
+	mux.HandleFunc("/prefix/acme/api/", func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("X-RateLimit-Limit", "5000")
+		w.Header().Set("X-RateLimit-Remaining", "0")
+		writeJSON(w, http.StatusTooManyRequests, `{"message": "Rate Limit Exceeded"}`)
+	})
+	ctx := context.Background()
+	for name, call := range map[string]func() error{
+		"GetJob":   func() error { _, err := c.GetJob(ctx, 1); return err },
+		"JobLog":   func() error { _, err := c.JobLog(ctx, 1); return err },
+		"ListJobs": func() error { _, err := c.ListJobs(ctx, ListOptions{}); return err },
+		"RunJob":   func() error { _, err := c.RunJob(ctx, RunRequest{ClusterID: 1, PackageID: 2}); return err },
+		"StopJob":  func() error { _, err := c.StopJob(ctx, 1); return err },
+	} {
+		calls.Store(0)
+		err := call()
+		if !IsRateLimited(err) || IsOutcomeUnknown(err) {
+			t.Errorf("%s = %v, want a plain 429", name, err)
+		}
+		if got := calls.Load(); got != 1 {
+			t.Errorf("%s: %d calls, want 1", name, got)
+		}
 	}
 }
 
@@ -852,6 +886,46 @@ func TestRunJobIsNeverRetried(t *testing.T) {
 			var er *ErrorResponse
 			if !errors.As(err, &er) || er.StatusCode != tt.status {
 				t.Errorf("error %v does not carry the %d answer", err, tt.status)
+			}
+		})
+	}
+}
+
+// TestWritesDoNotFollowRedirects checks that a run or a stop answered with a
+// redirect, even to the same origin, is not sent again (net/http would turn
+// the POST into a GET on 301, 302 and 303, and repeat it on 307 and 308), and
+// that its outcome is unknown: the server may have acted before redirecting.
+func TestWritesDoNotFollowRedirects(t *testing.T) {
+	for _, status := range []int{301, 302, 303, 307, 308} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			c, mux, _ := newTestClient(t, Config{})
+			var calls, redirected atomic.Int32
+			mux.HandleFunc("/prefix/acme/api/jobs", func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				http.Redirect(w, r, "/prefix/acme/api/moved/jobs", status)
+			})
+			mux.HandleFunc("/prefix/acme/api/jobs/3", func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				http.Redirect(w, r, "/prefix/acme/api/moved/jobs/3", status)
+			})
+			mux.HandleFunc("/prefix/acme/api/moved/", func(w http.ResponseWriter, r *http.Request) {
+				redirected.Add(1)
+				writeJSON(w, http.StatusOK, `{"id": 3, "status": "running"}`)
+			})
+			ctx := context.Background()
+			_, runErr := c.RunJob(ctx, RunRequest{ClusterID: 1, PackageID: 2})
+			_, stopErr := c.StopJob(ctx, 3)
+			for name, err := range map[string]error{"RunJob": runErr, "StopJob": stopErr} {
+				var er *ErrorResponse
+				if !IsOutcomeUnknown(err) || !errors.As(err, &er) || er.StatusCode != status {
+					t.Errorf("%s answered %d: %v, want the %d as an *ErrorResponse with an unknown outcome", name, status, err, status)
+				}
+			}
+			if got := calls.Load(); got != 2 {
+				t.Errorf("%d calls, want 2 (one run, one stop)", got)
+			}
+			if got := redirected.Load(); got != 0 {
+				t.Errorf("the redirect was followed %d times", got)
 			}
 		})
 	}

@@ -13,9 +13,10 @@ import (
 // ErrOutcomeUnknown marks a failed call that may nonetheless have taken
 // effect: the request may have reached Xplenty, but no usable answer came
 // back (a timeout or a dropped connection after the request was sent, a 5xx
-// from a gateway, a 2xx whose body could not be read or decoded). For a run
-// request it means the job may have started; look at the job list before
-// trying again. Check with errors.Is or IsOutcomeUnknown.
+// from a gateway, a 3xx redirect (never followed for a write), a 2xx whose
+// body could not be read or decoded). For a run request it means the job
+// may have started; look at the job list before trying again. Check with
+// errors.Is or IsOutcomeUnknown.
 //
 // A clean refusal (a 4xx answer, or a connection that could not even be
 // opened) never carries it. Reads (GET) never carry it: they change nothing.

@@ -104,7 +104,9 @@ func (r RunRequest) form() url.Values {
 // reached the server. When its outcome is unknown the error satisfies
 // IsOutcomeUnknown: the job may be running, so look at the job list
 // (JobsPageURL for people, ListJobs with PackageID for the bot) rather
-// than starting it again.
+// than starting it again. A redirect is never followed: a 3xx answer is
+// such an unknown outcome (see Client). A 429 is returned at once, with
+// IsRateLimited: the job was not started.
 func (c *Client) RunJob(ctx context.Context, req RunRequest) (*Job, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
@@ -153,7 +155,8 @@ func (c *Client) GetJob(ctx context.Context, id int64) (*Job, error) {
 // StopJob asks Xplenty to stop a job and returns it, normally in status
 // pending_stoppage; poll it until it is stopped. Stopping a job that has
 // finished fails with an error for which IsInvalid holds. StopJob is
-// retried only when the request certainly did not reach the server.
+// retried only when the request certainly did not reach the server, and
+// follows no redirect: a 3xx answer is an unknown outcome (see Client).
 func (c *Client) StopJob(ctx context.Context, id int64) (*Job, error) {
 	u, err := c.jobURL(id, "")
 	if err != nil {
@@ -232,7 +235,7 @@ func (o ListOptions) query() (url.Values, error) {
 		q.Set("offset", strconv.Itoa(o.Offset))
 	}
 	if o.Limit < 0 || o.Limit > MaxListLimit {
-		problems = append(problems, fmt.Sprintf("limit must be between 1 and %d, got %d", MaxListLimit, o.Limit))
+		problems = append(problems, fmt.Sprintf("limit must be between 0 (the server's default) and %d, got %d", MaxListLimit, o.Limit))
 	} else if o.Limit > 0 {
 		q.Set("limit", strconv.Itoa(o.Limit))
 	}
