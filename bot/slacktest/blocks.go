@@ -19,6 +19,7 @@ const (
 	maxFieldText       = 2000
 	maxHeaderText      = 150
 	maxContextElements = 10
+	maxContextText     = 3000
 	maxActionsElements = 25
 	maxButtonText      = 75
 	maxButtonValue     = 2000
@@ -132,6 +133,11 @@ func (c *blockChecker) block(p, typ string, b map[string]any) {
 		if len(elems) == 0 || len(elems) > maxContextElements {
 			c.fail(p+"/elements", "must have between 1 and %d items", maxContextElements)
 		}
+		for i, e := range elems {
+			if m, ok := e.(map[string]any); ok && (m["type"] == "plain_text" || m["type"] == "mrkdwn") {
+				c.textObject(fmt.Sprintf("%s/elements/%d", p, i), m, maxContextText)
+			}
+		}
 	case "actions":
 		elems, _ := b["elements"].([]any)
 		if len(elems) == 0 || len(elems) > maxActionsElements {
@@ -190,22 +196,38 @@ func (c *blockChecker) element(p string, e map[string]any, actionIDs map[string]
 		c.fail(p+"/style", "must be one of primary, danger")
 	}
 	if conf, ok := e["confirm"].(map[string]any); ok {
-		for _, f := range []struct {
-			name     string
-			limit    int
-			required bool
-		}{
-			{"title", maxConfirmTitle, true},
-			{"text", maxConfirmText, true},
-			{"confirm", maxConfirmButton, true},
-			{"deny", maxConfirmButton, false},
-		} {
-			if t, ok := conf[f.name].(map[string]any); ok {
-				c.textObject(p+"/confirm/"+f.name, t, f.limit)
-			} else if f.required {
-				c.fail(p+"/confirm/"+f.name, "missing required field: %s", f.name)
+		c.confirm(p+"/confirm", conf)
+	}
+}
+
+// confirm checks a confirmation dialog object: its title and buttons are
+// plain_text, its text plain_text or mrkdwn, its style primary or danger.
+func (c *blockChecker) confirm(p string, conf map[string]any) {
+	for _, f := range []struct {
+		name      string
+		limit     int
+		required  bool
+		plainOnly bool
+	}{
+		{"title", maxConfirmTitle, true, true},
+		{"text", maxConfirmText, true, false},
+		{"confirm", maxConfirmButton, true, true},
+		{"deny", maxConfirmButton, false, true},
+	} {
+		t, ok := conf[f.name].(map[string]any)
+		if !ok {
+			if f.required {
+				c.fail(p+"/"+f.name, "missing required field: %s", f.name)
 			}
+			continue
 		}
+		if f.plainOnly && t["type"] != "plain_text" {
+			c.fail(p+"/"+f.name+"/type", "must be plain_text")
+		}
+		c.textObject(p+"/"+f.name, t, f.limit)
+	}
+	if style, ok := conf["style"]; ok && style != "primary" && style != "danger" {
+		c.fail(p+"/style", "must be one of primary, danger")
 	}
 }
 

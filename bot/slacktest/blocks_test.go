@@ -13,6 +13,9 @@ func TestNormalizeBlocks(t *testing.T) {
 	plain := func(s string) *slack.TextBlockObject {
 		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
 	}
+	mrkdwn := func(s string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+	}
 	section := func(s string) slack.Block {
 		return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, s, false, false), nil, nil)
 	}
@@ -43,6 +46,25 @@ func TestNormalizeBlocks(t *testing.T) {
 		{name: "confirm without text", raw: `[{"type":"actions","elements":[{"type":"button","action_id":"a","text":{"type":"plain_text","text":"A"},"confirm":{"title":{"type":"plain_text","text":"t"},"confirm":{"type":"plain_text","text":"ok"}}}]}]`,
 			wantErr: "invalid_blocks", pointer: "/blocks/0/elements/0/confirm/text"},
 		{name: "header in mrkdwn", raw: `[{"type":"header","text":{"type":"mrkdwn","text":"*x*"}}]`, wantErr: "invalid_blocks", pointer: "/blocks/0/text/type"},
+		{name: "confirm dialog with mrkdwn text and a style", blocks: []slack.Block{slack.NewActionBlock("", slack.NewButtonBlockElement("a", "v", plain("A")).
+			WithConfirm(slack.NewConfirmationBlockObject(plain("t"), mrkdwn("*sure?*"), plain("Yes"), plain("No")).WithStyle(slack.StyleDanger)))}},
+		{name: "confirm title in mrkdwn", blocks: []slack.Block{slack.NewActionBlock("", slack.NewButtonBlockElement("a", "v", plain("A")).
+			WithConfirm(slack.NewConfirmationBlockObject(mrkdwn("*t*"), plain("sure?"), plain("Yes"), plain("No"))))},
+			wantErr: "invalid_blocks", pointer: "/blocks/0/elements/0/confirm/title/type"},
+		{name: "confirm button in mrkdwn", blocks: []slack.Block{slack.NewActionBlock("", slack.NewButtonBlockElement("a", "v", plain("A")).
+			WithConfirm(slack.NewConfirmationBlockObject(plain("t"), plain("sure?"), mrkdwn("*Yes*"), plain("No"))))},
+			wantErr: "invalid_blocks", pointer: "/blocks/0/elements/0/confirm/confirm/type"},
+		{name: "deny button in mrkdwn", blocks: []slack.Block{slack.NewActionBlock("", slack.NewButtonBlockElement("a", "v", plain("A")).
+			WithConfirm(slack.NewConfirmationBlockObject(plain("t"), plain("sure?"), plain("Yes"), mrkdwn("_No_"))))},
+			wantErr: "invalid_blocks", pointer: "/blocks/0/elements/0/confirm/deny/type"},
+		{name: "confirm style", blocks: []slack.Block{slack.NewActionBlock("", slack.NewButtonBlockElement("a", "v", plain("A")).
+			WithConfirm(slack.NewConfirmationBlockObject(plain("t"), plain("sure?"), plain("Yes"), plain("No")).WithStyle("warning")))},
+			wantErr: "invalid_blocks", pointer: "/blocks/0/elements/0/confirm/style"},
+		{name: "context text at the limit", blocks: []slack.Block{slack.NewContextBlock("", mrkdwn(strings.Repeat("é", maxContextText)), plain("x"))}},
+		{name: "long context mrkdwn", blocks: []slack.Block{slack.NewContextBlock("", plain("x"), mrkdwn(strings.Repeat("é", maxContextText+1)))},
+			wantErr: "invalid_blocks", pointer: "/blocks/0/elements/1/text"},
+		{name: "long context plain_text", blocks: []slack.Block{slack.NewContextBlock("", plain(strings.Repeat("x", maxContextText+1)))},
+			wantErr: "invalid_blocks", pointer: "/blocks/0/elements/0/text"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -35,8 +35,25 @@ type SlashCommand struct {
 	ChannelID   string
 	ChannelName string // default: the id in lower case
 	Command     string // default "/runjob"
-	Text        string
+	// Text is what the user typed. Like Slack, the fake sends it with &, <
+	// and > escaped as &amp;, &lt; and &gt; (see EscapeText), unless Raw.
+	Text string
+	// Raw sends Text exactly as given, for tests that inject the markup
+	// Slack may add (<http://db.example.com|db.example.com>, <@U123>,
+	// <!here>) or escaping of their own. The app manifest sets
+	// should_escape false, so Slack only guarantees the &, <, > escaping;
+	// turning typed links and mentions into markup is left to such tests.
+	Raw bool
 }
+
+// slackEscaper escapes what Slack escapes in the text of messages and slash
+// commands: exactly &, < and >.
+var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// EscapeText is text as Slack sends it when a user typed it: &, < and >
+// become &amp;, &lt; and &gt;, and nothing else changes. SendSlashCommand
+// applies it to SlashCommand.Text unless Raw is set.
+func EscapeText(typed string) string { return slackEscaper.Replace(typed) }
 
 // BlockAction is a click on an interactive element of a stored message.
 type BlockAction struct {
@@ -187,7 +204,9 @@ type payloadAction struct {
 }
 
 // slashPayload is the payload of a slash_commands envelope; slack.SlashCommand
-// decodes it.
+// decodes it. is_enterprise_install is the string "false", not a boolean:
+// Socket Mode sends a slash command's form fields as JSON strings (slack-go
+// issue #1265); slack.SlashCommand.UnmarshalJSON in v0.35.0 reads both.
 type slashPayload struct {
 	Token               string `json:"token"`
 	TeamID              string `json:"team_id"`
@@ -199,7 +218,7 @@ type slashPayload struct {
 	Command             string `json:"command"`
 	Text                string `json:"text"`
 	APIAppID            string `json:"api_app_id"`
-	IsEnterpriseInstall bool   `json:"is_enterprise_install"`
+	IsEnterpriseInstall string `json:"is_enterprise_install"`
 	ResponseURL         string `json:"response_url"`
 	TriggerID           string `json:"trigger_id"`
 }
@@ -364,7 +383,8 @@ func (s *Server) recordAck(c *wsConn, id string, payload json.RawMessage) {
 }
 
 // SendSlashCommand sends a slash_commands envelope, with a fresh trigger_id and
-// response_url, to the next connection (round robin, like Slack). It returns the
+// response_url, to the next connection (round robin, like Slack). The text is
+// escaped as Slack escapes it (EscapeText) unless cmd.Raw. It returns the
 // envelope id once the frame is written.
 func (s *Server) SendSlashCommand(ctx context.Context, cmd SlashCommand) (string, error) {
 	s.mu.Lock()
@@ -381,12 +401,16 @@ func (s *Server) SendSlashCommand(ctx context.Context, cmd SlashCommand) (string
 	if cmd.ChannelName == "" {
 		cmd.ChannelName = strings.ToLower(cmd.ChannelID)
 	}
+	text := cmd.Text
+	if !cmd.Raw {
+		text = EscapeText(text)
+	}
 	target := &responseTarget{user: cmd.UserID, channel: cmd.ChannelID, fromSlash: true}
 	payload, _ := json.Marshal(slashPayload{
 		Token: VerificationToken, TeamID: TeamID, TeamDomain: TeamDomain,
 		ChannelID: cmd.ChannelID, ChannelName: cmd.ChannelName,
 		UserID: cmd.UserID, UserName: cmd.UserName,
-		Command: cmd.Command, Text: cmd.Text, APIAppID: AppID,
+		Command: cmd.Command, Text: text, APIAppID: AppID, IsEnterpriseInstall: "false",
 		ResponseURL: s.newResponseURLLocked(target), TriggerID: s.triggerIDLocked(),
 	})
 	env := s.newEnvelopeLocked(TypeSlashCommands, payload, true, target)

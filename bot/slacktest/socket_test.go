@@ -437,8 +437,13 @@ func TestWireFormats(t *testing.T) {
 			t.Errorf("slash command payload has no %q", k)
 		}
 	}
-	if fields["is_enterprise_install"] != false {
-		t.Errorf("is_enterprise_install = %#v, want false (a JSON boolean)", fields["is_enterprise_install"])
+	// Real Socket Mode slash payloads carry it as a string (slack-go #1265).
+	if fields["is_enterprise_install"] != "false" {
+		t.Errorf("is_enterprise_install = %#v, want \"false\" (a JSON string)", fields["is_enterprise_install"])
+	}
+	// slack-go still decodes the payload, string and all.
+	if cmd, ok := evt.Data.(slack.SlashCommand); !ok || cmd.IsEnterpriseInstall || cmd.Text != "x" {
+		t.Errorf("event data = %#v, want a slack.SlashCommand with text x", evt.Data)
 	}
 	_ = client.sm.Ack(*evt.Request)
 	if err := fake.Wait(ctx, func(s *Snapshot) bool { return len(s.Acks()) == 1 }); err != nil {
@@ -551,5 +556,41 @@ func BenchmarkSlashCommandAck(b *testing.B) {
 		if _, err := fake.WaitAck(ctx, id); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Slack escapes &, < and > in what the user typed; Raw sends text verbatim,
+// for tests that inject Slack's markup.
+func TestSlashCommandTextEscaping(t *testing.T) {
+	ctx := testContext(t)
+	fake := newFake(t, Options{})
+	client := connectedClient(ctx, t, fake)
+	tests := []struct {
+		cmd  SlashCommand
+		want string
+	}{
+		{SlashCommand{UserID: "U1", ChannelID: "C1", Text: `Q="a&b" R=<x> S=&lt; T=a>b`},
+			`Q="a&amp;b" R=&lt;x&gt; S=&amp;lt; T=a&gt;b`},
+		{SlashCommand{UserID: "U1", ChannelID: "C1", Text: `cluster=52 package=434 "quotes" 'stay' @here`},
+			`cluster=52 package=434 "quotes" 'stay' @here`},
+		{SlashCommand{UserID: "U1", ChannelID: "C1", Raw: true, Text: `HOST=<http://db.example.com|db.example.com> A=&amp;`},
+			`HOST=<http://db.example.com|db.example.com> A=&amp;`},
+	}
+	for _, tt := range tests {
+		if _, err := fake.SendSlashCommand(ctx, tt.cmd); err != nil {
+			t.Fatal(err)
+		}
+		evt := client.next(ctx, t, socketmode.EventTypeSlashCommand)
+		cmd, ok := evt.Data.(slack.SlashCommand)
+		if !ok {
+			t.Fatalf("event data is %T", evt.Data)
+		}
+		if cmd.Text != tt.want {
+			t.Errorf("text %q (raw %v) arrived as %q, want %q", tt.cmd.Text, tt.cmd.Raw, cmd.Text, tt.want)
+		}
+		_ = client.sm.Ack(*evt.Request)
+	}
+	if got := EscapeText("a&b<c>d &amp;"); got != "a&amp;b&lt;c&gt;d &amp;amp;" {
+		t.Errorf("EscapeText = %q", got)
 	}
 }

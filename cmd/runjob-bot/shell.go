@@ -23,7 +23,9 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
 
+	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/bot/slacktest"
+	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
@@ -67,6 +69,9 @@ type shellOptions struct {
 	pollInterval time.Duration
 	// drain bounds the wait at end of input; 0 means defaultShellDrain.
 	drain time.Duration
+	// onSandbox, when set, is given the in-process Xplenty once it runs, so
+	// a test can look at or change its jobs.
+	onSandbox func(*xplentytest.Server)
 }
 
 // sandboxLifecycle is how sandbox jobs move: idle ~1 s, pending ~2 s,
@@ -132,6 +137,9 @@ func runShellWith(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		sb := xplentytest.New(xplentytest.Options{Lifecycle: lc})
 		defer sb.Close()
 		cfg.XplentyURL, cfg.XplentyAccountID, cfg.XplentyAPIKey = sb.URL(), sb.AccountID(), sb.APIKey()
+		if opts.onSandbox != nil {
+			opts.onSandbox(sb)
+		}
 	}
 
 	var rdb redis.UniversalClient
@@ -150,6 +158,11 @@ func runShellWith(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	con := newShellConsole(stdin, stdout)
 	sh := &shell{fake: fake, con: con, user: shellUser, channel: shellChannel,
 		secret: regexp.MustCompile(cfg.SecretPattern)} // checked by shellSettings
+	if _, secrets, err := loadPolicy(cfg); err == nil {
+		// The policy file's secret_pattern and secret_variables too; serve
+		// reports a bad file.
+		sh.secrets = secrets
+	}
 	sh.text = shellText{userName: shellUserLabel, channelName: shellChannelLabel}
 	con.prompt = sh.prompt
 
@@ -368,8 +381,11 @@ type shell struct {
 	fake *slacktest.Server
 	con  *shellConsole
 	text shellText
-	// secret matches the names of variables whose values are not echoed.
-	secret *regexp.Regexp
+	// secret matches the names of variables whose values are not echoed
+	// (SECRET_PATTERN); secrets is the bot's own rule, with the policy
+	// file's, when there is one. A name either calls secret is.
+	secret  *regexp.Regexp
+	secrets *policy.Secrets
 
 	mu            sync.Mutex
 	user, channel string
@@ -442,10 +458,7 @@ func (sh *shell) handle(ctx context.Context, line string) (quit bool) {
 		return false
 	}
 	sh.con.echo(sh.prompt() + sh.maskSecrets(line))
-	word, rest := line, ""
-	if i := strings.IndexFunc(line, unicode.IsSpace); i >= 0 {
-		word, rest = line[:i], strings.TrimSpace(line[i:])
-	}
+	word, rest := shellSplitWord(line)
 	switch word {
 	case "/runjob":
 		sh.slash(ctx, rest)
@@ -470,9 +483,9 @@ func (sh *shell) handle(ctx context.Context, line string) (quit bool) {
 	default:
 		switch {
 		case strings.HasPrefix(word, "/"):
-			sh.note(fmt.Sprintf("there is no %s command here, only /runjob (try /runjob help)", word))
+			sh.note(fmt.Sprintf("there is no %s command here, only /runjob (try /runjob help)", shellWordShown(word)))
 		case strings.HasPrefix(word, ":"):
-			sh.note(fmt.Sprintf("unknown shell command %s; :help lists them", word))
+			sh.note(fmt.Sprintf("unknown shell command %s; :help lists them", shellWordShown(word)))
 		default:
 			sh.note("type /runjob followed by what you would type in Slack, e.g. /runjob cluster=52 package=434 (or :help)")
 		}
@@ -480,20 +493,99 @@ func (sh *shell) handle(ctx context.Context, line string) (quit bool) {
 	return false
 }
 
-// shellAssignment is NAME=value or NAME:=value in typed text, the value
-// possibly quoted ("…", '…', “…”).
-var shellAssignment = regexp.MustCompile(`(^|\s)([A-Za-z_][A-Za-z0-9_]*)(:?=)("(?:[^"\\]|\\.)*"?|'[^']*'?|“[^”]*”?|\S*)`)
+// shellHidden replaces the arguments of a line that could hold a secret
+// value but that the grammar cannot read.
+const shellHidden = "(input hidden: it could not be parsed)"
 
-// maskSecrets hides the values of secret variables in a typed line, for
-// the echo of piped input: secrets are never shown (design.md, rule 6).
+// maskSecrets is a typed line as the echo of piped input shows it, the
+// values of secret variables hidden: secrets are never shown (design.md,
+// rule 6). The grammar itself (commands.Parse, on the text as Slack would
+// send it) finds the values, so no quoting, escaping or Unicode space can
+// make the echo disagree with what the bot reads. A run is echoed in
+// canonical form (commands.Render) with secret values masked; other
+// commands as typed; text the grammar refuses is hidden when it has an "=",
+// which any value needs. The arguments of other slash commands and of shell
+// commands get the same treatment, and so does a line without a command (a
+// run typed without its /runjob).
 func (sh *shell) maskSecrets(line string) string {
-	return shellAssignment.ReplaceAllStringFunc(line, func(m string) string {
-		sub := shellAssignment.FindStringSubmatch(m)
-		if !sh.secret.MatchString(sub[2]) && !notifier.SecretName(sub[2]) {
-			return m
+	word, args := shellSplitWord(line)
+	if (!strings.HasPrefix(word, "/") && !strings.HasPrefix(word, ":")) || strings.Contains(word, "=") {
+		word, args = "", line // no command word: the whole line is arguments
+	}
+	masked := sh.maskArgs(args)
+	if word == "" || masked == "" {
+		return word + masked
+	}
+	return word + " " + masked
+}
+
+// shellSplitWord splits a line into its first word and the rest, at the
+// first separator of the /runjob grammar (a Unicode space, U+200B or
+// U+FEFF), so that "/runjob" followed by a pasted no-break or zero-width
+// space is still /runjob.
+func shellSplitWord(line string) (word, rest string) {
+	i := strings.IndexFunc(line, shellSep)
+	if i < 0 {
+		return line, ""
+	}
+	return line[:i], strings.TrimFunc(line[i:], shellSep)
+}
+
+func shellSep(r rune) bool { return unicode.IsSpace(r) || r == '\u200b' || r == '\ufeff' }
+
+// shellWordShown is a mistyped command word as a note quotes it: up to its
+// first "=", after which a value, secret or not, could follow.
+func shellWordShown(word string) string {
+	w, _, _ := strings.Cut(word, "=")
+	return w
+}
+
+// shellArgShown is an argument as a note quotes it; one with an "=" could
+// hold a value and is not repeated.
+func shellArgShown(arg string) string {
+	if strings.Contains(arg, "=") {
+		return "that"
+	}
+	return strconv.Quote(arg)
+}
+
+// maskArgs is the text of a command, as echoed by maskSecrets.
+func (sh *shell) maskArgs(text string) string {
+	cmd, err := commands.Parse(slacktest.EscapeText(text))
+	switch run, isRun := cmd.(commands.Run); {
+	case err != nil:
+		if strings.Contains(text, "=") {
+			return shellHidden
 		}
-		return sub[1] + sub[2] + sub[3] + notifier.Mask
-	})
+		return text
+	case isRun:
+		run.Variables = sh.maskVars(run.Variables)
+		run.DynamicVariables = sh.maskVars(run.DynamicVariables)
+		return commands.Render(run)
+	default: // help, list, status, stop, rerun: words and a job id
+		return text
+	}
+}
+
+// maskVars is vars with the values of secret variables replaced by Mask.
+func (sh *shell) maskVars(vars map[string]string) map[string]string {
+	if vars == nil {
+		return nil
+	}
+	out := make(map[string]string, len(vars))
+	for name, value := range vars {
+		if sh.isSecret(name) {
+			value = notifier.Mask
+		}
+		out[name] = value
+	}
+	return out
+}
+
+// isSecret reports whether the variable called name is secret by any of
+// the rules in force.
+func (sh *shell) isSecret(name string) bool {
+	return sh.secret.MatchString(name) || notifier.SecretName(name) || (sh.secrets != nil && sh.secrets.IsSecret(name))
 }
 
 func (sh *shell) note(s string) { sh.con.println("[shell] " + s) }
@@ -563,7 +655,7 @@ func (sh *shell) click(ctx context.Context, action, arg string) {
 	if arg != "" {
 		var err error
 		if id, err = strconv.ParseInt(strings.TrimPrefix(arg, "#"), 10, 64); err != nil || id <= 0 {
-			sh.note(fmt.Sprintf("%q is not a job id; write it like %s 1001", arg, shellVerb(action)))
+			sh.note(fmt.Sprintf("%s is not a job id; write it like %s 1001", shellArgShown(arg), shellVerb(action)))
 			return
 		}
 	}
@@ -682,7 +774,7 @@ func (sh *shell) as(arg string) {
 	case strings.EqualFold(arg, shellUserName) || strings.EqualFold(arg, "me"):
 		id = shellUser
 	case !shellUserIDShape.MatchString(id):
-		sh.note(fmt.Sprintf("%q is not a Slack user id; they look like U012AB3CD (U or W, then capital letters and digits)", arg))
+		sh.note(fmt.Sprintf("%s is not a Slack user id; they look like U012AB3CD (U or W, then capital letters and digits)", shellArgShown(arg)))
 		return
 	}
 	sh.mu.Lock()
@@ -702,7 +794,7 @@ func (sh *shell) in(arg string) {
 	case strings.EqualFold(strings.TrimPrefix(arg, "#"), shellChannelName):
 		id = shellChannel
 	case !shellChannelIDShape.MatchString(id):
-		sh.note(fmt.Sprintf("%q is not a Slack channel id; they look like C012AB3CD (C, G or D, then capital letters and digits)", arg))
+		sh.note(fmt.Sprintf("%s is not a Slack channel id; they look like C012AB3CD (C, G or D, then capital letters and digits)", shellArgShown(arg)))
 		return
 	}
 	sh.mu.Lock()
@@ -864,16 +956,18 @@ func (c *shellConsole) readErr() error {
 	return c.err
 }
 
-// println writes s and a newline, moving the prompt below it.
+// println writes s and a newline, moving the prompt below it. s may hold
+// text from Slack messages, and through them from Xplenty: its control
+// characters are made visible (shellSanitize), never sent to the terminal.
 func (c *shellConsole) println(s string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.prompted {
 		io.WriteString(c.w, "\r\033[K") // erase the prompt line
 	}
-	io.WriteString(c.w, s+"\n")
+	io.WriteString(c.w, shellSanitize(s)+"\n")
 	if c.prompted {
-		io.WriteString(c.w, c.prompt())
+		io.WriteString(c.w, shellSanitize(c.prompt()))
 	}
 }
 
@@ -892,7 +986,7 @@ func (c *shellConsole) showPrompt() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.prompted {
-		io.WriteString(c.w, c.prompt())
+		io.WriteString(c.w, shellSanitize(c.prompt()))
 		c.prompted = true
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -15,6 +17,9 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/runjob/runjob/bot/policy"
+	"github.com/runjob/runjob/bot/slacktest"
+	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
@@ -438,10 +443,184 @@ func TestShellRenderCard(t *testing.T) {
 
 func TestShellMaskSecrets(t *testing.T) {
 	sh := &shell{secret: regexp.MustCompile(shellEnvDefault("SecretPattern"))}
-	in := `/runjob cluster=52 package=434 DATE=2026-11-01 DB_PASSWORD="a b\" c" api_key='x y' T:=$TOKEN MY_TOKEN:=Secret() pass=“p q” NOTE=ok`
-	want := `/runjob cluster=52 package=434 DATE=2026-11-01 DB_PASSWORD=•••• api_key=•••• T:=$TOKEN MY_TOKEN:=•••• pass=•••• NOTE=ok`
-	if got := sh.maskSecrets(in); got != want {
-		t.Errorf("maskSecrets:\n got %s\nwant %s", got, want)
+	tests := []struct{ in, want string }{
+		// A run is echoed as the grammar reads it, in canonical order.
+		{`/runjob cluster=52 package=434 DATE=2026-11-01 DB_PASSWORD="a b\" c" api_key='x y' T:=$TOKEN MY_TOKEN:=Secret() pass=“p q” NOTE=ok`,
+			`/runjob cluster=52 package=434 DATE=2026-11-01 DB_PASSWORD=•••• NOTE=ok api_key=•••• pass=•••• MY_TOKEN:=•••• T:=$TOKEN`},
+		{"/runjob cluster=52 package=434\u00a0PASSWORD=hunter2", `/runjob cluster=52 package=434 PASSWORD=••••`},
+		{"/runjob cluster=52 package=434\u200bPASSWORD=hunter2", `/runjob cluster=52 package=434 PASSWORD=••••`},
+		{"/runjob\u200bPASSWORD=hunter2 cluster=52 package=434", `/runjob cluster=52 package=434 PASSWORD=••••`},
+		{`/runjob nightly DB_PASSWORD=hunter2 DATE=2026-11-01`, `/runjob nightly DATE=2026-11-01 DB_PASSWORD=••••`},
+		// What the grammar refuses is hidden when it could hold a value.
+		{`/runjob cluster=52 package=434 PASSWORD="hunter2 and more`, "/runjob " + shellHidden},
+		{`/runjob cluster=52 package=434 PASSWORD=hunter2 PASSWORD=again`, "/runjob " + shellHidden},
+		{`/runjob stauts 1001`, `/runjob stauts 1001`},
+		// Other commands as typed; other slash commands and lines without
+		// a command are masked the same way.
+		{`/runjob status #1001`, `/runjob status #1001`},
+		{`/runjob`, `/runjob`},
+		{`:as U0EVE`, `:as U0EVE`},
+		{`/runjbo cluster=52 package=434 SECRET_X=hunter2`, `/runjbo cluster=52 package=434 SECRET_X=••••`},
+		{`cluster=52 package=434 TOKEN=hunter2`, `cluster=52 package=434 TOKEN=••••`},
+		{`/runjob=PASSWORD=hunter2`, shellHidden},
+	}
+	for _, tt := range tests {
+		got := sh.maskSecrets(tt.in)
+		if got != tt.want {
+			t.Errorf("maskSecrets(%q):\n got %s\nwant %s", tt.in, got, tt.want)
+		}
+		for _, secret := range []string{"hunter2", "ghi", "cd'", "abc", "a b", "p q", "x y"} {
+			if strings.Contains(got, secret) {
+				t.Errorf("maskSecrets(%q) = %q shows %q", tt.in, got, secret)
+			}
+		}
+	}
+
+	// The values the regular expression got wrong. Whether the grammar
+	// reads them (and the value is masked) or refuses them (and the line is
+	// hidden), no piece of the value is shown.
+	for _, in := range []string{
+		`/runjob cluster=52 package=434 PASSWORD=abc"def ghi"`,
+		`/runjob cluster=52 package=434 PASSWORD='ab\'cd'`,
+		"/runjob cluster=52 package=434 \u00a0PASSWORD=abc\"def ghi\"",
+		"/runjob cluster=52 package=434 \u200bPASSWORD='ab\\'cd'",
+	} {
+		got := sh.maskSecrets(in)
+		if got != "/runjob cluster=52 package=434 PASSWORD=••••" && got != "/runjob "+shellHidden {
+			t.Errorf("maskSecrets(%q) = %q, want the value masked or the line hidden", in, got)
+		}
+		for _, piece := range []string{"abc", "def", "ghi", "ab", "cd"} {
+			if strings.Contains(got, piece) {
+				t.Errorf("maskSecrets(%q) = %q shows %q", in, got, piece)
+			}
+		}
+	}
+
+	// The text is read as Slack sends it (& < > typed are plain text): the
+	// echo reads back as the run the bot gets.
+	in := `cluster=52 package=434 Q="a&b" R=&lt;x&gt; S=<y> KEY=&amp;`
+	got := sh.maskSecrets("/runjob " + in)
+	sent, err := commands.Parse(slacktest.EscapeText(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := sent.(commands.Run)
+	run.Variables["KEY"] = notifier.Mask
+	if echoed, err := commands.Parse(slacktest.EscapeText(strings.TrimPrefix(got, "/runjob "))); err != nil || !reflect.DeepEqual(echoed, run) {
+		t.Errorf("the echo %q reads back as %#v (%v), want %#v", got, echoed, err, run)
+	}
+
+	// The policy file's secret variables are masked too.
+	secrets, err := policy.NewSecrets("^$", []string{"REGION"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh = &shell{secret: regexp.MustCompile("^$"), secrets: secrets}
+	if got := sh.maskSecrets("/runjob cluster=1 package=2 REGION=eu DATE=x"); got != "/runjob cluster=1 package=2 DATE=x REGION=••••" {
+		t.Errorf("policy secrets: %s", got)
+	}
+}
+
+func TestShellSanitize(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain text · ✅ ok\n\tindented", "plain text · ✅ ok\n\tindented"},
+		{"\x1b]52;c;aGVsbG8=\x07 clipboard", `\x1b]52;c;aGVsbG8=\x07 clipboard`},
+		{"\x1b[2J\x1b[H cleared", `\x1b[2J\x1b[H cleared`},
+		{"over\rwrite\x7f\x00", `over\x0dwrite\x7f\x00`},
+		{"c1 \u009b2J \u0085", `c1 \x9b2J \x85`},
+		{"bidi \u202eexe.txt\u202c \u2066x\u2069", `bidi \u202eexe.txt\u202c \u2066x\u2069`},
+		{"raw \x9b byte", "raw \ufffd byte"},
+	}
+	for _, tt := range tests {
+		if got := shellSanitize(tt.in); got != tt.want {
+			t.Errorf("shellSanitize(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// Whatever a message in Slack holds (the bot's reply quoting Xplenty's
+// error, say), the printer shows its control characters, not obeys them.
+func TestShellPrinterControlChars(t *testing.T) {
+	fake := slacktest.New(slacktest.Options{})
+	defer fake.Close()
+	transport := &http.Transport{}
+	defer transport.CloseIdleConnections()
+	api := slack.New(fake.BotToken(), slack.OptionAPIURL(fake.APIURL()), slack.OptionHTTPClient(&http.Client{Transport: transport}))
+	errText := "Failed to write to 'out': \x1b]52;c;cm0gLXJmIH4=\x07 then \x1b[2J\x1b[3J and \u202etxt.exe"
+	_, _, err := api.PostMessage(shellChannel, slack.MsgOptionText("Job 1001 failed: "+errText, false), slack.MsgOptionBlocks(
+		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "❌ Job 1001 failed\n```\n"+errText+"\n```", false, false), nil, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	sh := &shell{fake: fake, con: newShellConsole(strings.NewReader(""), &out), user: shellUser, channel: shellChannel, text: shellTestText()}
+	pr := &shellPrinter{sh: sh, seen: map[string]int{}, last: map[string]string{}}
+	pr.render(fake.Snapshot())
+	got := out.String()
+	if strings.ContainsAny(got, "\x1b\x07\u202e") {
+		t.Errorf("control characters reached the terminal:\n%q", got)
+	}
+	if want := `Failed to write to 'out': \x1b]52;c;cm0gLXJmIH4=\x07 then \x1b[2J\x1b[3J and \u202etxt.exe`; !strings.Contains(got, want) {
+		t.Errorf("printed:\n%s\nwant a line with %s", got, want)
+	}
+}
+
+// Xplenty's error text reaches the terminal through a Slack message; its
+// control sequences are shown, not obeyed.
+func TestShellXplentyErrorControlChars(t *testing.T) {
+	clearShellEnv(t)
+	opts := fastShellOptions()
+	opts.lifecycle.RunTime = time.Hour // the test ends the job
+	sandbox := make(chan *xplentytest.Server, 1)
+	opts.onSandbox = func(s *xplentytest.Server) { sandbox <- s }
+	s := startShell(t, func(ctx context.Context, in io.Reader, out, errOut io.Writer) error {
+		return runShellWith(ctx, nil, in, out, errOut, opts)
+	})
+	sb := <-sandbox
+	s.send("/runjob cluster=52 package=434")
+	s.waitLine("the card", shellHas("actions: :stop 1001"))
+	errText := "Failed to write to 'out': \x1b]52;c;cm0gLXJmIH4=\x07 then \x1b[2J\x1b[3J and \u202etxt.exe"
+	if err := sb.SetErrors(1001, errText); err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.SetStatus(1001, xplenty.StatusFailed); err != nil {
+		t.Fatal(err)
+	}
+	// The notifier may drop some of them itself; none reaches the terminal.
+	s.waitLine("the failure", shellHas("Failed to write to 'out':", "txt.exe"))
+	if err := s.finish(); err != nil {
+		t.Fatalf("run returned %v", err)
+	}
+	if out := s.transcript(); strings.ContainsAny(out, "\x1b\x07\u202e") {
+		t.Errorf("control characters reached the terminal:\n%q", out)
+	}
+}
+
+// The shell types like Slack: & < > arrive escaped and the grammar
+// unescapes them, so the value typed is the value Xplenty gets.
+func TestShellTextReachesXplentyAsTyped(t *testing.T) {
+	clearShellEnv(t)
+	opts := fastShellOptions()
+	sandbox := make(chan *xplentytest.Server, 1)
+	opts.onSandbox = func(s *xplentytest.Server) { sandbox <- s }
+	s := startShell(t, func(ctx context.Context, in io.Reader, out, errOut io.Writer) error {
+		return runShellWith(ctx, nil, in, out, errOut, opts)
+	})
+	sb := <-sandbox
+	s.send(`/runjob cluster=52 package=434 Q="a&b" R=&lt;x&gt; S=<y>`)
+	s.waitLine("the card", shellHas("actions: :stop 1001"))
+	j, ok := sb.Job(1001)
+	if !ok {
+		t.Fatal("no job 1001 in the sandbox")
+	}
+	want := map[string]string{"Q": "a&b", "R": "&lt;x&gt;", "S": "<y>"}
+	for name, v := range want {
+		if j.Variables[name] != v {
+			t.Errorf("Xplenty got %s=%q, want %q (all: %q)", name, j.Variables[name], v, j.Variables)
+		}
+	}
+	if err := s.finish(); err != nil {
+		t.Fatalf("run returned %v", err)
 	}
 }
 

@@ -52,7 +52,8 @@ func (s *Server) list(r *http.Request, now time.Time) *response {
 		if err != nil {
 			return errorAnswer(http.StatusBadRequest, "Invalid since: %q (ISO 8601, e.g. 2026-01-02T15:04:05Z)", v)
 		}
-		since = t
+		// Inclusive, to the second: the API keeps no finer times.
+		since = seconds(t)
 	}
 	var packageID int64
 	if v := q.Get("package_id"); v != "" {
@@ -87,14 +88,15 @@ func (s *Server) list(r *http.Request, now time.Time) *response {
 		if packageID != 0 && j.PackageID != packageID {
 			continue
 		}
-		if !since.IsZero() && j.UpdatedAt.Before(since) {
+		if !since.IsZero() && seconds(*j.UpdatedAt).Before(since) {
 			continue
 		}
 		matched = append(matched, j)
 	}
-	// s.order is by id, which is creation order: only "updated" needs a sort.
+	// s.order is by id, which is creation order: only "updated" needs a
+	// sort, on whole seconds, ties by id.
 	if sortBy == "updated" {
-		slices.SortStableFunc(matched, func(a, b *job) int { return a.UpdatedAt.Compare(*b.UpdatedAt) })
+		slices.SortStableFunc(matched, func(a, b *job) int { return seconds(*a.UpdatedAt).Compare(seconds(*b.UpdatedAt)) })
 	}
 	if direction == "desc" {
 		slices.Reverse(matched)

@@ -254,11 +254,11 @@ func (j *job) wire(now time.Time, embed bool) wireJob {
 		Progress:         j.Progress,
 		OutputsCount:     j.OutputsCount,
 		Outputs:          make([]wireOutput, len(j.Outputs)),
-		StartedAt:        utc(j.StartedAt),
-		CreatedAt:        utc(j.CreatedAt),
-		FailedAt:         utc(j.FailedAt),
-		UpdatedAt:        utc(j.UpdatedAt),
-		CompletedAt:      utc(j.CompletedAt),
+		StartedAt:        wireTime(j.StartedAt),
+		CreatedAt:        wireTime(j.CreatedAt),
+		FailedAt:         wireTime(j.FailedAt),
+		UpdatedAt:        wireTime(j.UpdatedAt),
+		CompletedAt:      wireTime(j.CompletedAt),
 		ClusterID:        j.ClusterID,
 		PackageID:        j.PackageID,
 		Errors:           j.Errors,
@@ -277,8 +277,8 @@ func (j *job) wire(now time.Time, embed bool) wireJob {
 			ID:           o.ID,
 			Name:         o.Name,
 			RecordsCount: o.RecordsCount,
-			CreatedAt:    utc(o.CreatedAt),
-			UpdatedAt:    utc(o.UpdatedAt),
+			CreatedAt:    wireTime(o.CreatedAt),
+			UpdatedAt:    wireTime(o.UpdatedAt),
 			URL:          o.URL,
 			PreviewURL:   o.PreviewURL,
 			PreviewType:  o.PreviewType,
@@ -303,7 +303,8 @@ func fieldsOf(outputName string) []string {
 	return []string{}
 }
 
-// runtime is the whole seconds the job has run: to its end, or to now.
+// runtime is the whole seconds the job has run: to its end, or to now,
+// between the whole-second times the API shows.
 func (j *job) runtime(now time.Time) int64 {
 	if j.StartedAt == nil {
 		return 0
@@ -315,24 +316,27 @@ func (j *job) runtime(now time.Time) int64 {
 	case j.Status.Terminal():
 		end = *j.UpdatedAt
 	}
-	return max(int64(end.Sub(*j.StartedAt)/time.Second), 0)
+	return max(int64(seconds(end).Sub(seconds(*j.StartedAt))/time.Second), 0)
 }
 
-// snapshot is a deep copy of the job as the API would show it now.
+// snapshot is a deep copy of the job as the API would show it now, its
+// times in whole seconds.
 func (j *job) snapshot(now time.Time) xplenty.Job {
 	c := j.Job
 	c.Variables = cloneMap(j.Variables)
 	c.DynamicVariables = cloneMap(j.DynamicVariables)
-	c.StartedAt = copyTime(j.StartedAt)
-	c.CreatedAt = copyTime(j.CreatedAt)
-	c.FailedAt = copyTime(j.FailedAt)
-	c.UpdatedAt = copyTime(j.UpdatedAt)
-	c.CompletedAt = copyTime(j.CompletedAt)
+	c.StartedAt = secondsPtr(j.StartedAt)
+	c.CreatedAt = secondsPtr(j.CreatedAt)
+	c.FailedAt = secondsPtr(j.FailedAt)
+	c.UpdatedAt = secondsPtr(j.UpdatedAt)
+	c.CompletedAt = secondsPtr(j.CompletedAt)
 	c.RuntimeInSeconds = j.runtime(now)
 	if j.Outputs != nil {
 		c.Outputs = make([]xplenty.Output, len(j.Outputs))
 		for i, o := range j.Outputs {
-			c.Outputs[i] = cloneOutput(o)
+			o.CreatedAt = secondsPtr(o.CreatedAt)
+			o.UpdatedAt = secondsPtr(o.UpdatedAt)
+			c.Outputs[i] = o
 		}
 	}
 	if j.Creator != nil {
@@ -379,11 +383,29 @@ func copyTime(t *time.Time) *time.Time {
 	return &c
 }
 
-func utc(t *time.Time) *time.Time {
+// The real API stores and writes times to the second ("2026-11-01T09:00:00Z"):
+// what the server shows (answers, Job, Jobs) and what since= and
+// sort=updated compare are whole seconds. It keeps the clock's precision
+// inside, so the lifecycle's changes fall when they are due.
+
+// seconds is t as the API has it: truncated to the second.
+func seconds(t time.Time) time.Time { return t.Truncate(time.Second) }
+
+// secondsPtr is a copy of *t truncated to the second; nil stays nil.
+func secondsPtr(t *time.Time) *time.Time {
 	if t == nil {
 		return nil
 	}
-	u := t.UTC()
+	c := seconds(*t)
+	return &c
+}
+
+// wireTime is *t as an answer writes it: UTC, whole seconds.
+func wireTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := seconds(t.UTC())
 	return &u
 }
 

@@ -14,6 +14,10 @@
 // lazily, whenever a job is read or listed, with each change stamped at the
 // moment it was due, so a list with since= sees exactly what a background
 // process would have produced, deterministically.
+//
+// Like the real API, the server shows times to the second: answers, Job and
+// Jobs hold whole seconds, and since= (inclusive) and sort=updated compare
+// whole seconds, whatever the precision of Options.Now.
 package xplentytest
 
 import (
@@ -85,6 +89,11 @@ type Request struct {
 	Body   []byte
 	Header http.Header
 	At     time.Time // per Options.Now
+	// AcceptVersion is the version parameter of the Xplenty media type in
+	// the Accept header: "2" for what the client sends, "" when the header
+	// names application/vnd.xplenty+json without a version (as a curl
+	// example may; the server answers it with version 2) or not at all.
+	AcceptVersion string
 }
 
 // Server is an in-memory Xplenty. It is safe for concurrent use.
@@ -388,7 +397,7 @@ func (s *Server) handle(r *http.Request, body []byte) *response {
 		s.windowStart = now
 	}
 	s.used++
-	if !acceptable(r.Header.Values("Accept")) {
+	if ok, _ := xplentyAccept(r.Header.Values("Accept")); !ok {
 		return errorAnswer(http.StatusNotAcceptable, "Not Acceptable: send Accept: application/vnd.xplenty+json; version=2")
 	}
 	return s.route(r, body, now)
@@ -403,6 +412,7 @@ func (s *Server) record(r *http.Request, body []byte, now time.Time) {
 		Header: r.Header.Clone(),
 		At:     now,
 	}
+	_, req.AcceptVersion = xplentyAccept(r.Header.Values("Accept"))
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt == "application/x-www-form-urlencoded" {
 		req.Form, _ = url.ParseQuery(string(body))
 	}
@@ -419,18 +429,19 @@ func (s *Server) authorized(r *http.Request) bool {
 	return ok && pass == "" && subtle.ConstantTimeCompare([]byte(user), []byte(s.key)) == 1
 }
 
-// acceptable reports whether an Accept header asks for the Xplenty media
-// type (any version parameter).
-func acceptable(values []string) bool {
+// xplentyAccept reports whether an Accept header asks for the Xplenty media
+// type, with any version parameter or none, and the version it names ("" for
+// none).
+func xplentyAccept(values []string) (ok bool, version string) {
 	for _, v := range values {
 		for _, part := range strings.Split(v, ",") {
-			mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
 			if err == nil && mt == "application/vnd.xplenty+json" {
-				return true
+				return true, params["version"]
 			}
 		}
 	}
-	return false
+	return false, ""
 }
 
 // route dispatches by path under the account's API root.

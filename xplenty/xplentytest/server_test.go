@@ -718,3 +718,87 @@ func BenchmarkListSince(b *testing.B) {
 		resp.Body.Close()
 	}
 }
+
+// The real API keeps times to the second: answers, Job and since= (inclusive)
+// see whole seconds, whatever the clock's precision.
+func TestWholeSecondTimes(t *testing.T) {
+	clk := newClock()
+	clk.Add(900 * time.Millisecond) // 09:00:00.9
+	s := New(Options{Now: clk.Now})
+	defer s.Close()
+	t0 := newClock().Now() // 09:00:00
+
+	a := call(t, s, "POST", "jobs", form, "job[cluster_id]=52&job[package_id]=1", nil)
+	if a.status != http.StatusCreated {
+		t.Fatalf("run: %d %s", a.status, a.body)
+	}
+	if !strings.Contains(string(a.body), `"created_at":"2026-11-01T09:00:00Z"`) ||
+		!strings.Contains(string(a.body), `"updated_at":"2026-11-01T09:00:00Z"`) {
+		t.Errorf("run answer times are not whole seconds: %s", a.body)
+	}
+	clk.Add(300 * time.Millisecond) // 09:00:01.2
+	runForm(t, s, 2)                // job 1002
+	clk.Add(100 * time.Millisecond) // 09:00:01.3
+	if err := s.SetStatus(1001, xplenty.StatusRunning); err != nil {
+		t.Fatal(err)
+	}
+	// Both were last updated in second 09:00:01: 1002 at .2, 1001 at .3.
+
+	clk.Add(1800 * time.Millisecond) // 09:00:03.1
+	a = call(t, s, "GET", "jobs/1001", "", "", nil)
+	if strings.Contains(string(a.body), ".2") || !strings.Contains(string(a.body), `"started_at":"2026-11-01T09:00:01Z"`) {
+		t.Errorf("job answer times are not whole seconds: %s", a.body)
+	}
+	if j := a.job(t); j.RuntimeInSeconds != 2 {
+		t.Errorf("runtime_in_seconds = %d, want 2 (from 09:00:01 to 09:00:03)", j.RuntimeInSeconds)
+	}
+	if j, _ := s.Job(1001); !j.CreatedAt.Equal(t0) || !j.UpdatedAt.Equal(t0.Add(time.Second)) || !j.StartedAt.Equal(t0.Add(time.Second)) {
+		t.Errorf("Job: created %v updated %v started %v, want whole seconds", j.CreatedAt, j.UpdatedAt, j.StartedAt)
+	}
+
+	ids := func(js []xplenty.Job) string {
+		var out []string
+		for _, j := range js {
+			out = append(out, fmt.Sprint(j.ID))
+		}
+		return strings.Join(out, ",")
+	}
+	for _, tt := range []struct{ query, want string }{
+		{"since=2026-11-01T09:00:01Z", "1002,1001"},
+		// A fraction reads as its second: both, updated at 01.2 and 01.3, are in.
+		{"since=2026-11-01T09:00:01.5Z", "1002,1001"},
+		{"since=2026-11-01T09:00:02Z", ""},
+		// Equal seconds sort by id, not by the fraction the API does not keep.
+		{"sort=updated&direction=asc&since=2026-11-01T09:00:01Z", "1001,1002"},
+		{"sort=updated&direction=asc", "1001,1002"},
+	} {
+		a := call(t, s, "GET", "jobs?"+tt.query, "", "", nil)
+		if a.status != 200 {
+			t.Errorf("%s: %d %s", tt.query, a.status, a.body)
+			continue
+		}
+		if got := ids(a.jobs(t)); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.query, got, tt.want)
+		}
+	}
+}
+
+// An Accept header without a version is answered, and recorded as such.
+func TestAcceptVersionRecorded(t *testing.T) {
+	s := New(Options{})
+	defer s.Close()
+	s.CreateJob(xplenty.RunRequest{ClusterID: 1, PackageID: 2})
+	call(t, s, "GET", "jobs/1001", "", "", nil)
+	a := call(t, s, "GET", "jobs/1001", "", "", func(r *http.Request) { r.Header.Set("Accept", "application/vnd.xplenty+json") })
+	if a.status != 200 {
+		t.Errorf("unversioned Accept: %d %s", a.status, a.body)
+	}
+	call(t, s, "GET", "jobs/1001", "", "", func(r *http.Request) { r.Header.Del("Accept") })
+	var got []string
+	for _, r := range s.Requests() {
+		got = append(got, fmt.Sprintf("%q", r.AcceptVersion))
+	}
+	if strings.Join(got, " ") != `"2" "" ""` {
+		t.Errorf("AcceptVersion of the requests = %s, want \"2\" \"\" \"\"", strings.Join(got, " "))
+	}
+}
