@@ -1,6 +1,12 @@
 package bot
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/runjob/runjob/bot/policy"
+	"github.com/runjob/runjob/commands"
+)
 
 func TestAllowlist(t *testing.T) {
 	cases := []struct {
@@ -42,4 +48,34 @@ func TestEventKeyPrefersTriggerID(t *testing.T) {
 	if got := eventKey("", "env-1"); got != "envelope:env-1" {
 		t.Errorf("eventKey without trigger = %q", got)
 	}
+}
+
+func TestParseErrorHidesSecretValues(t *testing.T) {
+	b := &Bot{secrets: mustSecrets(t)}
+	for _, text := range []string{
+		`cluster=52 package=434 DB_PASSWORD='hunter2`,
+		`cluster=52 package=434 DB_PASSWORD=hun"ter2 x"`,
+		`cluster=52 package=434 API_TOKEN:=hunter2'`,
+	} {
+		_, err := commands.Parse(text)
+		if err == nil {
+			t.Fatalf("%q parsed", text)
+		}
+		if msg := b.parseErrorText(err); strings.Contains(msg, "hunter2") || strings.Contains(msg, "hun") {
+			t.Errorf("%q: the answer shows the secret: %s", text, msg)
+		}
+	}
+	_, err := commands.Parse("cluster=abc package=1")
+	if msg := b.parseErrorText(err); !strings.Contains(msg, "cluster=abc") {
+		t.Errorf("a non-secret token is hidden: %s", msg)
+	}
+}
+
+func mustSecrets(t *testing.T) *policy.Secrets {
+	t.Helper()
+	s, err := policy.NewSecrets("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -58,7 +58,7 @@ func (b *Bot) handleCommand(ctx context.Context, req Request, text string) strin
 	}
 	cmd, err := commands.Parse(text)
 	if err != nil {
-		b.answer(ctx, req, notifier.Escape(err.Error()))
+		b.answer(ctx, req, notifier.Escape(b.parseErrorText(err)))
 		return "invalid"
 	}
 	if !b.cfg.Access.Allowed(req.UserID, req.ChannelID) {
@@ -94,6 +94,29 @@ func (b *Bot) handleCommand(ctx context.Context, req Request, text string) strin
 		return b.run(ctx, req, l, "run")
 	}
 	return "invalid"
+}
+
+// parseErrorText is the answer to a command that does not parse. The
+// grammar quotes the wrong word; when that word sets a secret variable, its
+// value (and a hint that would repeat it) is left out.
+func (b *Bot) parseErrorText(err error) string {
+	var ce *commands.Error
+	if !errors.As(err, &ce) {
+		return err.Error()
+	}
+	name, _, ok := strings.Cut(ce.Token, "=")
+	dynamic := strings.HasSuffix(name, ":")
+	name = strings.TrimSuffix(name, ":")
+	if !ok || !(b.secrets.IsSecret(name) || notifier.SecretName(name)) {
+		return ce.Error()
+	}
+	masked := *ce
+	masked.Token = name + "=" + notifier.Mask
+	if dynamic {
+		masked.Token = name + ":=" + notifier.Mask
+	}
+	masked.Hint = "Check how the value is quoted: `NAME=\"a b\"` groups words, `NAME=\"\"` is empty."
+	return masked.Error()
 }
 
 // help is the usage text with the presets the asking user may run.
