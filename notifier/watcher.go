@@ -31,9 +31,9 @@ type WatcherOptions struct {
 	StaleAfter time.Duration
 	// MaxPages bounds the list pages read per tick. Default 10.
 	MaxPages int
-	// Overlap is subtracted from the newest updated_at seen when moving the
-	// high-water mark, so changes stamped in the same second are not
-	// missed. Default 1 s.
+	// Overlap is kept behind the server's clock (or the newest change seen)
+	// when moving the high-water mark, so changes stamped just before the
+	// listing are not missed. Default 2 s.
 	Overlap time.Duration
 	// Holder names this replica for the polling lease. Default: random.
 	Holder string
@@ -79,7 +79,7 @@ func NewWatcher(store *Store, src JobSource, opts WatcherOptions) *Watcher {
 		opts.MaxPages = 10
 	}
 	if opts.Overlap <= 0 {
-		opts.Overlap = time.Second
+		opts.Overlap = 2 * time.Second
 	}
 	if opts.Holder == "" {
 		opts.Holder = "w-" + strconv.FormatInt(time.Now().UnixNano(), 36)
@@ -165,15 +165,24 @@ func (w *Watcher) pollChanges(ctx context.Context, since time.Time, st *TickStat
 				newest = *j.UpdatedAt
 			}
 		}
+		last := page.NextURL == "" || st.Pages >= w.opts.MaxPages
 		// Move the mark after each page, so a failure later in the walk
 		// does not repeat it, and a long backlog is worked off over ticks.
-		if mark := newest.Add(-w.opts.Overlap); mark.After(since) {
+		// After the last page everything up to the server's "now" was
+		// seen: the mark follows the server's clock (less the overlap, for
+		// changes stamped just before it), not the newest change, or a
+		// burst of changes in one second would be listed again every tick.
+		mark := newest.Add(-w.opts.Overlap)
+		if page.NextURL == "" && !page.ServerTime.IsZero() {
+			mark = page.ServerTime.Add(-w.opts.Overlap)
+		}
+		if mark.After(since) {
 			if err := w.store.SetSince(ctx, mark); err != nil {
 				return err
 			}
 			since = mark
 		}
-		if page.NextURL == "" || st.Pages >= w.opts.MaxPages {
+		if last {
 			return nil
 		}
 		page, err = w.src.NextJobs(ctx, page)

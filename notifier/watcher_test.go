@@ -119,7 +119,7 @@ func TestTickCostDoesNotGrowWithTrackedJobs(t *testing.T) {
 		t.Errorf("list options = %+v, want since, sort=updated, direction=asc, limit=100", o)
 	}
 	since, _, _ := s.Since(context.Background())
-	if want := base.Add(2 * time.Second).Add(-time.Second); !since.Equal(want) {
+	if want := base.Add(2 * time.Second).Add(-2 * time.Second); !since.Equal(want) {
 		t.Errorf("high-water mark = %v, want %v (newest updated_at minus overlap)", since, want)
 	}
 
@@ -264,5 +264,25 @@ func TestBackoffIsSharedByReplicas(t *testing.T) {
 	defer src.mu.Unlock()
 	if len(src.calls) != 1 {
 		t.Errorf("%d calls from 3 replicas after a 429, want 1", len(src.calls))
+	}
+}
+
+// After a complete walk the mark follows the server's clock: a burst of
+// changes stamped in one second is not listed again on every tick.
+func TestMarkFollowsTheServerClock(t *testing.T) {
+	s, _ := newTestStore(t)
+	trackMany(t, s, 1)
+	burst := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	server := burst.Add(30 * time.Second)
+	src := &fakeSource{list: func(xplenty.ListOptions) (*xplenty.JobPage, error) {
+		return &xplenty.JobPage{Jobs: []xplenty.Job{{ID: 77, Status: xplenty.StatusRunning, UpdatedAt: at(burst)}}, ServerTime: server}, nil
+	}}
+	w := NewWatcher(s, src, WatcherOptions{Holder: "a"})
+	if _, err := w.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	since, _, _ := s.Since(context.Background())
+	if want := server.Add(-2 * time.Second); !since.Equal(want) {
+		t.Errorf("mark = %v, want %v (the server's time less the overlap)", since, want)
 	}
 }

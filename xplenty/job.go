@@ -123,6 +123,9 @@ const MaxListLimit = 100
 type JobPage struct {
 	Jobs    []Job
 	NextURL string
+	// ServerTime is the answer's Date header (whole seconds), zero when it
+	// had none: what "now" was for the server when it listed the jobs.
+	ServerTime time.Time
 }
 
 // RateLimit is the API budget as of the last response.

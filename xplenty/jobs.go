@@ -289,6 +289,9 @@ func (c *Client) listPage(ctx context.Context, u *url.URL) (*JobPage, error) {
 		return nil, err
 	}
 	page := &JobPage{Jobs: jobs}
+	if d, err := http.ParseTime(h.Get("Date")); err == nil {
+		page.ServerTime = d
+	}
 	if next := nextLink(h.Values("Link"), u); next != nil {
 		page.NextURL = next.String()
 	}
