@@ -606,6 +606,13 @@ func (b *Bot) stop(ctx context.Context, req Request, id int64) string {
 func (b *Bot) status(ctx context.Context, req Request, id int64) string {
 	rec, err := b.cfg.Store.Get(ctx, id)
 	if err == nil {
+		// A job started in another (maybe private) channel is shown only to
+		// someone the policy lets run it.
+		t := policy.Target{Preset: rec.Preset, ClusterID: rec.ClusterID, PackageID: rec.PackageID}
+		if rec.Channel != req.ChannelID && !b.decide(ctx, req, t).Allowed {
+			b.answer(ctx, req, fmt.Sprintf("Job %d is not one you may see here.", id))
+			return "denied"
+		}
 		b.answer(ctx, req, statusLine(rec))
 		return "status"
 	}
