@@ -148,26 +148,32 @@ func (c *Creator) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// numberText returns the text of a number sent as a number or as a JSON
+// string; empty is true for null and for "".
+func numberText(b []byte) (s string, empty bool, err error) {
+	s = string(bytes.TrimSpace(b))
+	if s == "null" {
+		return "", true, nil
+	}
+	if strings.HasPrefix(s, `"`) {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return "", false, err
+		}
+		s = strings.TrimSpace(s)
+	}
+	return s, s == "", nil
+}
+
 // jsonInt is an integer sent as a number (42, 42.0), as text ("42") or as
 // null (0). A fractional number is truncated: counts and runtimes are the
 // only integers that could plausibly carry a fraction.
 type jsonInt int64
 
 func (n *jsonInt) UnmarshalJSON(b []byte) error {
-	s := string(bytes.TrimSpace(b))
-	if s == "null" {
+	s, empty, err := numberText(b)
+	if err != nil || empty {
 		*n = 0
-		return nil
-	}
-	if strings.HasPrefix(s, `"`) {
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		s = strings.TrimSpace(s)
-		if s == "" {
-			*n = 0
-			return nil
-		}
+		return err
 	}
 	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
 		*n = jsonInt(i)
@@ -186,20 +192,10 @@ func (n *jsonInt) UnmarshalJSON(b []byte) error {
 type jsonFloat float64
 
 func (f *jsonFloat) UnmarshalJSON(b []byte) error {
-	s := string(bytes.TrimSpace(b))
-	if s == "null" {
+	s, empty, err := numberText(b)
+	if err != nil || empty {
 		*f = 0
-		return nil
-	}
-	if strings.HasPrefix(s, `"`) {
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		s = strings.TrimSpace(s)
-		if s == "" {
-			*f = 0
-			return nil
-		}
+		return err
 	}
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
