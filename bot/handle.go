@@ -47,24 +47,15 @@ func (b *Bot) HandleCommand(ctx context.Context, req Request, text string) {
 }
 
 func (b *Bot) handleCommand(ctx context.Context, req Request, text string) string {
-	log := b.log.With("user", req.UserID, "channel", req.ChannelID)
-	if first, err := b.firstTime(ctx, "event:"+req.EventKey, eventDedupe); err != nil {
-		log.Error("dedupe command", "err", err)
-		b.answer(ctx, req, "I could not reach my database, so nothing was started. Please try again in a minute.")
-		return "error"
-	} else if !first {
-		log.Info("duplicate command ignored", "event", req.EventKey)
-		return "duplicate"
+	if res := b.firstDelivery(ctx, req); res != "" {
+		return res
 	}
 	cmd, err := commands.Parse(text)
 	if err != nil {
 		b.answer(ctx, req, notifier.Escape(b.parseErrorText(err)))
 		return "invalid"
 	}
-	if !b.cfg.Access.Allowed(req.UserID, req.ChannelID) {
-		log.Warn("command denied by the allowlist")
-		b.audit(ctx, req, "deny", launch{}, 0, "denied", "not in ALLOWED_USERS / ALLOWED_CHANNELS")
-		b.answer(ctx, req, "You are not allowed to use this bot here. Ask an admin to add you (or this channel) to the bot's allowlist.")
+	if !b.allowlisted(ctx, req, "command") {
 		return "denied"
 	}
 	switch c := cmd.(type) {
@@ -135,6 +126,38 @@ func (b *Bot) help(ctx context.Context, req Request) string {
 	return sb.String()
 }
 
+// firstDelivery claims the event, so that a redelivery or a second replica
+// does nothing; it returns the result that ends the handling, or "".
+func (b *Bot) firstDelivery(ctx context.Context, req Request) string {
+	first, err := b.cfg.Store.Claim(ctx, "event:"+req.EventKey, eventDedupe)
+	switch {
+	case err != nil:
+		b.log.Error("dedupe event", "user", req.UserID, "err", err)
+		b.answer(ctx, req, "I could not reach my database, so nothing was done. Please try again in a minute.")
+		return "error"
+	case !first:
+		b.log.Info("duplicate event ignored", "event", req.EventKey)
+		return "duplicate"
+	}
+	return ""
+}
+
+// allowlisted checks ALLOWED_USERS and ALLOWED_CHANNELS for a command or a
+// click; a denial is answered to the person and audited.
+func (b *Bot) allowlisted(ctx context.Context, req Request, what string) bool {
+	if b.cfg.Access.Allowed(req.UserID, req.ChannelID) {
+		return true
+	}
+	b.log.Warn("denied by the allowlist", "user", req.UserID, "channel", req.ChannelID, "what", what)
+	b.audit(ctx, req, "deny", launch{}, 0, "denied", what+": not in ALLOWED_USERS / ALLOWED_CHANNELS")
+	doing := "use this bot"
+	if what != "command" {
+		doing = "run or stop jobs"
+	}
+	b.answer(ctx, req, "You are not allowed to "+doing+" here. Ask an admin to add you (or this channel) to the bot's allowlist.")
+	return false
+}
+
 // HandleAction handles a click on a job card's button.
 func (b *Bot) HandleAction(ctx context.Context, req Request, actionID, value string) {
 	b.cfg.OnCommand("button", b.handleAction(ctx, req, actionID, value))
@@ -142,17 +165,10 @@ func (b *Bot) HandleAction(ctx context.Context, req Request, actionID, value str
 
 func (b *Bot) handleAction(ctx context.Context, req Request, actionID, value string) string {
 	log := b.log.With("user", req.UserID, "channel", req.ChannelID, "action", actionID)
-	if first, err := b.firstTime(ctx, "event:"+req.EventKey, eventDedupe); err != nil {
-		log.Error("dedupe click", "err", err)
-		b.answer(ctx, req, "I could not reach my database, so nothing was done. Please try again in a minute.")
-		return "error"
-	} else if !first {
-		return "duplicate"
+	if res := b.firstDelivery(ctx, req); res != "" {
+		return res
 	}
-	if !b.cfg.Access.Allowed(req.UserID, req.ChannelID) {
-		log.Warn("click denied by the allowlist")
-		b.audit(ctx, req, "deny", launch{}, 0, "denied", "click on "+actionID+": not in ALLOWED_USERS / ALLOWED_CHANNELS")
-		b.answer(ctx, req, "You are not allowed to run or stop jobs here. Ask an admin to add you (or this channel) to the bot's allowlist.")
+	if !b.allowlisted(ctx, req, "click on "+actionID) {
 		return "denied"
 	}
 	switch actionID {
@@ -174,14 +190,6 @@ func (b *Bot) handleAction(ctx context.Context, req Request, actionID, value str
 	}
 	log.Warn("unknown action")
 	return "invalid"
-}
-
-// firstTime claims key in Redis and reports whether this is its first use.
-func (b *Bot) firstTime(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	if key == "event:" {
-		return true, nil // no id to dedupe on (the shell types its own commands)
-	}
-	return b.cfg.Store.Claim(ctx, key, ttl)
 }
 
 // launch is what a run needs, from a command or from a record.
@@ -492,7 +500,7 @@ func (b *Bot) rerun(ctx context.Context, req Request, id int64) string {
 	// A double click within clickDedupe starts one job; a click that
 	// started nothing (denied, refused) does not block the next one.
 	key := "rerun:" + strconv.FormatInt(id, 10)
-	if first, err := b.firstTime(ctx, key, clickDedupe); err == nil && !first {
+	if first, err := b.cfg.Store.Claim(ctx, key, clickDedupe); err == nil && !first {
 		b.answer(ctx, req, fmt.Sprintf("Job %d was re-run a moment ago; I did not start it twice.", id))
 		return "duplicate"
 	}
@@ -578,7 +586,7 @@ func (b *Bot) stop(ctx context.Context, req Request, id int64) string {
 		return "denied"
 	}
 	key := "stop:" + strconv.FormatInt(id, 10)
-	if first, err := b.firstTime(ctx, key, clickDedupe); err == nil && !first {
+	if first, err := b.cfg.Store.Claim(ctx, key, clickDedupe); err == nil && !first {
 		b.answer(ctx, req, fmt.Sprintf("Job %d is already being stopped.", id))
 		return "duplicate"
 	}

@@ -249,7 +249,7 @@ const (
 // and is tried again later).
 func (d *Deliverer) withLock(ctx context.Context, name string, fn func(ctx context.Context) error) error {
 	for try := 0; ; try++ {
-		ok, err := d.store.lock(ctx, name, d.opts.Consumer, lockTTL)
+		ok, err := d.store.Lock(ctx, name, d.opts.Consumer, lockTTL)
 		if err != nil {
 			return err
 		}
@@ -263,7 +263,7 @@ func (d *Deliverer) withLock(ctx context.Context, name string, fn func(ctx conte
 	defer func() {
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
-		_ = d.store.unlock(uctx, name, d.opts.Consumer)
+		_ = d.store.Unlock(uctx, name, d.opts.Consumer)
 	}()
 	fctx, cancel := context.WithTimeout(ctx, deliveryBudget)
 	defer cancel()

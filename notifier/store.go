@@ -554,10 +554,10 @@ func (s *Store) setCardRev(ctx context.Context, id, rev int64) error {
 	return cardRevScript.Run(ctx, s.rdb, []string{s.keys.job(id)}, rev).Err()
 }
 
-// lock takes a short-lived named lock for holder; unlock releases it only
-// if holder still has it (a lock that expired and was taken by another
-// must not be released by the first).
-func (s *Store) lock(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+// Lock takes a short-lived named lock for holder and reports whether it got
+// it; Unlock releases it only if holder still has it (a lock that expired
+// and was taken by another must not be released by the first).
+func (s *Store) Lock(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
 	ok, err := s.rdb.SetNX(ctx, s.keys.lock(name), holder, ttl).Result()
 	if err != nil {
 		return false, fmt.Errorf("lock %s: %w", name, err)
@@ -565,7 +565,8 @@ func (s *Store) lock(ctx context.Context, name, holder string, ttl time.Duration
 	return ok, nil
 }
 
-func (s *Store) unlock(ctx context.Context, name, holder string) error {
+// Unlock releases a lock taken with Lock, if holder still has it.
+func (s *Store) Unlock(ctx context.Context, name, holder string) error {
 	return releaseScript.Run(ctx, s.rdb, []string{s.keys.lock(name)}, holder).Err()
 }
 
@@ -637,17 +638,6 @@ func (s *Store) StaleIntents(ctx context.Context, before time.Time, n int64) (ma
 		out[id] = []byte(plain)
 	}
 	return out, nil
-}
-
-// Lock takes a named lock for holder for ttl; it reports whether holder got
-// it. Unlock releases it if holder still has it.
-func (s *Store) Lock(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
-	return s.lock(ctx, name, holder, ttl)
-}
-
-// Unlock releases a lock taken with Lock.
-func (s *Store) Unlock(ctx context.Context, name, holder string) error {
-	return s.unlock(ctx, name, holder)
 }
 
 // OutboxLen returns how many messages wait to be delivered.

@@ -675,12 +675,7 @@ func (sh *shell) click(ctx context.Context, action, arg string) {
 		}
 		return
 	}
-	if !sh.send(ctx, func() error {
-		_, err := sh.fake.SendBlockAction(ctx, slacktest.BlockAction{
-			UserID: user, ChannelID: channel, MessageTS: found.TS, ActionID: action,
-		})
-		return err
-	}) {
+	if !sh.press(ctx, user, channel, found.TS, action) {
 		return
 	}
 	jobID := card.jobID
@@ -689,6 +684,16 @@ func (sh *shell) click(ctx context.Context, action, arg string) {
 	} else {
 		sh.note(fmt.Sprintf("clicked Re-run on the card of job %d", jobID))
 	}
+}
+
+// press clicks a button of a message, as user.
+func (sh *shell) press(ctx context.Context, user, channel, ts, action string) bool {
+	return sh.send(ctx, func() error {
+		_, err := sh.fake.SendBlockAction(ctx, slacktest.BlockAction{
+			UserID: user, ChannelID: channel, MessageTS: ts, ActionID: action,
+		})
+		return err
+	})
 }
 
 // answerPrompt clicks Start it or Cancel on the latest confirmation the
@@ -705,12 +710,7 @@ func (sh *shell) answerPrompt(ctx context.Context, action string) {
 		if !slices.Contains(sh.text.message(m.Text, m.Blocks).actions, hint) {
 			continue
 		}
-		if !sh.send(ctx, func() error {
-			_, err := sh.fake.SendBlockAction(ctx, slacktest.BlockAction{
-				UserID: user, ChannelID: channel, MessageTS: m.TS, ActionID: action,
-			})
-			return err
-		}) {
+		if !sh.press(ctx, user, channel, m.TS, action) {
 			return
 		}
 		sh.note("clicked " + map[string]string{notifier.ActionConfirm: "Start it", notifier.ActionCancel: "Cancel"}[action] + " on the confirmation")
