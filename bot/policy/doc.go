@@ -133,12 +133,14 @@
 // subject and allows the target; Decision.Rule names the first such rule.
 // Preset names compare without case. Decide does not check that a preset
 // exists (presets: ["*"] allows any name): resolving the name is the bot's
-// job, and a re-run of a job whose preset was since removed is still a run
-// of that name.
+// job.
 // Stopping or re-running a job is a run of the job's target (its preset if
-// it was started from one, else its cluster and package); the bot maps it.
+// it was started from one, else its cluster and package); the bot maps it,
+// and judges a job whose preset was since removed, or now names another
+// cluster or package, as a raw run of its recorded cluster and package.
 // The env allowlists (ALLOWED_USERS, ALLOWED_CHANNELS) are checked by the bot
-// as well; the policy narrows, never widens, them.
+// as well; the policy narrows, never widens, them. Only a file with rules
+// lets them be left empty (the rules then decide alone).
 //
 // An allowed run needs a confirmation (Decision.Confirm) when its cluster or
 // package is protected; a preset run counts the preset's cluster and

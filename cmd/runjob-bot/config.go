@@ -110,18 +110,11 @@ func (e env) check() (config, error) {
 	c.Retention = duration("RETENTION", e.Retention, time.Hour, bad)
 	c.AllowedUsers = splitList(e.AllowedUsers)
 	c.AllowedChannels = splitList(e.AllowedChannels)
-	switch {
-	case len(c.AllowedUsers) == 0 && len(c.AllowedChannels) == 0 && c.PolicyFile == "":
-		// A bot that starts paid jobs is closed until someone opens it.
-		bad("ALLOWED_USERS and ALLOWED_CHANNELS", "are both unset and there is no RUNJOB_POLICY: "+
-			"say who may use the bot (Slack ids, comma-separated), or set ALLOWED_USERS=* and ALLOWED_CHANNELS=* to allow everyone")
-	default:
-		// An unset list does not restrict once access is configured at all.
-		if len(c.AllowedUsers) == 0 {
-			c.AllowedUsers = []string{"*"}
-		}
-		if len(c.AllowedChannels) == 0 {
-			c.AllowedChannels = []string{"*"}
+	if c.PolicyFile == "" {
+		// With a policy file, whether it has rules is known once serve
+		// reads it; serve asks allowlists again then.
+		if _, _, err := allowlists(c.AllowedUsers, c.AllowedChannels, "", false); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if c.RedisPrefix == "" {
@@ -139,6 +132,38 @@ func (e env) check() (config, error) {
 		bad("LOG_LEVEL", fmt.Sprintf("must be debug, info, warn or error (got %q)", e.LogLevel))
 	}
 	return c, errors.Join(errs...)
+}
+
+// allowlists returns the ALLOWED_USERS and ALLOWED_CHANNELS lists the bot
+// enforces. A bot that starts paid jobs is open only where someone wrote
+// "*": an empty list never means everyone. When the policy file has rules,
+// an empty list does not restrict and the rules decide alone (the operator
+// said who may run what there); otherwise each list must be given, and the
+// error names each one that is not and how to open it.
+func allowlists(users, channels []string, policyFile string, rules bool) ([]string, []string, error) {
+	if rules {
+		if len(users) == 0 {
+			users = []string{"*"}
+		}
+		if len(channels) == 0 {
+			channels = []string{"*"}
+		}
+		return users, channels, nil
+	}
+	why := "there is no RUNJOB_POLICY with rules to decide"
+	if policyFile != "" {
+		why = "the policy file " + policyFile + " has no rules to decide"
+	}
+	var errs []error
+	if len(users) == 0 {
+		errs = append(errs, fmt.Errorf("ALLOWED_USERS is empty and %s who may use the bot: "+
+			"list Slack user ids (comma-separated), or set ALLOWED_USERS=* to allow everyone", why))
+	}
+	if len(channels) == 0 {
+		errs = append(errs, fmt.Errorf("ALLOWED_CHANNELS is empty and %s where the bot may be used: "+
+			"list Slack channel ids (comma-separated), or set ALLOWED_CHANNELS=* to allow every channel", why))
+	}
+	return users, channels, errors.Join(errs...)
 }
 
 func duration(name, v string, least time.Duration, bad func(string, string)) time.Duration {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,17 +81,72 @@ func TestConfigRefusesToStartOpenByAccident(t *testing.T) {
 	vars := validEnv()
 	vars["ALLOWED_USERS"], vars["ALLOWED_CHANNELS"] = "", ""
 	_, err := loadChecked(t, vars)
-	if err == nil || !strings.Contains(err.Error(), "ALLOWED_USERS=*") {
+	if err == nil || !strings.Contains(err.Error(), "ALLOWED_USERS=*") || !strings.Contains(err.Error(), "ALLOWED_CHANNELS=*") {
 		t.Errorf("no access configured: err = %v, want a refusal saying how to allow everyone", err)
 	}
-	vars["ALLOWED_CHANNELS"] = "C012AB3CD" // one list set: the other does not restrict
-	c, err := loadChecked(t, vars)
-	if err != nil || c.AllowedUsers[0] != "*" {
-		t.Errorf("ALLOWED_CHANNELS alone: %v, users = %v", err, c.AllowedUsers)
+	// One list set is not enough: an empty list never means "everyone".
+	vars["ALLOWED_CHANNELS"] = "C012AB3CD"
+	_, err = loadChecked(t, vars)
+	if err == nil || !strings.Contains(err.Error(), "ALLOWED_USERS=*") || strings.Contains(err.Error(), "ALLOWED_CHANNELS") {
+		t.Errorf("ALLOWED_CHANNELS alone: err = %v, want a refusal naming ALLOWED_USERS only", err)
 	}
-	vars["ALLOWED_CHANNELS"], vars["RUNJOB_POLICY"] = "", "/etc/runjob/policy.yaml"
+	vars["ALLOWED_USERS"], vars["ALLOWED_CHANNELS"] = "U012AB3CD", ""
+	_, err = loadChecked(t, vars)
+	if err == nil || !strings.Contains(err.Error(), "ALLOWED_CHANNELS=*") || strings.Contains(err.Error(), "ALLOWED_USERS") {
+		t.Errorf("ALLOWED_USERS alone: err = %v, want a refusal naming ALLOWED_CHANNELS only", err)
+	}
+	vars["ALLOWED_USERS"], vars["ALLOWED_CHANNELS"] = "*", "*"
+	if c, err := loadChecked(t, vars); err != nil || c.AllowedUsers[0] != "*" || c.AllowedChannels[0] != "*" {
+		t.Errorf("both written as *: %v, %+v", err, c)
+	}
+	// Whether the policy file has rules is known once it is read (serve).
+	vars["ALLOWED_USERS"], vars["ALLOWED_CHANNELS"], vars["RUNJOB_POLICY"] = "", "", "/etc/runjob/policy.yaml"
 	if _, err := loadChecked(t, vars); err != nil {
-		t.Errorf("a policy file alone must do: %v", err)
+		t.Errorf("a policy file is checked when it is read, not here: %v", err)
+	}
+}
+
+func TestAllowlistsOpenOnlyWhereSomeoneWroteStar(t *testing.T) {
+	cases := []struct {
+		name            string
+		users, channels []string
+		policyFile      string
+		rules           bool
+		wantUsers       []string
+		wantChannels    []string
+		wantErr         []string // substrings; nil = no error
+		notErr          []string
+	}{
+		{name: "both given", users: []string{"U1"}, channels: []string{"*"}, wantUsers: []string{"U1"}, wantChannels: []string{"*"}},
+		{name: "nothing", wantErr: []string{"ALLOWED_USERS=*", "ALLOWED_CHANNELS=*", "no RUNJOB_POLICY"}},
+		{name: "presets only", users: []string{"U1"}, policyFile: "/p.yaml",
+			wantErr: []string{"ALLOWED_CHANNELS", "/p.yaml has no rules", "ALLOWED_CHANNELS=*"}, notErr: []string{"ALLOWED_USERS"}},
+		{name: "rules decide", policyFile: "/p.yaml", rules: true, wantUsers: []string{"*"}, wantChannels: []string{"*"}},
+		{name: "rules and a list", channels: []string{"C1"}, policyFile: "/p.yaml", rules: true,
+			wantUsers: []string{"*"}, wantChannels: []string{"C1"}},
+	}
+	for _, c := range cases {
+		users, channels, err := allowlists(c.users, c.channels, c.policyFile, c.rules)
+		if c.wantErr != nil {
+			if err == nil {
+				t.Errorf("%s: accepted (%v, %v), want a refusal", c.name, users, channels)
+				continue
+			}
+			for _, w := range c.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%s: error %q lacks %q", c.name, err, w)
+				}
+			}
+			for _, w := range c.notErr {
+				if strings.Contains(err.Error(), w) {
+					t.Errorf("%s: error %q names %q", c.name, err, w)
+				}
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(users, c.wantUsers) || !slices.Equal(channels, c.wantChannels) {
+			t.Errorf("%s: got %v, %v, %v; want %v, %v", c.name, users, channels, err, c.wantUsers, c.wantChannels)
+		}
 	}
 }
 

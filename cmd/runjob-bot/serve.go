@@ -65,13 +65,17 @@ func serve(ctx context.Context, cfg config, d deps) error {
 	if log == nil {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
-	access, err := bot.ParseAllowlist(cfg.AllowedUsers, cfg.AllowedChannels)
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
 	pol, secrets, err := loadPolicy(cfg)
 	if err != nil {
 		return err
+	}
+	users, channels, err := allowlists(cfg.AllowedUsers, cfg.AllowedChannels, cfg.PolicyFile, pol.HasRules())
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	access, err := bot.ParseAllowlist(users, channels)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
 	}
 
 	rdb := d.rdb
