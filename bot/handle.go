@@ -468,8 +468,9 @@ func (b *Bot) updateCard(ctx context.Context, channel, ts string, m notifier.Mes
 	}
 }
 
-// tracked reads the record of a job to re-run or stop; when there is none
-// it answers the user and returns the command's result.
+// tracked reads the record of a job to re-run or stop; when there is none,
+// or the job belongs to another channel, it answers the user and returns
+// the command's result.
 func (b *Bot) tracked(ctx context.Context, req Request, id int64, verb string) (notifier.Record, string) {
 	rec, err := b.cfg.Store.Get(ctx, id)
 	switch {
@@ -480,6 +481,16 @@ func (b *Bot) tracked(ctx context.Context, req Request, id int64, verb string) (
 		b.log.Error("read job", "job_id", id, "for", verb, "err", err)
 		b.answer(ctx, req, "I could not reach my database, so nothing was done. Please try again in a minute.")
 		return rec, "error"
+	case rec.Channel != req.ChannelID:
+		// A job is acted on only where it was started: the allowlist and the
+		// policy were asked about this channel, and a re-run from elsewhere
+		// would send the requester's secret values for someone they never
+		// shared them with. The answer says nothing else about the job (it
+		// may belong to a private channel).
+		b.log.Warn("job of another channel", "job_id", id, "for", verb, "user", req.UserID, "channel", req.ChannelID, "job_channel", rec.Channel)
+		b.audit(ctx, req, "deny", launch{}, id, "denied", verb+": the job was started in channel "+rec.Channel)
+		b.answer(ctx, req, fmt.Sprintf("Job %d was started in another channel.", id))
+		return rec, "denied"
 	}
 	return rec, ""
 }
