@@ -120,7 +120,7 @@ func New(cfg Config) (*Bot, error) {
 	}
 	return &Bot{cfg: cfg, log: cfg.Logger, secrets: secrets,
 		holder: "bot-" + strconv.FormatInt(time.Now().UnixNano(), 36),
-		groups: &groupCache{api: cfg.Slack, m: map[string]groupEntry{}}}, nil
+		groups: &groupCache{api: cfg.Slack, now: time.Now, m: map[string]groupEntry{}}}, nil
 }
 
 // errClosed is returned by Go after Shutdown began.

@@ -18,6 +18,13 @@ import (
 // spend Slack's rate limit (usergroups.users.list is Tier 2, ~20/min).
 const groupTTL = 5 * time.Minute
 
+// groupStaleLimit is how long past groupTTL a group's last known members
+// still count while Slack cannot list the group. A short outage of Slack's
+// API should not lock a team out, but someone removed from a group must not
+// keep its rights for as long as Slack stays unreachable: after this the
+// group matches nobody until Slack answers again.
+const groupStaleLimit = time.Hour
+
 // GroupMembers resolves a Slack user group to its members.
 // *slack.Client implements it.
 type GroupMembers interface {
@@ -29,6 +36,7 @@ var _ GroupMembers = (*slack.Client)(nil)
 // groupCache remembers group members for groupTTL.
 type groupCache struct {
 	api GroupMembers
+	now func() time.Time
 	mu  sync.Mutex
 	m   map[string]groupEntry
 }
@@ -38,38 +46,65 @@ type groupEntry struct {
 	at      time.Time
 }
 
-// groupsOf returns which of the given groups user belongs to. A group Slack
-// cannot list right now counts with its last known members, or none.
-func (g *groupCache) groupsOf(ctx context.Context, user string, groups []string) ([]string, error) {
-	var out []string
-	var firstErr error
+// groupsOf returns which of the given groups user belongs to, and which
+// groups could not be checked: Slack cannot list them right now and their
+// last known members are older than groupTTL+groupStaleLimit, or unknown.
+// Those count as groups user is not in. err is Slack's first error, for the
+// log.
+func (g *groupCache) groupsOf(ctx context.Context, user string, groups []string) (in, unchecked []string, err error) {
 	for _, id := range groups {
-		members, err := g.members(ctx, id)
-		if err != nil && firstErr == nil {
-			firstErr = err
+		members, ok, merr := g.members(ctx, id)
+		if merr != nil && err == nil {
+			err = merr
+		}
+		if !ok {
+			unchecked = append(unchecked, id)
 		}
 		if slices.Contains(members, user) {
-			out = append(out, id)
+			in = append(in, id)
 		}
 	}
-	return out, firstErr
+	return in, unchecked, err
 }
 
-func (g *groupCache) members(ctx context.Context, id string) ([]string, error) {
+// members returns a group's members; ok is false when they are not known
+// recently enough to count.
+func (g *groupCache) members(ctx context.Context, id string) ([]string, bool, error) {
+	now := g.now()
 	g.mu.Lock()
-	e, ok := g.m[id]
+	e, cached := g.m[id]
 	g.mu.Unlock()
-	if ok && time.Since(e.at) < groupTTL {
-		return e.members, nil
+	if cached && now.Sub(e.at) < groupTTL {
+		return e.members, true, nil
 	}
 	members, err := g.api.GetUserGroupMembersContext(ctx, id)
 	if err != nil {
-		return e.members, err
+		if cached && now.Sub(e.at) < groupTTL+groupStaleLimit {
+			return e.members, true, err
+		}
+		return nil, false, err
 	}
 	g.mu.Lock()
-	g.m[id] = groupEntry{members: members, at: time.Now()}
+	g.m[id] = groupEntry{members: members, at: now}
 	g.mu.Unlock()
-	return members, nil
+	return members, true, nil
+}
+
+// recorded is the launch of a stored job, for a re-run or a stop. A job
+// made from a preset that was since removed, or that now runs another
+// cluster or package, is a raw run of what it recorded: judging it by the
+// preset's name would let a rule written for the preset's new target allow
+// the old one, or presets: ["*"] allow a run nobody reviewed. Its variables
+// and secret names stay as recorded.
+func (b *Bot) recorded(rec notifier.Record) launch {
+	l := launch{Preset: rec.Preset, ClusterID: rec.ClusterID, PackageID: rec.PackageID,
+		Variables: rec.Variables, DynamicVariables: rec.DynamicVariables, SecretNames: rec.SecretNames}
+	if l.Preset != "" {
+		if p, ok := b.cfg.Policy.Preset(l.Preset); !ok || p.ClusterID != rec.ClusterID || p.PackageID != rec.PackageID {
+			l.Preset = ""
+		}
+	}
+	return l
 }
 
 // target is what a launch would run, as the policy sees it.
@@ -77,23 +112,40 @@ func (l launch) target() policy.Target {
 	return policy.Target{Preset: l.Preset, ClusterID: l.ClusterID, PackageID: l.PackageID}
 }
 
-// decide asks the policy whether req's user may run t here.
+// decide asks the policy whether req's user may run t here. A denial that
+// a group Slack could not list may have caused says so, so the person knows
+// to try again rather than to ask for rights they have.
 func (b *Bot) decide(ctx context.Context, req Request, t policy.Target) policy.Decision {
-	return b.cfg.Policy.Decide(b.subject(ctx, req), t)
+	subj, unchecked := b.checkedSubject(ctx, req)
+	d := b.cfg.Policy.Decide(subj, t)
+	if !d.Allowed && len(unchecked) > 0 {
+		subj.Groups = append(slices.Clone(subj.Groups), unchecked...)
+		if b.cfg.Policy.Decide(subj, t).Allowed {
+			d.Reason += "; your user group could not be checked with Slack right now, so try again in a few minutes"
+		}
+	}
+	return d
 }
 
 // subject is the person acting, with the user groups the policy names that
 // they belong to (resolved only when some rule names groups).
 func (b *Bot) subject(ctx context.Context, req Request) policy.Subject {
-	subj := policy.Subject{User: req.UserID, Channel: req.ChannelID}
-	if b.cfg.Policy.UsesGroups() {
-		groups, err := b.groups.groupsOf(ctx, req.UserID, b.cfg.Policy.Groups())
-		if err != nil {
-			b.log.Warn("resolve user groups", "user", req.UserID, "err", err)
-		}
-		subj.Groups = groups
-	}
+	subj, _ := b.checkedSubject(ctx, req)
 	return subj
+}
+
+// checkedSubject is subject, and the groups that could not be checked.
+func (b *Bot) checkedSubject(ctx context.Context, req Request) (policy.Subject, []string) {
+	subj := policy.Subject{User: req.UserID, Channel: req.ChannelID}
+	if !b.cfg.Policy.UsesGroups() {
+		return subj, nil
+	}
+	groups, unchecked, err := b.groups.groupsOf(ctx, req.UserID, b.cfg.Policy.Groups())
+	if err != nil {
+		b.log.Warn("resolve user groups", "user", req.UserID, "unchecked", unchecked, "err", err)
+	}
+	subj.Groups = groups
+	return subj, unchecked
 }
 
 // secretNames lists the variables of a run that are secret: by name

@@ -515,11 +515,9 @@ func (b *Bot) rerun(ctx context.Context, req Request, id int64) string {
 		b.answer(ctx, req, fmt.Sprintf("Job %d was re-run a moment ago; I did not start it twice.", id))
 		return "duplicate"
 	}
-	res = b.run(ctx, req, launch{
-		ClusterID: old.ClusterID, PackageID: old.PackageID, Preset: old.Preset,
-		Variables: old.Variables, DynamicVariables: old.DynamicVariables, SecretNames: old.SecretNames,
-		RerunOf: old.JobID,
-	}, "rerun")
+	l := b.recorded(old)
+	l.RerunOf = old.JobID
+	res = b.run(ctx, req, l, "rerun")
 	if res != "started" && res != "confirm" && res != "unknown" {
 		b.release(ctx, key)
 	}
@@ -588,8 +586,7 @@ func (b *Bot) stop(ctx context.Context, req Request, id int64) string {
 		b.answer(ctx, req, fmt.Sprintf("Job %d has already ended (%s).", id, rec.Status))
 		return "invalid"
 	}
-	l := launch{Preset: rec.Preset, ClusterID: rec.ClusterID, PackageID: rec.PackageID,
-		Variables: rec.Variables, DynamicVariables: rec.DynamicVariables, SecretNames: rec.SecretNames}
+	l := b.recorded(rec)
 	// Whoever may run a job may stop it.
 	if d := b.decide(ctx, req, l.target()); !d.Allowed {
 		b.audit(ctx, req, "deny", l, id, "denied", "stop: "+d.Reason)
