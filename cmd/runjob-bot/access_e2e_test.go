@@ -39,8 +39,13 @@ func (e *e2e) serveUntilConnected() error {
 	done := make(chan error, 1)
 	go func() {
 		done <- serve(ctx, e.cfg, deps{
-			logger:     slog.New(slog.NewJSONHandler(e.logs, nil)),
-			ready:      func() { ready <- struct{}{} },
+			logger: slog.New(slog.NewJSONHandler(e.logs, nil)),
+			ready: func() {
+				select { // a reconnect must not block serve
+				case ready <- struct{}{}:
+				default:
+				}
+			},
 			httpClient: &http.Client{Timeout: 5 * time.Second},
 		})
 	}()
