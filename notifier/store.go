@@ -339,7 +339,7 @@ local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return 0 end
 if cur == 'completed' or cur == 'failed' or cur == 'stopped' then return 0 end
 redis.call('ZADD', KEYS[2], 'XX', ARGV[8], ARGV[1])
-redis.call('HDEL', KEYS[1], 'misses')
+redis.call('HDEL', KEYS[1], 'misses', 'read_failures', 'read_failure')
 local change = 0
 if cur ~= ARGV[2] then
   change = 2
