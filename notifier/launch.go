@@ -83,3 +83,23 @@ func (s *Store) PendingLaunches(ctx context.Context, except string) (map[string]
 	}
 	return out, nil
 }
+
+// Contest marks a job that more than one pending launch could own (a lost
+// run answer, and an identical launch pending): from then on no launch
+// adopts it by looking for it, not even once the others are resolved, for
+// as long as launches are kept.
+func (s *Store) Contest(ctx context.Context, jobID int64) error {
+	if err := s.rdb.Set(ctx, s.keys.contested(jobID), "1", intentTTL).Err(); err != nil {
+		return fmt.Errorf("contest job %d: %w", jobID, err)
+	}
+	return nil
+}
+
+// Contested reports whether Contest marked the job.
+func (s *Store) Contested(ctx context.Context, jobID int64) (bool, error) {
+	n, err := s.rdb.Exists(ctx, s.keys.contested(jobID)).Result()
+	if err != nil {
+		return false, fmt.Errorf("is job %d contested: %w", jobID, err)
+	}
+	return n == 1, nil
+}
