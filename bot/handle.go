@@ -255,7 +255,7 @@ func (b *Bot) start(ctx context.Context, req Request, l launch) (int64, string) 
 		log.Error("run request outcome unknown", "status", statusCode(err))
 		b.updateCard(ctx, req.ChannelID, ts, notifier.UnknownOutcomeCard(st, b.cfg.Xplenty.JobsPageURL()))
 		// Never run it again; look for it instead.
-		if job = b.findStarted(ctx, l, in.Asked); job == nil {
+		if job = b.findStarted(ctx, in); job == nil {
 			// The intent stays: RecoverLaunches looks again later.
 			return 0, "unknown"
 		}
@@ -273,10 +273,12 @@ func (b *Bot) start(ctx context.Context, req Request, l launch) (int64, string) 
 	return id, "started"
 }
 
-// adopt tracks a started job for the launch's card and brings the card up
-// to date through the outbox (one ordered path for every card edit). When
-// Redis cannot take it, the card is filled directly and the intent stays,
-// so RecoverLaunches tracks the job once Redis is back.
+// adopt tracks a started job for the launch's card, forgetting the launch
+// in the same step, and brings the card up to date through the outbox (one
+// ordered path for every card edit). When Redis cannot take it, the card is
+// filled directly and the intent stays, so RecoverLaunches tracks the job
+// once Redis is back. A job already followed on another card is left there,
+// and this card says so.
 func (b *Bot) adopt(ctx context.Context, in intent, job *xplenty.Job) (int64, bool) {
 	l := in.Launch
 	rec := notifier.Record{
@@ -288,14 +290,18 @@ func (b *Bot) adopt(ctx context.Context, in intent, job *xplenty.Job) (int64, bo
 	if rec.Status == "" {
 		rec.Status = xplenty.StatusIdle
 	}
-	err := b.track(ctx, rec)
+	err := b.track(ctx, rec, in.id())
 	if errors.Is(err, notifier.ErrAlreadyTracked) {
 		b.log.Warn("job already followed on another card", "job_id", job.ID)
+		page := job.HTMLURL
+		if other, err := b.cfg.Store.Get(ctx, job.ID); err == nil && other.HTMLURL != "" {
+			page = other.HTMLURL
+		}
+		b.updateCard(ctx, in.Channel, in.CardTS, notifier.FollowedElsewhereCard(l.starting(in.Requester), job.ID, page))
 		b.forgetIntent(ctx, in)
 		return 0, false
 	}
 	if err == nil {
-		b.forgetIntent(ctx, in)
 		if err = b.cfg.Store.QueueCard(ctx, job.ID); err == nil {
 			return job.ID, true
 		}
@@ -351,7 +357,18 @@ func (b *Bot) RecoverLaunches(ctx context.Context) {
 
 func (b *Bot) recoverLaunch(ctx context.Context, in intent) {
 	log := b.log.With("channel", in.Channel, "card", in.CardTS, "package_id", in.Launch.PackageID)
-	job, n, err := b.lookForJob(ctx, in.Launch, in.Asked)
+	// A job tracked for this card means the launch was resolved and only
+	// its forgetting was cut short (a process of an older version, which
+	// did the two apart): the card is that job's, and is not written over.
+	if id, ok, err := b.cfg.Store.CardJob(ctx, in.Channel, in.CardTS, in.Asked.Add(-cardJobSkew)); err != nil {
+		log.Warn("look for the job of an unfinished launch's card", "err", err)
+		return // tried again next round
+	} else if ok {
+		log.Info("unfinished launch already has its job; forgetting it", "job_id", id)
+		b.forgetIntent(ctx, in)
+		return
+	}
+	job, n, err := b.lookForJob(ctx, in)
 	if err != nil {
 		log.Warn("look for the job of an unfinished launch", "err", err)
 		return // tried again next round
@@ -382,12 +399,12 @@ func findPauses() []time.Duration {
 // over a few seconds (it may take a moment to appear). It adopts a job only
 // when exactly one fits, so it never claims someone else's run, and it never
 // runs anything.
-func (b *Bot) findStarted(ctx context.Context, l launch, asked time.Time) *xplenty.Job {
+func (b *Bot) findStarted(ctx context.Context, in intent) *xplenty.Job {
 	for _, pause := range findPauses() {
 		if !sleepCtx(ctx, pause) {
 			return nil
 		}
-		job, n, err := b.lookForJob(ctx, l, asked)
+		job, n, err := b.lookForJob(ctx, in)
 		switch {
 		case err != nil:
 			b.log.Warn("look for the job of a lost run answer", "err", err)
@@ -404,8 +421,12 @@ func (b *Bot) findStarted(ctx context.Context, l launch, asked time.Time) *xplen
 // lookForJob lists the package's newest jobs (one call) and returns the
 // jobs that could be the launch's: same cluster, same variables, created
 // since it was asked, not tracked yet. It returns the job when exactly one
-// fits, and how many fit.
-func (b *Bot) lookForJob(ctx context.Context, l launch, asked time.Time) (*xplenty.Job, int, error) {
+// fits and no other launch could own it, and how many jobs and owners are
+// possible: a job of the list that does not decode could be the one, and
+// another identical launch still pending could be the job's owner
+// (someone else's identical run is never taken for this one's).
+func (b *Bot) lookForJob(ctx context.Context, in intent) (*xplenty.Job, int, error) {
+	l, asked := in.Launch, in.Asked
 	page, err := b.cfg.Xplenty.ListJobs(ctx, xplenty.ListOptions{
 		PackageID: l.PackageID, Sort: "created", Direction: "desc", Limit: 20,
 	})
@@ -423,10 +444,18 @@ func (b *Bot) lookForJob(ctx context.Context, l launch, asked time.Time) (*xplen
 		}
 		found = append(found, j)
 	}
-	if len(found) == 1 {
-		return &found[0], 1, nil
+	n := len(found) + len(page.Undecodable)
+	if n != 1 || len(found) != 1 {
+		return nil, n, nil
 	}
-	return nil, len(found), nil
+	twins, err := b.pendingTwins(ctx, in, found[0])
+	if err != nil {
+		return nil, 0, err
+	}
+	if twins > 0 {
+		return nil, 1 + twins, nil
+	}
+	return &found[0], 1, nil
 }
 
 func sameVars(a, b map[string]string) bool {
@@ -443,10 +472,10 @@ func sameVars(a, b map[string]string) bool {
 
 // track records a started job, retrying while Redis restarts: the job is
 // running, losing it is the one thing not to do.
-func (b *Bot) track(ctx context.Context, rec notifier.Record) error {
+func (b *Bot) track(ctx context.Context, rec notifier.Record, intentID string) error {
 	wait := 100 * time.Millisecond
 	for {
-		err := b.cfg.Store.Track(ctx, rec)
+		err := b.cfg.Store.TrackLaunch(ctx, rec, intentID)
 		if err == nil || errors.Is(err, notifier.ErrAlreadyTracked) {
 			return err
 		}

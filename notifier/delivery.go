@@ -333,8 +333,13 @@ func (d *Deliverer) deliverReply(ctx context.Context, id int64, status xplenty.S
 			}
 		}
 		msg := Reply(r)
-		if status == statusLost {
+		switch status {
+		case statusLost:
 			msg = lostNote(r)
+		case statusUnreadable:
+			if msg, err = d.store.unreadableNote(ctx, r); err != nil {
+				return err
+			}
 		}
 		ts, err := d.poster.Post(ctx, r.Channel, msg, r.CardTS, &slack.SlackMetadata{EventType: ReplyEventType, EventPayload: payload})
 		if err != nil {

@@ -106,20 +106,62 @@ const (
 	// "lost" (the watcher gave the job up).
 )
 
-// sinceOnTrackScript moves the watcher's high-water mark forward to the
-// new job's time when no job is being followed (so that one new job after a
-// quiet month does not make the watcher read the month's history).
-const sinceOnTrackScript = `
-if redis.call('ZCARD', KEYS[1]) == 0 then
-  local cur = redis.call('GET', KEYS[2])
-  if not cur or cur < ARGV[1] then redis.call('SET', KEYS[2], ARGV[1]) end
+// trackScript records a job in one step: claim the spec for this card
+// (a job already tracked for another card, a lost run answer adopted twice,
+// is not taken over; the same card again is a harmless retry), set the
+// fields the watcher changes, add the job to the active set and the
+// channel's index, and forget the launch it came from. A crash can leave
+// either nothing or all of it: never a record without status (which the
+// watcher would ignore forever), nor a launch still pending for a job that
+// is tracked (which recovery would take for lost).
+//
+// When nothing else is followed, the new job sets where the watcher starts
+// reading Xplenty's changes (so that one new job after a quiet month does
+// not make it read the month's history); otherwise the mark is the
+// watcher's. This is decided before the job joins the active set.
+//
+// KEYS: job hash, active set, watermark, channel index, intents, intent.
+// ARGV: spec, channel, card ts, status, progress, html_url, now (ms),
+// created (ms), mark (RFC 3339), id, per-channel bound, retention (s),
+// intent id ("" for none). It returns 1, 0 for another card, -1 when the
+// record there does not decode.
+var trackScript = redis.NewScript(`
+local cur = redis.call('HGET', KEYS[1], 'spec')
+if cur then
+  local ok, sp = pcall(cjson.decode, cur)
+  if not ok or type(sp) ~= 'table' then return -1 end
+  if sp['channel'] ~= ARGV[2] or sp['card_ts'] ~= ARGV[3] then return 0 end
+else
+  redis.call('HSET', KEYS[1], 'spec', ARGV[1])
+end
+if redis.call('ZCARD', KEYS[2]) == 0 then
+  local mark = redis.call('GET', KEYS[3])
+  if not mark or mark < ARGV[9] then redis.call('SET', KEYS[3], ARGV[9]) end
+end
+redis.call('HSETNX', KEYS[1], 'status', ARGV[4])
+redis.call('HSETNX', KEYS[1], 'progress', ARGV[5])
+redis.call('HSETNX', KEYS[1], 'html_url', ARGV[6])
+redis.call('HSETNX', KEYS[1], 'updated', ARGV[7])
+redis.call('HINCRBY', KEYS[1], 'rev', 1)
+redis.call('ZADD', KEYS[2], ARGV[7], ARGV[10])
+redis.call('ZADD', KEYS[4], ARGV[8], ARGV[10])
+redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -tonumber(ARGV[11]) - 1)
+redis.call('EXPIRE', KEYS[4], ARGV[12])
+if ARGV[13] ~= '' then
+  redis.call('DEL', KEYS[6])
+  redis.call('ZREM', KEYS[5], ARGV[13])
 end
 return 1
-`
+`)
 
 // Track starts following a job. Tracking the same job for the same card
 // again is harmless; for another card it fails with ErrAlreadyTracked.
-func (s *Store) Track(ctx context.Context, r Record) error {
+func (s *Store) Track(ctx context.Context, r Record) error { return s.TrackLaunch(ctx, r, "") }
+
+// TrackLaunch is Track for the job of a launch remembered with SaveIntent:
+// the launch is forgotten in the same step (not when the job is followed on
+// another card: the launch's owner resolves it).
+func (s *Store) TrackLaunch(ctx context.Context, r Record, intentID string) error {
 	if r.JobID <= 0 || r.Channel == "" || r.CardTS == "" {
 		return fmt.Errorf("track job %d: job id, channel and card ts are required", r.JobID)
 	}
@@ -139,46 +181,20 @@ func (s *Store) Track(ctx context.Context, r Record) error {
 	if err != nil {
 		return fmt.Errorf("track job %d: %w", r.JobID, err)
 	}
-	// Claim the job for this card first: a job already tracked for another
-	// card (a lost run answer adopted twice) is not taken over.
-	k := s.keys.job(r.JobID)
-	claimed, err := s.rdb.HSetNX(ctx, k, fSpec, sp).Result()
-	if err != nil {
+	// The mark is set a minute before the job, for clock skew.
+	n, err := trackScript.Run(ctx, s.rdb,
+		[]string{s.keys.job(r.JobID), s.keys.active(), s.keys.since(), s.keys.channel(r.Channel), s.keys.intents(), s.keys.intent(intentID)},
+		sp, r.Channel, r.CardTS, string(r.Status), formatFloat(r.Progress), r.HTMLURL, s.now().UnixMilli(),
+		r.CreatedAt.UnixMilli(), r.CreatedAt.Add(-time.Minute).UTC().Format(time.RFC3339), r.JobID,
+		recentPerChannel, int64(s.retention/time.Second), intentID,
+	).Int()
+	switch {
+	case err != nil:
 		return fmt.Errorf("track job %d: %w", r.JobID, err)
-	}
-	if !claimed {
-		var cur spec
-		raw, err := s.rdb.HGet(ctx, k, fSpec).Result()
-		if err != nil || json.Unmarshal([]byte(raw), &cur) != nil {
-			return fmt.Errorf("track job %d: read its record: %w", r.JobID, err)
-		}
-		if cur.Channel != r.Channel || cur.CardTS != r.CardTS {
-			return fmt.Errorf("track job %d: %w", r.JobID, ErrAlreadyTracked)
-		}
-		// The same card again (a retried Track): carry on, idempotently.
-	}
-	now := s.now()
-	created := r.CreatedAt.UnixMilli()
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		// When nothing else is followed, the new job sets where the watcher
-		// starts reading Xplenty's changes (a minute earlier, for clock
-		// skew); otherwise the mark is the watcher's. Run first in the
-		// transaction, so the new job is not yet in the active set.
-		p.Eval(ctx, sinceOnTrackScript, []string{s.keys.active(), s.keys.since()},
-			r.CreatedAt.Add(-time.Minute).UTC().Format(time.RFC3339))
-		p.HSetNX(ctx, k, fStatus, string(r.Status))
-		p.HSetNX(ctx, k, fProgress, formatFloat(r.Progress))
-		p.HSetNX(ctx, k, fHTMLURL, r.HTMLURL)
-		p.HSetNX(ctx, k, fUpdated, now.UnixMilli())
-		p.HIncrBy(ctx, k, fRev, 1)
-		p.ZAdd(ctx, s.keys.active(), redis.Z{Score: float64(now.UnixMilli()), Member: r.JobID})
-		p.ZAdd(ctx, s.keys.channel(r.Channel), redis.Z{Score: float64(created), Member: r.JobID})
-		p.ZRemRangeByRank(ctx, s.keys.channel(r.Channel), 0, -recentPerChannel-1)
-		p.Expire(ctx, s.keys.channel(r.Channel), s.retention)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("track job %d: %w", r.JobID, err)
+	case n == 0:
+		return fmt.Errorf("track job %d: %w", r.JobID, ErrAlreadyTracked)
+	case n < 0:
+		return fmt.Errorf("track job %d: its record in Redis does not decode", r.JobID)
 	}
 	return nil
 }
@@ -339,7 +355,7 @@ local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return 0 end
 if cur == 'completed' or cur == 'failed' or cur == 'stopped' then return 0 end
 redis.call('ZADD', KEYS[2], 'XX', ARGV[8], ARGV[1])
-redis.call('HDEL', KEYS[1], 'misses')
+redis.call('HDEL', KEYS[1], 'misses', 'read_failures', 'read_failure')
 local change = 0
 if cur ~= ARGV[2] then
   change = 2

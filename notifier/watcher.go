@@ -50,6 +50,13 @@ type TickStats struct {
 	Changes  int  // jobs whose record changed
 	Finished int  // jobs that reached a terminal status
 	Active   int64
+	// ReadFailed counts followed jobs whose own read failed (they back off
+	// on their own); GaveUp those given up (not found, or unreadable too
+	// often); Undecodable the jobs of the change list skipped because they
+	// did not decode.
+	ReadFailed  int
+	GaveUp      int
+	Undecodable int
 }
 
 // Watcher follows every tracked job and turns Xplenty's status changes into
@@ -157,6 +164,12 @@ func (w *Watcher) pollChanges(ctx context.Context, since time.Time, st *TickStat
 	for err == nil {
 		st.Pages++
 		newest := since
+		for _, u := range page.Undecodable {
+			// Most likely another tool's job; if it is ours, the stale
+			// refresh reads it on its own (and gives up on it in the end).
+			st.Undecodable++
+			w.log.Warn("job in the change list does not decode; skipped", "job_id", u.ID, "index", u.Index, "err", u.Err)
+		}
 		for _, j := range page.Jobs {
 			if err := w.apply(ctx, j, st); err != nil {
 				return err
@@ -227,7 +240,26 @@ func (w *Watcher) refreshStale(ctx context.Context, st *TickStats) error {
 			return merr
 		}
 		w.log.Warn("tracked job not found in Xplenty", "job_id", id, "given_up", gaveUp)
+		if gaveUp {
+			st.GaveUp++
+		}
 		return w.store.Seen(ctx, id)
+	}
+	if err != nil && jobFault(err) {
+		// This job's failure is this job's: it backs off on its own, and
+		// the tick succeeds, so the others keep their pace.
+		st.ReadFailed++
+		n, gaveUp, ferr := w.store.ReadFailed(ctx, id, readFailure(err), w.opts.StaleAfter)
+		if ferr != nil {
+			return ferr
+		}
+		if gaveUp {
+			st.GaveUp++
+		}
+		// Xplenty's text is not logged: an answer about a job may echo its
+		// variables, and this watcher does not know which are secret.
+		w.log.Warn("tracked job could not be read", "job_id", id, "reason", readFailure(err), "failures", n, "given_up", gaveUp)
+		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("refresh job %d: %w", id, err)

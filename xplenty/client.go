@@ -451,7 +451,7 @@ func (c *Client) once(ctx context.Context, cl *call) (h http.Header, retryBase t
 		return resp.Header, 0, outcomeUnknown(err)
 	}
 	if err := c.decode(cl, data); err != nil {
-		err = fmt.Errorf("xplenty: %s %s: %d answer: %w", cl.method, cl.path(), resp.StatusCode, c.scrubErr(err))
+		err = undecodable(fmt.Errorf("xplenty: %s %s: %d answer: %w", cl.method, cl.path(), resp.StatusCode, c.scrubErr(err)))
 		if cl.method != http.MethodGet {
 			err = outcomeUnknown(err)
 		}

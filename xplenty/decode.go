@@ -3,6 +3,7 @@ package xplenty
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -71,6 +72,43 @@ func (j *Job) UnmarshalJSON(b []byte) error {
 		Attempts:         int(w.Attempts),
 	}
 	return nil
+}
+
+// ErrUndecodable marks a 2xx answer that came back whole but could not be
+// read as what was asked for (not JSON, the wrong shape, a job without an
+// id): the server answered, the answer is the problem. Check with errors.Is
+// or IsUndecodable; the error also keeps its own cause.
+var ErrUndecodable = errors.New("xplenty: answer could not be decoded")
+
+// IsUndecodable reports whether err says that an answer came but could not
+// be decoded; see ErrUndecodable.
+func IsUndecodable(err error) bool { return errors.Is(err, ErrUndecodable) }
+
+type undecodableError struct{ err error }
+
+func (e *undecodableError) Error() string   { return e.err.Error() }
+func (e *undecodableError) Unwrap() []error { return []error{e.err, ErrUndecodable} }
+
+func undecodable(err error) error { return &undecodableError{err: err} }
+
+// decodeListed decodes one job of a list page. A job without an id is
+// refused too: nothing can follow it. On failure the returned job holds the
+// id when that much could be read.
+func decodeListed(b []byte) (Job, error) {
+	var j Job
+	if err := json.Unmarshal(b, &j); err != nil {
+		var w struct {
+			ID jsonInt `json:"id"`
+		}
+		if json.Unmarshal(b, &w) == nil && w.ID > 0 {
+			return Job{ID: int64(w.ID)}, err
+		}
+		return Job{}, err
+	}
+	if j.ID <= 0 {
+		return Job{}, errors.New("job: no id")
+	}
+	return j, nil
 }
 
 // UnmarshalJSON decodes an output in the v2 shape (component {name, type,

@@ -126,6 +126,20 @@ type JobPage struct {
 	// ServerTime is the answer's Date header (whole seconds), zero when it
 	// had none: what "now" was for the server when it listed the jobs.
 	ServerTime time.Time
+	// Undecodable lists the jobs of the page that could not be decoded;
+	// they are left out of Jobs.
+	Undecodable []UndecodableJob
+}
+
+// UndecodableJob is a job of a list page that could not be decoded
+// (another tool's job with a number out of range, a field of the wrong
+// type, no id).
+type UndecodableJob struct {
+	Index int   // its position in the page, from 0
+	ID    int64 // its id when that could be read, else 0
+	// Err says what was wrong. It never holds the job's JSON (variables
+	// may hold secrets): at most a field's short number text.
+	Err error
 }
 
 // RateLimit is the API budget as of the last response.

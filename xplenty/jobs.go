@@ -2,6 +2,7 @@ package xplenty
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -283,12 +284,23 @@ func (c *Client) NextJobs(ctx context.Context, page *JobPage) (*JobPage, error) 
 }
 
 func (c *Client) listPage(ctx context.Context, u *url.URL) (*JobPage, error) {
-	var jobs []Job
-	h, err := c.do(ctx, &call{method: http.MethodGet, route: routeJobs, u: u, out: &jobs})
+	// The page is a list of jobs of every tool on the account; each is
+	// decoded on its own, so one odd job costs only itself (see
+	// JobPage.Undecodable), not the page and every job after it.
+	var items []json.RawMessage
+	h, err := c.do(ctx, &call{method: http.MethodGet, route: routeJobs, u: u, out: &items})
 	if err != nil {
 		return nil, err
 	}
-	page := &JobPage{Jobs: jobs}
+	page := &JobPage{Jobs: make([]Job, 0, len(items))}
+	for i, item := range items {
+		j, err := decodeListed(item)
+		if err != nil {
+			page.Undecodable = append(page.Undecodable, UndecodableJob{Index: i, ID: j.ID, Err: c.scrubErr(err)})
+			continue
+		}
+		page.Jobs = append(page.Jobs, j)
+	}
 	if d, err := http.ParseTime(h.Get("Date")); err == nil {
 		page.ServerTime = d
 	}

@@ -23,6 +23,10 @@ package main
 //	runjob_watcher_polls_total{result}          ticks: "ok", "idle" (nothing to follow), "failed" (the change list
 //	                                            could not be read), "follower" (another replica polls)
 //	runjob_watcher_xplenty_calls_per_tick       Xplenty calls per tick while leader
+//	runjob_watcher_job_problems_total{kind}     one job's trouble, which costs only that job: "read_failed" (its
+//	                                            read was answered 403, 5xx or undecodable; it backs off alone),
+//	                                            "given_up" (not found or unreadable too often; a note is posted),
+//	                                            "undecodable" (a job of the change list skipped)
 //	runjob_watcher_last_poll_timestamp_seconds  when this replica last polled successfully (ok or idle)
 //	runjob_watcher_lag_seconds                  while this replica is the leader: seconds since its last
 //	                                            successful poll, or since it became leader if none succeeded
@@ -86,6 +90,7 @@ type metrics struct {
 	tracked         prometheus.Gauge
 	polls           *prometheus.CounterVec
 	callsPerTick    prometheus.Histogram
+	jobProblems     *prometheus.CounterVec
 	lastPoll        prometheus.Gauge
 
 	mu          sync.Mutex
@@ -122,6 +127,7 @@ func newMetrics() *metrics {
 		Help:    "Xplenty API calls made by one watcher tick while leader.",
 		Buckets: []float64{0, 1, 2, 3, 5, 8, 12},
 	})
+	m.jobProblems = counterVec("watcher_job_problems_total", "Trouble with one followed job, which costs only that job: read_failed, given_up, undecodable.", "kind")
 	m.lastPoll = gauge("watcher_last_poll_timestamp_seconds", "Unix time of this replica's last successful poll (ok or idle); 0 if none.")
 	lag := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: metricsNamespace, Name: "watcher_lag_seconds",
@@ -136,7 +142,7 @@ func newMetrics() *metrics {
 	m.registry.MustRegister(
 		m.commands, m.jobsStarted, m.jobsFinished, m.deliveries,
 		m.xplentyRequests, m.xplentyDuration, m.slackCalls, m.slackLimited,
-		m.leader, m.tracked, m.polls, m.callsPerTick, m.lastPoll, lag, build,
+		m.leader, m.tracked, m.polls, m.callsPerTick, m.jobProblems, m.lastPoll, lag, build,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -149,6 +155,9 @@ func newMetrics() *metrics {
 	}
 	for _, r := range []string{"ok", "idle", "failed", "follower"} {
 		m.polls.WithLabelValues(r)
+	}
+	for _, k := range []string{"read_failed", "given_up", "undecodable"} {
+		m.jobProblems.WithLabelValues(k)
 	}
 	return m
 }
@@ -262,6 +271,9 @@ func (m *metrics) observeTick(st notifier.TickStats) {
 	m.leader.Set(1)
 	m.tracked.Set(float64(st.Active))
 	m.callsPerTick.Observe(float64(st.Calls))
+	m.jobProblems.WithLabelValues("read_failed").Add(float64(st.ReadFailed))
+	m.jobProblems.WithLabelValues("given_up").Add(float64(st.GaveUp))
+	m.jobProblems.WithLabelValues("undecodable").Add(float64(st.Undecodable))
 	// TickStats carry no error. A tick with jobs to follow that read no
 	// page of the change list failed; one with nothing to follow spends no
 	// budget and is up to date.
