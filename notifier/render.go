@@ -575,15 +575,17 @@ func links(htmlURL string) slack.Block {
 }
 
 // linkTarget makes a URL fit to be the target of a Slack link <url|text>:
-// only http(s) with a host, without credentials, with | and spaces encoded
-// (they would end the target) and &, <, > escaped.
+// only http(s) with a host, without credentials, with |, <, >, spaces,
+// control characters and every non-ASCII byte percent-encoded (url.String
+// leaves a query as it came, and | or > there would end the target), and &
+// escaped.
 func linkTarget(raw string) (string, bool) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", false
 	}
 	u.User = nil
-	s := strings.NewReplacer("|", "%7C", " ", "%20").Replace(u.String())
+	s := percentEncodeUnsafe(u.String())
 	if len(s) > maxLinkURL {
 		return "", false
 	}

@@ -613,7 +613,8 @@ func TestRenderLinkTarget(t *testing.T) {
 	}{
 		{"https://app.xplenty.com/acme/jobs/1001", "https://app.xplenty.com/acme/jobs/1001", true},
 		{"HTTP://app.xplenty.com/x", "http://app.xplenty.com/x", true},
-		{"https://app.xplenty.com/x?a=1&b=<2>|c d", "https://app.xplenty.com/x?a=1&amp;b=&lt;2&gt;%7Cc%20d", true},
+		{"https://app.xplenty.com/x?a=1&b=<2>|c d", "https://app.xplenty.com/x?a=1&amp;b=%3C2%3E%7Cc%20d", true},
+		{"https://app.xplenty.com/x?a=\u202e>", "https://app.xplenty.com/x?a=%E2%80%AE%3E", true},
 		{"https://user:pw@app.xplenty.com/x", "https://app.xplenty.com/x", true},
 		{"javascript:alert(1)", "", false},
 		{"ftp://app.xplenty.com/x", "", false},
