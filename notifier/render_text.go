@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"strings"
+	"unicode/utf16"
 
 	"github.com/runjob/runjob/xplenty"
 )
@@ -45,3 +46,24 @@ func percentEncodeUnsafe(s string) string {
 	}
 	return b.String()
 }
+
+// textLen is the length of s as Slack counts it against its limits: in
+// UTF-16 code units, so an emoji outside the Basic Multilingual Plane (😀)
+// is two. Invalid UTF-8 counts as U+FFFD, one unit, as Slack would store it.
+func textLen(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// maxMessageText is the limit of a message's top-level `text`: Slack
+// truncates a longer one or answers msg_too_long
+// (https://docs.slack.dev/reference/methods/chat.postMessage).
+const maxMessageText = 40000
+
+// FitText shortens the top-level text of a message the bot writes outside
+// the renderer (an answer to one person) to Slack's limit, ending it with
+// "…", so that a long answer arrives cut rather than being refused.
+func FitText(s string) string { return truncate(s, maxMessageText) }
