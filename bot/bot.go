@@ -64,6 +64,9 @@ type Config struct {
 	// OnCommand, when set, is told the outcome of every command and click
 	// ("started", "denied", "invalid", "refused", "duplicate", ...).
 	OnCommand func(kind, result string)
+	// OnPanic, when set, is told of each envelope whose handling panicked
+	// (and was recovered; the bot carries on).
+	OnPanic func()
 }
 
 // Bot handles commands and clicks.
@@ -138,6 +141,7 @@ func (b *Bot) Go(ctx context.Context, fn func(ctx context.Context)) error {
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
+		defer b.recoverEnvelope()
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.HandlerTimeout)
 		defer cancel()
 		fn(ctx)

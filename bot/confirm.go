@@ -137,6 +137,7 @@ func (b *Bot) audit(ctx context.Context, req Request, action string, l launch, j
 // answerMessage tells only the person who acted, with blocks; replace
 // swaps the message they clicked in (a confirmation) for this one.
 func (b *Bot) answerMessage(ctx context.Context, req Request, m notifier.Message, replace bool) {
+	m.Text = notifier.FitText(m.Text) // too long is cut, never refused
 	if req.ResponseURL != "" {
 		msg := &slack.WebhookMessage{Text: m.Text, ResponseType: slack.ResponseTypeEphemeral, ReplaceOriginal: replace}
 		if len(m.Blocks) > 0 {

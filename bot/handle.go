@@ -711,7 +711,7 @@ func (b *Bot) list(ctx context.Context, req Request) string {
 
 // statusLine is one line about a job, for status and list answers.
 func statusLine(r notifier.Record) string {
-	s := fmt.Sprintf("%s Job %d: *%s*", notifier.StatusEmoji(r.Status), r.JobID, notifier.Escape(string(r.Status)))
+	s := fmt.Sprintf("%s Job %d: *%s*", notifier.StatusEmoji(r.Status), r.JobID, notifier.StatusText(r.Status))
 	if r.Status == xplenty.StatusRunning {
 		s += " " + notifier.ProgressBar(r.Progress)
 	}
@@ -722,8 +722,8 @@ func statusLine(r notifier.Record) string {
 	if !r.CreatedAt.IsZero() {
 		s += fmt.Sprintf(" <!date^%d^{date_short_pretty} {time}|%s>", r.CreatedAt.Unix(), r.CreatedAt.UTC().Format(time.RFC3339))
 	}
-	if strings.HasPrefix(r.HTMLURL, "https://") || strings.HasPrefix(r.HTMLURL, "http://") {
-		s += fmt.Sprintf(" · <%s|open>", notifier.Escape(r.HTMLURL))
+	if link := notifier.Link(r.HTMLURL, "open"); link != "" {
+		s += " · " + link
 	}
 	return s
 }

@@ -71,7 +71,7 @@ func (s *SocketMode) Run(ctx context.Context) error {
 			s.connected.Store(false)
 			return err
 		case evt := <-s.client.Events:
-			s.dispatch(ctx, evt)
+			s.dispatchSafely(ctx, evt)
 		}
 	}
 }

@@ -54,6 +54,9 @@ type DelivererOptions struct {
 	Block time.Duration
 	// OnDelivered, when set, is called after each message reached Slack.
 	OnDelivered func(kind string, jobID int64, status xplenty.Status)
+	// OnPanic, when set, is told of each delivery that panicked (and was
+	// recovered; the message stays pending and is tried again).
+	OnPanic func()
 }
 
 // Deliverer takes queued messages from the Redis outbox and delivers them to
@@ -192,6 +195,7 @@ func (d *Deliverer) claimStale(ctx context.Context) error {
 // accepted it or it can never be delivered. A message that failed for a
 // transient reason stays pending and is claimed again after ClaimIdle.
 func (d *Deliverer) handle(ctx context.Context, m redis.XMessage, retry bool) {
+	defer d.recoverDelivery(m.ID)
 	kind, _ := m.Values["kind"].(string)
 	id, _ := strconv.ParseInt(fmt.Sprint(m.Values["job"]), 10, 64)
 	status := xplenty.Status(fmt.Sprint(m.Values["status"]))

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -67,9 +68,14 @@ const (
 	blockActions   = "runjob_actions"
 )
 
-// Block Kit limits, from https://docs.slack.dev/reference/block-kit/blocks/section-block,
-// .../composition-objects/text-object, .../composition-objects/confirmation-dialog-object
-// and .../block-elements/button-element. Slack rejects a message that breaks one.
+// Slack's limits, from https://docs.slack.dev/reference/block-kit/blocks/section-block,
+// .../composition-objects/text-object, .../composition-objects/confirmation-dialog-object,
+// .../block-elements/button-element and https://docs.slack.dev/reference/methods/chat.postMessage
+// (text). Slack rejects a message that breaks one of its block limits. The
+// documentation counts "characters"; Slack counts UTF-16 code units (an
+// emoji outside the BMP is two), so every length here is counted that way
+// (see textLen): the stricter reading. The limit of a message's top-level
+// text is maxMessageText.
 const (
 	maxSectionText = 3000 // section `text`
 	maxFieldText   = 2000 // each of a section's `fields`
@@ -81,7 +87,7 @@ const (
 
 // Our own display limits: enough to recognise a job, short enough to keep a
 // card readable and every block far inside Slack's limits. Lengths count
-// runes of escaped text.
+// UTF-16 code units of escaped text, as Slack's limits do.
 const (
 	maxFallback     = 500  // the `text` fallback; Slack takes far more, notifications show far less
 	maxShortText    = 100  // a preset name, an unknown status, a user id that is not one
@@ -575,15 +581,17 @@ func links(htmlURL string) slack.Block {
 }
 
 // linkTarget makes a URL fit to be the target of a Slack link <url|text>:
-// only http(s) with a host, without credentials, with | and spaces encoded
-// (they would end the target) and &, <, > escaped.
+// only http(s) with a host, without credentials, with |, <, >, spaces,
+// control characters and every non-ASCII byte percent-encoded (url.String
+// leaves a query as it came, and | or > there would end the target), and &
+// escaped.
 func linkTarget(raw string) (string, bool) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", false
 	}
 	u.User = nil
-	s := strings.NewReplacer("|", "%7C", " ", "%20").Replace(u.String())
+	s := percentEncodeUnsafe(u.String())
 	if len(s) > maxLinkURL {
 		return "", false
 	}
@@ -632,19 +640,19 @@ func formatRecords(n int64) string {
 	return formatCount(n) + " records"
 }
 
-// clip escapes untrusted text and caps it at max runes of escaped text,
-// ending with "…" when cut. It cuts between characters of the original, so
-// an entity such as &amp; is never split.
+// clip escapes untrusted text and caps it at max UTF-16 code units of
+// escaped text (see textLen), ending with "…" when cut. It cuts between
+// characters of the original, so an entity such as &amp; is never split.
 func clip(s string, max int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	if e := Escape(s); utf8.RuneCountInString(e) <= max {
+	if e := Escape(s); textLen(e) <= max {
 		return e
 	}
 	var b strings.Builder
 	n := 0
 	for _, r := range s {
 		piece := Escape(string(r))
-		k := utf8.RuneCountInString(piece)
+		k := textLen(piece)
 		if n+k > max-1 {
 			break
 		}
@@ -655,14 +663,24 @@ func clip(s string, max int) string {
 	return b.String()
 }
 
-// truncate caps text that is already safe at max runes. It guards Slack's
-// limits; the caps on each piece keep it from ever cutting.
+// truncate caps text that is already safe at max UTF-16 code units (see
+// textLen), ending with "…" when cut. It guards Slack's limits; the caps on
+// each piece keep it from ever cutting.
 func truncate(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
+	if textLen(s) <= max {
 		return s
 	}
-	runes := []rune(s)
-	return string(runes[:max-1]) + "…"
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		k := utf16.RuneLen(r)
+		if k < 0 || n+k > max-1 {
+			break
+		}
+		b.WriteRune(r)
+		n += k
+	}
+	return b.String() + "…"
 }
 
 // unsafeRune reports whether r, in untrusted text, would act on how the

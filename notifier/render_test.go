@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -238,8 +237,8 @@ func TestGolden(t *testing.T) {
 // checkBlockKit checks a message against Slack's Block Kit rules and limits.
 func checkBlockKit(t *testing.T, m Message) {
 	t.Helper()
-	if m.Text == "" || utf8.RuneCountInString(m.Text) > maxFallback {
-		t.Errorf("fallback has %d runes, want 1..%d: %q", utf8.RuneCountInString(m.Text), maxFallback, m.Text)
+	if m.Text == "" || textLen(m.Text) > maxFallback {
+		t.Errorf("fallback has %d UTF-16 units, want 1..%d: %q", textLen(m.Text), maxFallback, m.Text)
 	}
 	if len(m.Blocks) == 0 || len(m.Blocks) > maxBlocks {
 		t.Errorf("%d blocks, want 1..%d", len(m.Blocks), maxBlocks)
@@ -256,8 +255,8 @@ func checkBlockKit(t *testing.T, m Message) {
 		if o.Type == slack.MarkdownType && (!o.Verbatim || o.Emoji != nil) {
 			t.Errorf("%s: mrkdwn must be verbatim and carry no emoji flag: %+v", where, o)
 		}
-		if n := utf8.RuneCountInString(o.Text); n == 0 || n > max {
-			t.Errorf("%s: %d runes, want 1..%d: %q", where, n, max, o.Text)
+		if n := textLen(o.Text); n == 0 || n > max {
+			t.Errorf("%s: %d UTF-16 units, want 1..%d: %q", where, n, max, o.Text)
 		}
 	}
 	ids := map[string]bool{}
@@ -613,7 +612,8 @@ func TestRenderLinkTarget(t *testing.T) {
 	}{
 		{"https://app.xplenty.com/acme/jobs/1001", "https://app.xplenty.com/acme/jobs/1001", true},
 		{"HTTP://app.xplenty.com/x", "http://app.xplenty.com/x", true},
-		{"https://app.xplenty.com/x?a=1&b=<2>|c d", "https://app.xplenty.com/x?a=1&amp;b=&lt;2&gt;%7Cc%20d", true},
+		{"https://app.xplenty.com/x?a=1&b=<2>|c d", "https://app.xplenty.com/x?a=1&amp;b=%3C2%3E%7Cc%20d", true},
+		{"https://app.xplenty.com/x?a=\u202e>", "https://app.xplenty.com/x?a=%E2%80%AE%3E", true},
 		{"https://user:pw@app.xplenty.com/x", "https://app.xplenty.com/x", true},
 		{"javascript:alert(1)", "", false},
 		{"ftp://app.xplenty.com/x", "", false},

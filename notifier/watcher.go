@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -39,6 +40,9 @@ type WatcherOptions struct {
 	Holder string
 	// OnTick, when set, is told what each tick did (metrics, benchmarks).
 	OnTick func(TickStats)
+	// OnPanic, when set, is told of each tick that panicked (and was
+	// recovered; the watcher carries on).
+	OnPanic func()
 }
 
 // TickStats describe one poll.
@@ -104,11 +108,11 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}()
 	var fails int
 	for {
-		st, err := w.Tick(ctx)
+		st, err := w.tickSafely(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
-		if w.opts.OnTick != nil {
+		if w.opts.OnTick != nil && !errors.Is(err, errPanicked) {
 			w.opts.OnTick(st)
 		}
 		if err != nil {

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"unicode/utf8"
+	"unicode/utf16"
 )
 
 // Block Kit limits Slack enforces with invalid_blocks; see
@@ -28,7 +28,25 @@ const (
 	maxConfirmTitle    = 100
 	maxConfirmText     = 300
 	maxConfirmButton   = 30
+	// maxMessageText is the limit of a message's top-level text: Slack
+	// truncates beyond 40,000 characters and answers msg_too_long
+	// (https://docs.slack.dev/reference/methods/chat.postMessage). The fake
+	// refuses, so a test sees a text that would not arrive whole.
+	maxMessageText = 40000
 )
+
+// textLen is the length of s as Slack counts it against its limits: in
+// UTF-16 code units, so an emoji outside the Basic Multilingual Plane (😀)
+// counts twice. Slack's documentation says "characters"; counting code
+// units is what its JavaScript-based limits amount to and the stricter
+// reading, so a message the fake accepts is one Slack accepts.
+func textLen(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
 
 // blockError is an invalid_blocks answer with Slack-style response_metadata messages.
 type blockError struct {
@@ -47,7 +65,7 @@ func (c *blockChecker) fail(pointer, format string, args ...any) {
 }
 
 func (c *blockChecker) maxLen(pointer, s string, n int) {
-	if utf8.RuneCountInString(s) > n {
+	if textLen(s) > n {
 		c.fail(pointer, "must be less than %d characters", n+1)
 	}
 }

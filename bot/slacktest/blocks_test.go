@@ -37,6 +37,9 @@ func TestNormalizeBlocks(t *testing.T) {
 		{name: "too many blocks", blocks: many, wantErr: "invalid_blocks", pointer: "/blocks"},
 		{name: "long section", blocks: []slack.Block{section(strings.Repeat("é", maxSectionText+1))}, wantErr: "invalid_blocks", pointer: "/blocks/0/text/text"},
 		{name: "section at the limit", blocks: []slack.Block{section(strings.Repeat("é", maxSectionText))}},
+		// Slack counts an emoji outside the BMP as two (UTF-16 code units).
+		{name: "section of emoji over the limit", blocks: []slack.Block{section(strings.Repeat("😀", maxSectionText/2+1))}, wantErr: "invalid_blocks", pointer: "/blocks/0/text/text"},
+		{name: "section of emoji at the limit", blocks: []slack.Block{section(strings.Repeat("😀", maxSectionText/2))}},
 		{name: "long button text", blocks: []slack.Block{slack.NewActionBlock("", slack.NewButtonBlockElement("a", "v", plain(strings.Repeat("x", maxButtonText+1))))},
 			wantErr: "invalid_blocks", pointer: "/blocks/0/elements/0/text/text"},
 		{name: "duplicate action_id", blocks: []slack.Block{slack.NewActionBlock("", slack.NewButtonBlockElement("a", "1", plain("A")), slack.NewButtonBlockElement("a", "2", plain("B")))},

@@ -280,6 +280,10 @@ func parseContent(p url.Values) (content, *apiResult) {
 	var c content
 	if p.Has("text") {
 		c.hasText, c.text = true, p.Get("text")
+		if textLen(c.text) > maxMessageText {
+			res := failResult("msg_too_long")
+			return c, &res
+		}
 	}
 	if p.Has("blocks") {
 		blocks, err := normalizeBlocks(p.Get("blocks"))

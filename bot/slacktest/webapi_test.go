@@ -1,6 +1,7 @@
 package slacktest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -342,5 +343,18 @@ func TestWait(t *testing.T) {
 	}
 	if err := <-errc; err != nil {
 		t.Errorf("PostMessage: %v", err)
+	}
+}
+
+func TestPostMessageTextLimitCountsUTF16Units(t *testing.T) {
+	s := New(Options{})
+	defer s.Close()
+	api := slack.New(s.BotToken(), slack.OptionAPIURL(s.APIURL()))
+	ctx := context.Background()
+	if _, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText(strings.Repeat("😀", maxMessageText/2), false)); err != nil {
+		t.Errorf("text of %d UTF-16 units refused: %v", maxMessageText, err)
+	}
+	if _, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText(strings.Repeat("😀", maxMessageText/2)+"x", false)); !isSlackError(err, "msg_too_long") {
+		t.Errorf("text of %d UTF-16 units: %v, want msg_too_long", maxMessageText+1, err)
 	}
 }

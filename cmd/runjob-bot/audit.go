@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
 
@@ -64,9 +66,37 @@ func printAudit(w io.Writer, entries []notifier.AuditEntry) error {
 			job = strconv.FormatInt(e.JobID, 10)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.At.UTC().Format("2006-01-02 15:04:05"),
-			e.Action, e.User, e.Channel, job, e.Outcome, dash(e.Variables), dash(e.Detail))
+			terminalSafe(e.Action), terminalSafe(e.User), terminalSafe(e.Channel), job,
+			terminalSafe(e.Outcome), dash(terminalSafe(e.Variables)), dash(terminalSafe(e.Detail)))
 	}
 	return tw.Flush()
+}
+
+// terminalSafe shows a stored field on a terminal as text: every rune that
+// is not printable (control characters such as \r, which could forge a
+// row, ESC, which starts escape sequences, tabs, which tabwriter takes for a
+// column break, bidi and other format characters, line separators) is
+// written as its Go escape (\r, \x1b, \u202e), and so is a backslash
+// (\\), so that an escape in the output always means the character.
+// Invalid UTF-8 shows as \xNN.
+func terminalSafe(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\\':
+			b.WriteString(`\\`)
+		case unicode.IsPrint(r):
+			b.WriteRune(r)
+		default:
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 func dash(s string) string {

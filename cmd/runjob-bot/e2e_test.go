@@ -83,14 +83,27 @@ func newE2E(t testing.TB, xo xplentytest.Options) *e2e {
 // SIGTERM would) and checks it exited cleanly.
 func (e *e2e) startBot() (stop func()) {
 	e.t.Helper()
+	return e.startBotWith(hooks{}, nil)
+}
+
+// startBotWith is startBot with h observing the replica and onReady, when
+// set, called each time it connects.
+func (e *e2e) startBotWith(h hooks, onReady func()) (stop func()) {
+	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan struct{})
 	var once sync.Once
 	done := make(chan error, 1)
 	go func() {
 		done <- serve(ctx, e.cfg, deps{
-			logger:      slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-			ready:       func() { once.Do(func() { close(ready) }) },
+			logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+			hooks:  h,
+			ready: func() {
+				once.Do(func() { close(ready) })
+				if onReady != nil {
+					onReady()
+				}
+			},
 			channelRate: 1000, channelBurst: 1000, claimIdle: time.Second,
 			httpClient: &http.Client{Timeout: 5 * time.Second},
 		})

@@ -34,6 +34,9 @@ package main
 //	                                            so a watcher that hangs shows a growing lag. It normally
 //	                                            stays below POLL_INTERVAL plus one tick; alert on, say,
 //	                                            max(runjob_watcher_lag_seconds) > 5 * POLL_INTERVAL.
+//	runjob_panics_total{where}                  panics recovered while handling one envelope, one watcher tick
+//	                                            or one delivery (where: envelope, tick, delivery); each is a bug,
+//	                                            logged with its stack: alert on any increase
 //	runjob_build_info{version}                  1
 //
 // plus the standard go_* and process_* collectors.
@@ -48,6 +51,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -92,6 +96,7 @@ type metrics struct {
 	callsPerTick    prometheus.Histogram
 	jobProblems     *prometheus.CounterVec
 	lastPoll        prometheus.Gauge
+	panics          *prometheus.CounterVec
 
 	mu          sync.Mutex
 	isLeader    bool
@@ -129,6 +134,7 @@ func newMetrics() *metrics {
 	})
 	m.jobProblems = counterVec("watcher_job_problems_total", "Trouble with one followed job, which costs only that job: read_failed, given_up, undecodable.", "kind")
 	m.lastPoll = gauge("watcher_last_poll_timestamp_seconds", "Unix time of this replica's last successful poll (ok or idle); 0 if none.")
+	m.panics = counterVec("panics_total", "Panics recovered while handling one envelope, one watcher tick or one delivery; the bot kept serving.", "where")
 	lag := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: metricsNamespace, Name: "watcher_lag_seconds",
 		Help: "While this replica is the polling leader: seconds since its last successful poll (or since it became leader, if later). 0 when not the leader.",
@@ -142,7 +148,7 @@ func newMetrics() *metrics {
 	m.registry.MustRegister(
 		m.commands, m.jobsStarted, m.jobsFinished, m.deliveries,
 		m.xplentyRequests, m.xplentyDuration, m.slackCalls, m.slackLimited,
-		m.leader, m.tracked, m.polls, m.callsPerTick, m.jobProblems, m.lastPoll, lag, build,
+		m.leader, m.tracked, m.polls, m.callsPerTick, m.jobProblems, m.lastPoll, m.panics, lag, build,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -159,6 +165,9 @@ func newMetrics() *metrics {
 	for _, k := range []string{"read_failed", "given_up", "undecodable"} {
 		m.jobProblems.WithLabelValues(k)
 	}
+	for _, w := range panicPlaces {
+		m.panics.WithLabelValues(w)
+	}
 	return m
 }
 
@@ -171,7 +180,18 @@ func (m *metrics) hooks() hooks {
 		slackCall: m.observeSlackCall,
 		tick:      m.observeTick,
 		delivered: m.observeDelivered,
+		panicked:  m.observePanic,
 	}
+}
+
+// panicPlaces are the values of runjob_panics_total's where label.
+var panicPlaces = []string{"envelope", "tick", "delivery"}
+
+func (m *metrics) observePanic(where string) {
+	if !slices.Contains(panicPlaces, where) {
+		where = "other"
+	}
+	m.panics.WithLabelValues(where).Inc()
 }
 
 // withHooks returns hooks that call a's observation point, then b's, for
@@ -204,6 +224,12 @@ func withHooks(a, b hooks) hooks {
 		h.tick = g
 		if f != nil {
 			h.tick = func(st notifier.TickStats) { f(st); g(st) }
+		}
+	}
+	if f, g := a.panicked, b.panicked; g != nil {
+		h.panicked = g
+		if f != nil {
+			h.panicked = func(where string) { f(where); g(where) }
 		}
 	}
 	if f, g := a.delivered, b.delivered; g != nil {

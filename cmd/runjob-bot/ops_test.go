@@ -96,7 +96,7 @@ func wantMetric(t *testing.T, fams map[string]*dto.MetricFamily, want float64, n
 
 func TestMetricsHooksAllSet(t *testing.T) {
 	h := newMetrics().hooks()
-	if h.command == nil || h.xplenty == nil || h.slackCall == nil || h.tick == nil || h.delivered == nil {
+	if h.command == nil || h.xplenty == nil || h.slackCall == nil || h.tick == nil || h.delivered == nil || h.panicked == nil {
 		t.Errorf("hooks() left a field nil: %+v", h)
 	}
 }
@@ -601,7 +601,7 @@ func TestMetricsWithHooks(t *testing.T) {
 	}
 	m := newMetrics()
 	h := withHooks(caller, m.hooks())
-	if h.command == nil || h.xplenty == nil || h.slackCall == nil || h.tick == nil || h.delivered == nil {
+	if h.command == nil || h.xplenty == nil || h.slackCall == nil || h.tick == nil || h.delivered == nil || h.panicked == nil {
 		t.Fatalf("withHooks left a field nil: %+v", h)
 	}
 	h.command("command", "started")

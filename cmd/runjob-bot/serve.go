@@ -57,6 +57,18 @@ type hooks struct {
 	slackCall func(method, code string)
 	tick      func(notifier.TickStats)
 	delivered func(kind string, jobID int64, status xplenty.Status)
+	// panicked is told where a panic was recovered: "envelope", "tick" or
+	// "delivery".
+	panicked func(where string)
+}
+
+// panicAt returns the hook that reports a recovered panic at where; nil
+// when nothing observes panics.
+func (h hooks) panicAt(where string) func() {
+	if h.panicked == nil {
+		return nil
+	}
+	return func() { h.panicked(where) }
 }
 
 // serve runs the bot on Slack until ctx ends.
@@ -134,6 +146,7 @@ func serve(ctx context.Context, cfg config, d deps) error {
 	b, err := bot.New(bot.Config{
 		Logger: log, Slack: api, Poster: poster, Store: store, Xplenty: xp, Access: access,
 		Policy: pol, Secrets: secrets, HTTPClient: httpClient, OnCommand: d.hooks.command,
+		OnPanic: d.hooks.panicAt("envelope"),
 	})
 	if err != nil {
 		return err
@@ -154,9 +167,11 @@ func serve(ctx context.Context, cfg config, d deps) error {
 	}
 	watcher := notifier.NewWatcher(store, xp, notifier.WatcherOptions{
 		Logger: log, Interval: cfg.PollInterval, Holder: replica, OnTick: d.hooks.tick,
+		OnPanic: d.hooks.panicAt("tick"),
 	})
 	deliverer := notifier.NewDeliverer(store, poster, notifier.DelivererOptions{
 		Logger: log, Consumer: replica, ClaimIdle: d.claimIdle, OnDelivered: d.hooks.delivered,
+		OnPanic: d.hooks.panicAt("delivery"),
 	})
 
 	// The watcher and the deliverer run until shutdown is complete, so

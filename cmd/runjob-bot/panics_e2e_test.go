@@ -1,0 +1,115 @@
+package main
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/runjob/runjob/xplenty"
+	"github.com/runjob/runjob/xplenty/xplentytest"
+)
+
+func TestMetricsPanics(t *testing.T) {
+	m := newMetrics()
+	h := m.hooks()
+	h.panicked("envelope")
+	h.panicked("delivery")
+	h.panicked("delivery")
+	h.panicked("somewhere 4242")
+	fams := scrapeMetrics(t, opsHandler(m, readiness{}))
+	wantMetric(t, fams, 1, "runjob_panics_total", "where", "envelope")
+	wantMetric(t, fams, 0, "runjob_panics_total", "where", "tick") // exists before the first
+	wantMetric(t, fams, 2, "runjob_panics_total", "where", "delivery")
+	wantMetric(t, fams, 1, "runjob_panics_total", "where", "other")
+}
+
+// once reports true the first time it is asked for a key.
+type once struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (o *once) first(key string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.seen[key] {
+		return false
+	}
+	if o.seen == nil {
+		o.seen = map[string]bool{}
+	}
+	o.seen[key] = true
+	return true
+}
+
+// A panic in the event loop (the connection event), in the goroutine of a
+// command, in a watcher tick and in a delivery is each recovered, counted,
+// logged with its stack, and the bot serves on: the job is started,
+// followed and reported as if nothing had happened.
+func TestE2EPanicsAreRecoveredAndTheBotServesOn(t *testing.T) {
+	e := newE2E(t, xplentytest.Options{})
+	var panicked sync.Map // where → *atomic.Int32
+	count := func(where string) int32 {
+		n, _ := panicked.LoadOrStore(where, new(atomic.Int32))
+		return n.(*atomic.Int32).Load()
+	}
+	var first once
+	var deliveries sync.Map // kind → times OnDelivered was reached
+	h := hooks{
+		panicked: func(where string) {
+			n, _ := panicked.LoadOrStore(where, new(atomic.Int32))
+			n.(*atomic.Int32).Add(1)
+		},
+		command: func(kind, result string) {
+			if result == "help" && first.first("command") {
+				panic("a bug after a command")
+			}
+		},
+		xplenty: func(method, route string, _ int, _ time.Duration) {
+			if method == "GET" && route == "/jobs" && first.first("list") {
+				panic("a bug in a tick")
+			}
+		},
+		delivered: func(kind string, _ int64, _ xplenty.Status) {
+			n, _ := deliveries.LoadOrStore(kind, new(atomic.Int32))
+			if n.(*atomic.Int32).Add(1) == 1 && kind == "card" {
+				panic("a bug after a card edit")
+			}
+		},
+	}
+	e.startBotWith(h, func() {
+		if first.first("connected") {
+			panic("a bug in the event loop")
+		}
+	})
+
+	e.command("U1", "C1", "help")
+	e.waitEphemeral("U1", "runjob")
+	e.command("U1", "C1", "cluster=52 package=434")
+	c := e.waitCard(1001, "idle")
+	e.setStatus(1001, xplenty.StatusCompleted)
+	e.waitCard(1001, "completed")
+	r := e.waitReplies(c, 1)[0]
+	if !strings.Contains(r.Text, "completed") {
+		t.Errorf("reply = %q", r.Text)
+	}
+	for _, where := range []string{"envelope", "tick", "delivery"} {
+		want := int32(1)
+		if where == "envelope" {
+			want = 2 // the connection event and the help command
+		}
+		if got := count(where); got != want {
+			t.Errorf("%d panics recovered at %s, want %d", got, where, want)
+		}
+	}
+	if n, ok := deliveries.Load("card"); !ok || n.(*atomic.Int32).Load() < 2 {
+		t.Errorf("the card delivery that panicked was not tried again")
+	}
+	for _, want := range []string{`"where":"envelope"`, `"where":"tick"`, `"where":"delivery"`, "panics_e2e_test.go"} {
+		if !strings.Contains(e.logs.String(), want) {
+			t.Errorf("the logs lack %s", want)
+		}
+	}
+}
