@@ -82,13 +82,14 @@ func serve(ctx context.Context, cfg config, d deps) error {
 		defer c.Close()
 		rdb = c
 	}
-	// Secret variables are encrypted in Redis with a key derived from the
-	// Xplenty API key: a copy of the database alone does not reveal them,
-	// and whoever holds the API key can read job variables from Xplenty
-	// anyway. Rotating the API key makes old secrets unreadable; Re-run of
-	// such a job then says so.
+	// Secret variables are encrypted in Redis (RUNJOB_SECRET_KEY, else the
+	// Xplenty API key): a copy of the database alone does not reveal them.
+	// A value sealed with a key that is no longer configured is lost; Re-run
+	// of such a job then says so.
+	current, previous, legacy := cfg.sealingKeys()
 	store, err := notifier.NewStore(rdb, notifier.StoreOptions{
-		Prefix: cfg.RedisPrefix, Retention: cfg.Retention, SecretKey: []byte(cfg.XplentyAPIKey),
+		Prefix: cfg.RedisPrefix, Retention: cfg.Retention,
+		SecretKey: current, PreviousSecretKey: previous, LegacySecretKey: legacy,
 	})
 	if err != nil {
 		return err
