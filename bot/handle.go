@@ -336,16 +336,30 @@ func (b *Bot) RecoverLaunches(ctx context.Context) {
 	}
 	for id, data := range stale {
 		var in intent
-		if err := json.Unmarshal(data, &in); err != nil {
-			b.log.Warn("unreadable launch dropped", "err", err)
-			_ = b.cfg.Store.DeleteIntent(ctx, id)
-			continue
-		}
+		readable := data != nil && json.Unmarshal(data, &in) == nil
 		ok, err := b.cfg.Store.Lock(ctx, "intent:"+id, b.holder, 5*time.Minute)
 		if err != nil || !ok {
 			continue
 		}
+		if !readable {
+			b.lostLaunch(ctx, id)
+			continue
+		}
 		b.recoverLaunch(ctx, in)
+	}
+}
+
+// lostLaunch resolves a launch whose data cannot be read (sealed with a key
+// that is gone): its id still names the card, which is told, so that it
+// does not stay at "Starting…" forever.
+func (b *Bot) lostLaunch(ctx context.Context, id string) {
+	channel, ts, _ := strings.Cut(id, ":") // intent.id
+	b.log.Warn("a launch whose details cannot be read (sealing key gone): the card is told", "channel", channel, "card", ts)
+	if channel != "" && ts != "" {
+		b.updateCard(ctx, channel, ts, notifier.LostLaunchCard(b.cfg.Xplenty.JobsPageURL()))
+	}
+	if err := b.cfg.Store.DeleteIntent(context.WithoutCancel(ctx), id); err != nil {
+		b.log.Warn("forget launch", "err", err)
 	}
 }
 
