@@ -39,6 +39,9 @@ type deps struct {
 	logger *slog.Logger
 	// rdb, when set, is used instead of a client of cfg.Redis.
 	rdb redis.UniversalClient
+	// secrets, when set, is the secret-name rule to use instead of building
+	// one (the shell builds it once, to mask its own echo with it too).
+	secrets *policy.Secrets
 	// hooks observe commands, calls and deliveries (metrics).
 	hooks hooks
 	// ready, when set, is told once the bot is connected to Slack.
@@ -72,6 +75,9 @@ func serve(ctx context.Context, cfg config, d deps) error {
 	pol, secrets, err := loadPolicy(cfg)
 	if err != nil {
 		return err
+	}
+	if d.secrets != nil {
+		secrets = d.secrets
 	}
 
 	rdb := d.rdb

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -442,7 +441,7 @@ func TestShellRenderCard(t *testing.T) {
 }
 
 func TestShellMaskSecrets(t *testing.T) {
-	sh := &shell{secret: regexp.MustCompile(shellEnvDefault("SecretPattern"))}
+	sh := &shell{secrets: mustShellSecrets(t, shellEnvDefault("SecretPattern"))}
 	tests := []struct{ in, want string }{
 		// A run is echoed as the grammar reads it, in canonical order.
 		{`/runjob cluster=52 package=434 DATE=2026-11-01 DB_PASSWORD="a b\" c" api_key='x y' T:=$TOKEN MY_TOKEN:=Secret() pass=“p q” NOTE=ok`,
@@ -515,10 +514,24 @@ func TestShellMaskSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sh = &shell{secret: regexp.MustCompile("^$"), secrets: secrets}
+	sh = &shell{secrets: secrets}
 	if got := sh.maskSecrets("/runjob cluster=1 package=2 REGION=eu DATE=x"); got != "/runjob cluster=1 package=2 DATE=x REGION=••••" {
 		t.Errorf("policy secrets: %s", got)
 	}
+	// One rule: a name the rule does not call secret is shown, even one
+	// the default pattern would have hidden.
+	if got := sh.maskSecrets("/runjob cluster=1 package=2 REGION=eu API_KEY=k1"); got != "/runjob cluster=1 package=2 API_KEY=k1 REGION=••••" {
+		t.Errorf("with SECRET_PATTERN='^$': %s", got)
+	}
+}
+
+func mustShellSecrets(t *testing.T, pattern string) *policy.Secrets {
+	t.Helper()
+	s, err := policy.NewSecrets(pattern, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func TestShellSanitize(t *testing.T) {
