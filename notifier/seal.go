@@ -1,6 +1,7 @@
 package notifier
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
@@ -8,9 +9,13 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Sealed values look like "sealed:v2:<key id>:<base64 of nonce and
@@ -262,4 +267,35 @@ func (s *sealer) openSpec(jobID int64, sp spec) (vars, dyn map[string]string, lo
 	vars, lostVars := s.openVars("var", jobID, sp.Version, sp.Variables, sp.SealedVariables, sp.SecretNames)
 	dyn, lostDyn := s.openVars("dyn", jobID, sp.Version, sp.DynamicVariables, sp.SealedDynamic, sp.SecretNames)
 	return vars, dyn, append(lostVars, lostDyn...)
+}
+
+// errorsWithheld replaces Xplenty's errors text of a job whose secret
+// values cannot be opened (sealed with a key that is gone): without them
+// the text cannot be scrubbed, and it may echo them.
+const errorsWithheld = "(Xplenty's error text is not kept: the job's secret values could not be read to hide them from it.)"
+
+// scrubErrors readies Xplenty's errors text of a job for Redis: the job's
+// secret values replaced by Mask, like everywhere they could be shown. It
+// reads the job's spec only when there is text, which only failed jobs
+// have, so the common observation costs no extra round trip.
+func (s *Store) scrubErrors(ctx context.Context, id int64, text string) (string, error) {
+	if text == "" {
+		return "", nil
+	}
+	raw, err := s.rdb.HGet(ctx, s.keys.job(id), fSpec).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil // not tracked: observeScript ignores the job
+	}
+	if err != nil {
+		return "", fmt.Errorf("read job %d to scrub its errors: %w", id, err)
+	}
+	var sp spec
+	if err := json.Unmarshal([]byte(raw), &sp); err != nil {
+		return "", fmt.Errorf("decode job %d: %w", id, err)
+	}
+	vars, dyn, lost := s.sealer.openSpec(id, sp)
+	if len(lost) > 0 {
+		return errorsWithheld, nil
+	}
+	return NewScrubber(sp.SecretNames, vars, dyn).Scrub(text), nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/runjob/runjob/notifier/redistest"
+	"github.com/runjob/runjob/xplenty"
 )
 
 func storeWith(t *testing.T, rdb *redis.Client, prefix string, opts StoreOptions) *Store {
@@ -180,5 +181,30 @@ func TestRecordsOfThePreviousVersionStillOpen(t *testing.T) {
 	}
 	if p, err := s.TakePending(ctx, "tok"); err != nil || string(p) != `{"a":1}` {
 		t.Errorf("TakePending of a v1 confirmation = %q, %v", p, err)
+	}
+}
+
+// Xplenty's errors text for a failed job may echo its secret values; it is
+// scrubbed before it is stored, so Redis never holds them in clear.
+func TestObservedErrorsAreScrubbedBeforeTheyAreStored(t *testing.T) {
+	rdb, prefix := redistest.Client(t)
+	ctx := context.Background()
+	s := storeWith(t, rdb, prefix, StoreOptions{SecretKey: []byte("runjob-secret-key-0123456789abcdef")})
+	r := testRecord(1001)
+	r.Variables["DB_PASSWORD"] = "hunter2  spaced"
+	r.SecretNames = []string{"DB_PASSWORD"}
+	if err := s.Track(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	job := xplenty.Job{ID: 1001, Status: xplenty.StatusFailed, Errors: "login failed for password hunter2  spaced on db"}
+	if _, err := s.Observe(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := rdb.HGet(ctx, s.keys.job(1001), fErrors).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "login failed for password " + Mask + " on db"; stored != want {
+		t.Errorf("stored errors = %q, want %q", stored, want)
 	}
 }

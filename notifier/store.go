@@ -388,9 +388,13 @@ func (s *Store) Observe(ctx context.Context, j xplenty.Job) (Change, error) {
 	if j.Status.Terminal() {
 		terminal = "1"
 	}
+	errorsText, err := s.scrubErrors(ctx, j.ID, j.Errors)
+	if err != nil {
+		return Unchanged, fmt.Errorf("observe job %d: %w", j.ID, err)
+	}
 	n, err := observeScript.Run(ctx, s.rdb,
 		[]string{s.keys.job(j.ID), s.keys.active(), s.keys.outbox()},
-		j.ID, string(j.Status), formatFloat(clamp01(j.Progress)), j.Errors, j.HTMLURL,
+		j.ID, string(j.Status), formatFloat(clamp01(j.Progress)), errorsText, j.HTMLURL,
 		j.RuntimeInSeconds, outputs, s.now().UnixMilli(), terminal, int64(s.retention/time.Second),
 	).Int()
 	if err != nil {
