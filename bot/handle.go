@@ -87,26 +87,38 @@ func (b *Bot) handleCommand(ctx context.Context, req Request, text string) strin
 }
 
 // parseErrorText is the answer to a command that does not parse. The
-// grammar quotes the wrong word; when that word sets a secret variable, its
-// value (and a hint that would repeat it) is left out.
+// grammar quotes the wrong word, and sometimes an earlier one (a variable
+// set twice); when a quoted word sets a secret variable, its value (and a
+// hint that would repeat it) is left out.
 func (b *Bot) parseErrorText(err error) string {
 	var ce *commands.Error
 	if !errors.As(err, &ce) {
 		return err.Error()
 	}
-	name, _, ok := strings.Cut(ce.Token, "=")
+	masked := *ce
+	token, tokenSecret := b.maskWord(ce.Token)
+	earlier, earlierSecret := b.maskWord(ce.Earlier)
+	if !tokenSecret && !earlierSecret {
+		return ce.Error()
+	}
+	masked.Token, masked.Earlier = token, earlier
+	masked.Hint = "Check how the value is quoted: `NAME=\"a b\"` groups words, `NAME=\"\"` is empty."
+	return masked.Error()
+}
+
+// maskWord returns a NAME=value or NAME:=expression word with the value
+// masked when NAME is secret, and whether it was.
+func (b *Bot) maskWord(word string) (string, bool) {
+	name, _, ok := strings.Cut(word, "=")
 	dynamic := strings.HasSuffix(name, ":")
 	name = strings.TrimSuffix(name, ":")
 	if !ok || !b.secrets.IsSecret(name) {
-		return ce.Error()
+		return word, false
 	}
-	masked := *ce
-	masked.Token = name + "=" + notifier.Mask
 	if dynamic {
-		masked.Token = name + ":=" + notifier.Mask
+		return name + ":=" + notifier.Mask, true
 	}
-	masked.Hint = "Check how the value is quoted: `NAME=\"a b\"` groups words, `NAME=\"\"` is empty."
-	return masked.Error()
+	return name + "=" + notifier.Mask, true
 }
 
 // help is the usage text with the presets the asking user may run.
