@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -92,5 +97,44 @@ func TestE2ERefusedStopNeverLogsTheSecret(t *testing.T) {
 	}
 	if !strings.Contains(e.logs.String(), "DB_PASSWORD="+notifier.Mask) {
 		t.Errorf("the log does not carry the scrubbed reason:\n%s", e.logs.String())
+	}
+}
+
+// One secret rule: with SECRET_PATTERN='^$' and a policy listing DB_URL,
+// exactly DB_URL is secret. The card, the audit trail and Redis agree:
+// DB_URL masked (sealed in Redis), API_KEY shown, although its name looks
+// secret to the default pattern.
+func TestE2EOneSecretRuleEverywhere(t *testing.T) {
+	e := newE2E(t, xplentytest.Options{})
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(path, []byte("secret_variables: [DB_URL]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.cfg.PolicyFile, e.cfg.SecretPattern = path, "^$"
+	e.startBot()
+	e.command("U1", "C1", "cluster=52 package=434 DB_URL="+secretValue+" API_KEY=visible-key-1")
+	c := e.waitCard(1001, "idle")
+	if b := blocks(c); !strings.Contains(b, "`DB_URL` = "+notifier.Mask) || !strings.Contains(b, "`API_KEY` = `visible-key-1`") {
+		t.Errorf("card: want DB_URL masked and API_KEY shown:\n%s", b)
+	}
+	a := e.waitAudit("run", "started")
+	if !strings.Contains(a.Variables, "DB_URL="+notifier.Mask) || !strings.Contains(a.Variables, "API_KEY=visible-key-1") {
+		t.Errorf("audit: want DB_URL masked and API_KEY shown: %q", a.Variables)
+	}
+	raw, err := e.rdb.HGet(context.Background(), e.cfg.RedisPrefix+"job:1001", "spec").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sp struct {
+		Variables       map[string]string `json:"variables"`
+		SealedVariables map[string]string `json:"sealed_variables"`
+		SecretNames     []string          `json:"secret_names"`
+	}
+	if err := json.Unmarshal([]byte(raw), &sp); err != nil {
+		t.Fatal(err)
+	}
+	if sp.Variables["API_KEY"] != "visible-key-1" || !strings.HasPrefix(sp.SealedVariables["DB_URL"], "sealed:v2:") ||
+		len(sp.SealedVariables) != 1 || !slices.Equal(sp.SecretNames, []string{"DB_URL"}) {
+		t.Errorf("Redis: want DB_URL alone sealed and listed secret, API_KEY plain: %s", raw)
 	}
 }
