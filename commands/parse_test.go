@@ -406,7 +406,7 @@ func BenchmarkParseWorstCase(b *testing.B) {
 func TestErrorNamesTheEarlierWordItQuotes(t *testing.T) {
 	for text, want := range map[string]string{
 		"cluster=52 package=434 DB_PASSWORD=hunter2 DB_PASSWORD:=x": "DB_PASSWORD=hunter2",
-		`cluster=52 package=434 S="a b" S=c`:                       `S="a b"`,
+		`cluster=52 package=434 S="a b" S=c`:                        `S="a b"`,
 		"cluster=52 cluster=53 package=434":                         "cluster=52",
 		"cluster=52 package=434 A=1 B=2":                            "",
 	} {
