@@ -399,8 +399,8 @@ func TestShellRenderCard(t *testing.T) {
 	st := shellTestText()
 	rec := notifier.Record{
 		JobID: 1001, Channel: shellChannel, Requester: shellUser, ClusterID: 52, PackageID: 434,
-		Variables: map[string]string{"DATE": "2026-11-01", "DB_PASSWORD": "hunter22"},
-		Status:    xplenty.StatusRunning, Progress: 0.4, HTMLURL: "https://app.xplenty.com/acme/jobs/1001",
+		Variables: map[string]string{"DATE": "2026-11-01", "DB_PASSWORD": "hunter22"}, SecretNames: []string{"DB_PASSWORD"},
+		Status: xplenty.StatusRunning, Progress: 0.4, HTMLURL: "https://app.xplenty.com/acme/jobs/1001",
 	}
 	card := notifier.Card(rec)
 	r := st.message(card.Text, shellBlocksJSON(t, card))
