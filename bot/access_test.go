@@ -56,6 +56,10 @@ func TestParseErrorHidesSecretValues(t *testing.T) {
 		`cluster=52 package=434 DB_PASSWORD='hunter2`,
 		`cluster=52 package=434 DB_PASSWORD=hun"ter2 x"`,
 		`cluster=52 package=434 API_TOKEN:=hunter2'`,
+		// The error quotes an earlier token that set the secret.
+		`cluster=52 package=434 DB_PASSWORD=hunter2 DB_PASSWORD=x2`,
+		`cluster=52 package=434 DB_PASSWORD:=hunter2 DB_PASSWORD=x2`,
+		`cluster=52 package=434 DB_PASSWORD="hunter2 x" DB_PASSWORD:=Now()`,
 	} {
 		_, err := commands.Parse(text)
 		if err == nil {
@@ -68,6 +72,10 @@ func TestParseErrorHidesSecretValues(t *testing.T) {
 	_, err := commands.Parse("cluster=abc package=1")
 	if msg := b.parseErrorText(err); !strings.Contains(msg, "cluster=abc") {
 		t.Errorf("a non-secret token is hidden: %s", msg)
+	}
+	_, err = commands.Parse("cluster=52 package=434 DATE=2026-11-01 DATE=x")
+	if msg := b.parseErrorText(err); !strings.Contains(msg, "`DATE=2026-11-01`") {
+		t.Errorf("a non-secret earlier token is hidden: %s", msg)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -88,26 +87,38 @@ func (b *Bot) handleCommand(ctx context.Context, req Request, text string) strin
 }
 
 // parseErrorText is the answer to a command that does not parse. The
-// grammar quotes the wrong word; when that word sets a secret variable, its
-// value (and a hint that would repeat it) is left out.
+// grammar quotes the wrong word, and sometimes an earlier one (a variable
+// set twice); when a quoted word sets a secret variable, its value (and a
+// hint that would repeat it) is left out.
 func (b *Bot) parseErrorText(err error) string {
 	var ce *commands.Error
 	if !errors.As(err, &ce) {
 		return err.Error()
 	}
-	name, _, ok := strings.Cut(ce.Token, "=")
-	dynamic := strings.HasSuffix(name, ":")
-	name = strings.TrimSuffix(name, ":")
-	if !ok || !(b.secrets.IsSecret(name) || notifier.SecretName(name)) {
+	masked := *ce
+	token, tokenSecret := b.maskWord(ce.Token)
+	earlier, earlierSecret := b.maskWord(ce.Earlier)
+	if !tokenSecret && !earlierSecret {
 		return ce.Error()
 	}
-	masked := *ce
-	masked.Token = name + "=" + notifier.Mask
-	if dynamic {
-		masked.Token = name + ":=" + notifier.Mask
-	}
+	masked.Token, masked.Earlier = token, earlier
 	masked.Hint = "Check how the value is quoted: `NAME=\"a b\"` groups words, `NAME=\"\"` is empty."
 	return masked.Error()
+}
+
+// maskWord returns a NAME=value or NAME:=expression word with the value
+// masked when NAME is secret, and whether it was.
+func (b *Bot) maskWord(word string) (string, bool) {
+	name, _, ok := strings.Cut(word, "=")
+	dynamic := strings.HasSuffix(name, ":")
+	name = strings.TrimSuffix(name, ":")
+	if !ok || !b.secrets.IsSecret(name) {
+		return word, false
+	}
+	if dynamic {
+		return name + ":=" + notifier.Mask, true
+	}
+	return name + "=" + notifier.Mask, true
 }
 
 // help is the usage text with the presets the asking user may run.
@@ -247,9 +258,10 @@ func (b *Bot) start(ctx context.Context, req Request, l launch) (int64, string) 
 	})
 	if err != nil {
 		if !xplenty.IsOutcomeUnknown(err) {
-			log.Warn("Xplenty refused the run", "status", statusCode(err), "reason", b.redact(l, refusal(err)))
+			reason := reasonText(l, err)
+			log.Warn("Xplenty refused the run", "status", statusCode(err), "reason", reason)
 			b.forgetIntent(ctx, in)
-			b.updateCard(ctx, req.ChannelID, ts, notifier.RefusedCard(st, refusal(err)))
+			b.updateCard(ctx, req.ChannelID, ts, notifier.RefusedCard(st, reason))
 			return 0, "refused"
 		}
 		log.Error("run request outcome unknown", "status", statusCode(err))
@@ -342,16 +354,30 @@ func (b *Bot) RecoverLaunches(ctx context.Context) {
 	}
 	for id, data := range stale {
 		var in intent
-		if err := json.Unmarshal(data, &in); err != nil {
-			b.log.Warn("unreadable launch dropped", "err", err)
-			_ = b.cfg.Store.DeleteIntent(ctx, id)
-			continue
-		}
+		readable := data != nil && json.Unmarshal(data, &in) == nil
 		ok, err := b.cfg.Store.Lock(ctx, "intent:"+id, b.holder, 5*time.Minute)
 		if err != nil || !ok {
 			continue
 		}
+		if !readable {
+			b.lostLaunch(ctx, id)
+			continue
+		}
 		b.recoverLaunch(ctx, in)
+	}
+}
+
+// lostLaunch resolves a launch whose data cannot be read (sealed with a key
+// that is gone): its id still names the card, which is told, so that it
+// does not stay at "Starting…" forever.
+func (b *Bot) lostLaunch(ctx context.Context, id string) {
+	channel, ts, _ := strings.Cut(id, ":") // intent.id
+	b.log.Warn("a launch whose details cannot be read (sealing key gone): the card is told", "channel", channel, "card", ts)
+	if channel != "" && ts != "" {
+		b.updateCard(ctx, channel, ts, notifier.LostLaunchCard(b.cfg.Xplenty.JobsPageURL()))
+	}
+	if err := b.cfg.Store.DeleteIntent(context.WithoutCancel(ctx), id); err != nil {
+		b.log.Warn("forget launch", "err", err)
 	}
 }
 
@@ -630,8 +656,10 @@ func (b *Bot) stop(ctx context.Context, req Request, id int64) string {
 	job, err := b.cfg.Xplenty.StopJob(ctx, id)
 	if err != nil {
 		b.release(ctx, key)
-		b.log.Warn("stop job", "job_id", id, "err", err)
-		reason := b.redact(l, refusal(err))
+		// err's text never holds what Xplenty said (ErrorResponse.Error);
+		// the reason, which does, is scrubbed first.
+		reason := reasonText(l, err)
+		b.log.Warn("stop job", "job_id", id, "err", err, "reason", reason)
 		b.audit(ctx, req, "stop", l, id, "refused", reason)
 		b.answer(ctx, req, fmt.Sprintf("Xplenty did not stop job %d: %s", id, notifier.Escape(reason)))
 		return "refused"
@@ -668,7 +696,7 @@ func (b *Bot) status(ctx context.Context, req Request, id int64) string {
 	// policy lets run that package on that cluster.
 	job, jerr := b.cfg.Xplenty.GetJob(ctx, id)
 	if jerr != nil {
-		b.answer(ctx, req, fmt.Sprintf("I could not find job %d: %s", id, notifier.Escape(refusal(jerr))))
+		b.answer(ctx, req, fmt.Sprintf("I could not find job %d: %s", id, notifier.Escape(reasonText(launch{}, jerr))))
 		return "invalid"
 	}
 	if d := b.decide(ctx, req, policy.Target{ClusterID: job.ClusterID, PackageID: job.PackageID}); !d.Allowed {
@@ -734,8 +762,8 @@ func statusLine(r notifier.Record) string {
 func refusal(err error) string {
 	var er *xplenty.ErrorResponse
 	switch {
-	case errors.As(err, &er) && er.Message != "":
-		return er.Message
+	case errors.As(err, &er) && er.ServerMessage() != "":
+		return er.ServerMessage()
 	case xplenty.IsUnauthorized(err):
 		return "the bot's Xplenty API key was refused."
 	case xplenty.IsRateLimited(err):
@@ -753,17 +781,18 @@ func statusCode(err error) int {
 	return 0
 }
 
-// redact hides a launch's secret values in text that may echo them (an
-// Xplenty error message) before it is logged, audited or shown.
-func (b *Bot) redact(l launch, text string) string {
-	for _, m := range []map[string]string{l.Variables, l.DynamicVariables} {
-		for name, v := range m {
-			if len(v) >= 4 && slices.Contains(l.SecretNames, name) {
-				text = strings.ReplaceAll(text, v, notifier.Mask)
-			}
-		}
-	}
-	return text
+// maxReason bounds Xplenty's reason where the bot repeats it: an answer,
+// a card, an audit entry, a log line.
+const maxReason = 500
+
+// reasonText is Xplenty's reason for refusing l, ready for an answer, a
+// card, the audit trail and the log: the launch's secret values scrubbed
+// from the raw message first, then the text collapsed onto one line and
+// shortened (in that order, so that a secret holding two spaces or
+// crossing the length limit is still found). It is raw text: escape it, or
+// let the renderer do it.
+func reasonText(l launch, err error) string {
+	return notifier.NewScrubber(l.SecretNames, l.Variables, l.DynamicVariables).Summary(refusal(err), maxReason)
 }
 
 // cannotPost explains why the card could not be posted.

@@ -101,3 +101,36 @@ func TestRecoverLaunchWithoutAJobSaysUnknown(t *testing.T) {
 		t.Errorf("a job was tracked from nothing: %v", err)
 	}
 }
+
+// A launch sealed with a key that is gone (rotated without
+// RUNJOB_SECRET_KEY_PREVIOUS) cannot be read, but its card can be found
+// from its id: the card says the bot lost track of it and links the jobs
+// page, and the launch is forgotten, not dropped silently.
+func TestRecoverLaunchThatCannotBeReadTellsItsCard(t *testing.T) {
+	f := newRecoverFixture(t)
+	rdb, prefix := redistest.Client(t)
+	stores := map[string]*notifier.Store{}
+	for _, key := range []string{"old key", "new key"} {
+		s, err := notifier.NewStore(rdb, notifier.StoreOptions{Prefix: prefix, SecretKey: []byte(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stores[key] = s
+	}
+	f.store, f.bot.cfg.Store = stores["old key"], stores["old key"]
+	in := f.launchCutShort(t, launch{ClusterID: 52, PackageID: 434, Variables: map[string]string{"DB_PASSWORD": "hunter2"}, SecretNames: []string{"DB_PASSWORD"}})
+	rotated := stores["new key"]
+	f.bot.cfg.Store = rotated
+	f.bot.RecoverLaunches(context.Background())
+	m, ok := f.slack.Message("C1", in.CardTS)
+	page := f.bot.cfg.Xplenty.JobsPageURL()
+	if !ok || !strings.Contains(m.Text, "lost track") || !strings.Contains(string(m.Blocks), page) {
+		t.Errorf("card = %q %s, want it to say the bot lost track of the launch, with a link to %s", m.Text, m.Blocks, page)
+	}
+	if strings.Contains(m.Text+string(m.Blocks), "hunter2") {
+		t.Error("the card shows the secret")
+	}
+	if left, _ := rotated.StaleIntents(context.Background(), time.Now(), 10); len(left) != 0 {
+		t.Errorf("intent not forgotten: %v", left)
+	}
+}

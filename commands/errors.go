@@ -21,11 +21,17 @@ type Error struct {
 	Token string
 	// Reason says what is wrong, in mrkdwn, safe to show.
 	Reason string
+	// Earlier is an earlier word the message quotes right after Reason
+	// (the one that already set a variable, the cluster or the package), as
+	// typed, with Slack's escaping undone; "" when there is none. Like
+	// Token it is raw user text, and it may set a secret variable: kept
+	// apart from Reason so that a caller can mask it as it masks Token.
+	Earlier string
 	// Hint shows the right form, in mrkdwn, safe to show; may be "".
 	Hint string
 }
 
-// Error returns the message for the user: "`token`: reason. Hint".
+// Error returns the message for the user: "`token`: reason `earlier`. Hint".
 func (e *Error) Error() string {
 	var b strings.Builder
 	if e.Token != "" {
@@ -33,6 +39,10 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 	}
 	b.WriteString(e.Reason)
+	if e.Earlier != "" {
+		b.WriteString(" ")
+		b.WriteString(code(e.Earlier))
+	}
 	b.WriteString(".")
 	if e.Hint != "" {
 		b.WriteString(" ")

@@ -219,9 +219,10 @@ func (p *runParser) id(tok token, key string, dynamic bool, value []item) error 
 	}
 	if prev, ok := p.idTok[key]; ok {
 		return &Error{
-			Token:  tok.text,
-			Reason: "the " + key + " is already set by " + code(prev),
-			Hint:   "Give it once.",
+			Token:   tok.text,
+			Reason:  "the " + key + " is already set by",
+			Earlier: prev,
+			Hint:    "Give it once.",
 		}
 	}
 	_, v, _, _ := scan(value)
@@ -257,9 +258,10 @@ func (p *runParser) variable(tok token, name string, dynamic bool, value []item)
 	}
 	if prev, ok := p.nameTok[name]; ok {
 		return &Error{
-			Token:  tok.text,
-			Reason: code(name) + " is already set by " + code(prev),
-			Hint:   "Give each variable once.",
+			Token:   tok.text,
+			Reason:  code(name) + " is already set by",
+			Earlier: prev,
+			Hint:    "Give each variable once.",
 		}
 	}
 	if len(p.nameTok) == MaxVariables {

@@ -400,3 +400,26 @@ func BenchmarkParseWorstCase(b *testing.B) {
 		}
 	}
 }
+
+// An error that quotes an earlier word names it apart from its reason, so
+// that a caller can mask a secret value in it as it masks the token.
+func TestErrorNamesTheEarlierWordItQuotes(t *testing.T) {
+	for text, want := range map[string]string{
+		"cluster=52 package=434 DB_PASSWORD=hunter2 DB_PASSWORD:=x": "DB_PASSWORD=hunter2",
+		`cluster=52 package=434 S="a b" S=c`:                        `S="a b"`,
+		"cluster=52 cluster=53 package=434":                         "cluster=52",
+		"cluster=52 package=434 A=1 B=2":                            "",
+	} {
+		_, err := Parse(text)
+		var ce *Error
+		if want == "" {
+			if err != nil {
+				t.Errorf("%q: %v", text, err)
+			}
+			continue
+		}
+		if !errors.As(err, &ce) || ce.Earlier != want || strings.Contains(ce.Reason, want) {
+			t.Errorf("%q: error %#v, want Earlier %q and a Reason without it", text, err, want)
+		}
+	}
+}

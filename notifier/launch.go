@@ -75,7 +75,7 @@ func (s *Store) PendingLaunches(ctx context.Context, except string) (map[string]
 		if err != nil {
 			continue // expired
 		}
-		plain, err := s.sealer.open("intent:"+id, v)
+		plain, err := s.sealer.openBlob("intent:"+id, v)
 		if err != nil {
 			continue
 		}

@@ -160,11 +160,11 @@ func TestRefreshFailureClasses(t *testing.T) {
 		err      error
 		tickFail bool
 	}{
-		{"403", &xplenty.ErrorResponse{StatusCode: 403, Message: "Forbidden"}, false},
+		{"403", &xplenty.ErrorResponse{StatusCode: 403}, false},
 		{"500", &xplenty.ErrorResponse{StatusCode: 500}, false},
 		{"503", &xplenty.ErrorResponse{StatusCode: 503}, false},
 		{"undecodable answer", undecodable, false},
-		{"429", &xplenty.ErrorResponse{StatusCode: 429, Message: "Rate Limit Exceeded"}, true},
+		{"429", &xplenty.ErrorResponse{StatusCode: 429}, true},
 		{"401", &xplenty.ErrorResponse{StatusCode: 401}, true},
 		{"no answer", errors.New("xplenty: GET /acme/api/jobs/1001: connection refused"), true},
 	}

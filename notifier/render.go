@@ -12,7 +12,6 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -290,22 +289,6 @@ var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 // disguise a link.
 func Escape(s string) string { return slackEscaper.Replace(s) }
 
-// secretWords are the default signs that a variable holds a secret. PASS
-// covers PASSWORD; a false positive (MONKEY) only hides a value.
-var secretWords = []string{"PASSWORD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "PASS"}
-
-// SecretName reports whether a variable's name says it holds a secret: it
-// contains PASSWORD, SECRET, TOKEN, KEY, CREDENTIAL or PASS, in any case.
-func SecretName(name string) bool {
-	upper := strings.ToUpper(name)
-	for _, w := range secretWords {
-		if strings.Contains(upper, w) {
-			return true
-		}
-	}
-	return false
-}
-
 // StatusEmoji returns the emoji shown next to a job status; ❔ for a status
 // this code does not know.
 func StatusEmoji(s xplenty.Status) string {
@@ -412,34 +395,18 @@ func mention(id string) string {
 // renderer carries what every piece of untrusted text is checked against:
 // the values of the secret variables of the job at hand.
 type renderer struct {
-	secrets []string // longest first, so a value is scrubbed before any part of it
+	scrubber Scrubber
 }
 
 func newRenderer(vars, dynamic map[string]string, secretNames []string) renderer {
-	var rd renderer
-	for _, m := range []map[string]string{vars, dynamic} {
-		for name, value := range m {
-			if isSecret(name, secretNames) && utf8.RuneCountInString(value) >= minSecretLen {
-				rd.secrets = append(rd.secrets, value)
-			}
-		}
-	}
-	slices.SortFunc(rd.secrets, func(a, b string) int {
-		if d := len(b) - len(a); d != 0 {
-			return d
-		}
-		return strings.Compare(a, b)
-	})
-	rd.secrets = slices.Compact(rd.secrets)
-	return rd
+	return renderer{scrubber: NewScrubber(secretNames, vars, dynamic)}
 }
 
-// isSecret reports whether the variable name is secret by the default rule
-// or because the request listed it.
+// isSecret reports whether the request listed the variable name as secret.
+// The bot decides which names are secret (one rule: SECRET_PATTERN and the
+// policy's lists) and records them in SecretNames; the renderer never
+// second-guesses it.
 func isSecret(name string, listed []string) bool {
-	if SecretName(name) {
-		return true
-	}
 	for _, l := range listed {
 		if strings.EqualFold(strings.TrimSpace(l), strings.TrimSpace(name)) {
 			return true
@@ -450,12 +417,7 @@ func isSecret(name string, listed []string) bool {
 
 // redact replaces every secret value in s with Mask. s must be raw text:
 // an escaped secret (p&amp;ss) would not be found.
-func (rd renderer) redact(s string) string {
-	for _, v := range rd.secrets {
-		s = strings.ReplaceAll(s, v, Mask)
-	}
-	return s
-}
+func (rd renderer) redact(s string) string { return rd.scrubber.Scrub(s) }
 
 // clean readies raw untrusted text for clip: it scrubs secrets, applies
 // shape (which removes or replaces characters, see oneLine and lines) and

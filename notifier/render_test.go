@@ -40,8 +40,9 @@ func freshRecord() Record {
 	}
 }
 
-// busyRecord has a preset, a secret by name, a secret by listing, a
-// dynamic variable and a non-secret value that contains a secret.
+// busyRecord has a preset, a secret by the pattern (DB_PASSWORD), one
+// listed by the policy (API_LOGIN), both in SecretNames as the bot records
+// them, a dynamic variable and a non-secret value that contains a secret.
 func busyRecord() Record {
 	r := freshRecord()
 	r.Preset = "nightly"
@@ -52,7 +53,7 @@ func busyRecord() Record {
 		"API_LOGIN":   "s3cr3t-login",
 		"DB_URL":      "postgres://etl:hunter2@db.internal/warehouse",
 	}
-	r.SecretNames = []string{"API_LOGIN"}
+	r.SecretNames = []string{"API_LOGIN", "DB_PASSWORD"}
 	r.DynamicVariables = map[string]string{"RUN_AT": "CurrentTime()"}
 	r.Status = xplenty.StatusRunning
 	r.Progress = 0.4
@@ -72,6 +73,7 @@ func startingRequest() Starting {
 		Preset:           "nightly",
 		Variables:        map[string]string{"DATE": "2026-11-01", "DB_PASSWORD": "hunter2"},
 		DynamicVariables: map[string]string{"RUN_AT": "CurrentTime()"},
+		SecretNames:      []string{"DB_PASSWORD"}, // as the bot's rule lists it
 	}
 }
 
@@ -437,12 +439,13 @@ func TestRenderHostileTextStaysText(t *testing.T) {
 func TestSecretValuesNeverRendered(t *testing.T) {
 	r := busyRecord() // DB_PASSWORD=hunter2, API_LOGIN (listed) = s3cr3t-login
 	r.DynamicVariables["SECRET_EXPR"] = "vault('etl/prod')"
+	r.SecretNames = append(r.SecretNames, "SECRET_EXPR")
 	r.Errors = "login as etl with password hunter2 refused; token s3cr3t-login expired"
 	r.Outputs = []xplenty.Output{{ID: 1, Name: "dump hunter2", RecordsCount: 3}}
 	r.StoppedBy = "U456DEF"
 	s := startingRequest()
 	s.Variables["api_login"] = "s3cr3t-login"
-	s.SecretNames = []string{"API_LOGIN"}
+	s.SecretNames = []string{"API_LOGIN", "DB_PASSWORD", "SECRET_EXPR"}
 	s.DynamicVariables["SECRET_EXPR"] = "vault('etl/prod')"
 	secrets := []string{"hunter2", "s3cr3t-login", "vault('etl/prod')"}
 
@@ -471,27 +474,20 @@ func TestSecretValuesNeverRendered(t *testing.T) {
 	}
 }
 
-func TestSecretName(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		want bool
-	}{
-		{"DB_PASSWORD", true},
-		{"db_password", true},
-		{"ClientSecret", true},
-		{"GITHUB_TOKEN", true},
-		{"api_key", true},
-		{"AWS_CREDENTIALS", true},
-		{"smtp_pass", true},
-		{"Passphrase", true},
-		{"MONKEY", true}, // a false positive only hides a value
-		{"DATE", false},
-		{"REGION", false},
-		{"user", false},
-		{"", false},
-	} {
-		if got := SecretName(tc.name); got != tc.want {
-			t.Errorf("SecretName(%q) = %v, want %v", tc.name, got, tc.want)
+// The renderer masks exactly the names the bot's one secret rule listed
+// (Record.SecretNames), with no rule of its own: a name that merely looks
+// secret is shown when the rule says it is not, and a listed name is
+// masked whatever it looks like.
+func TestRendererMasksExactlyTheListedNames(t *testing.T) {
+	r := Record{JobID: 1001, ClusterID: 52, PackageID: 434, Status: xplenty.StatusFailed,
+		Variables:   map[string]string{"API_KEY": "visible-k1", "DB_URL": "postgres://u:pw@db/x"},
+		SecretNames: []string{"db_url"},
+		Errors:      "cannot connect to postgres://u:pw@db/x with visible-k1",
+	}
+	for name, m := range map[string]Message{"card": Card(r), "reply": Reply(r)} {
+		all := strings.Join(messageStrings(t, m), "\n")
+		if strings.Contains(all, "postgres://u:pw@db/x") || !strings.Contains(all, "visible-k1") {
+			t.Errorf("%s: want DB_URL masked and API_KEY shown:\n%s", name, all)
 		}
 	}
 }

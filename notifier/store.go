@@ -34,6 +34,13 @@ type StoreOptions struct {
 	// SecretKey, when set, encrypts the values of secret variables
 	// (Record.SecretNames) before they reach Redis; Re-run decrypts them.
 	SecretKey []byte
+	// PreviousSecretKey, when set, only decrypts: values sealed before
+	// SecretKey replaced it stay readable while a rotation is under way.
+	PreviousSecretKey []byte
+	// LegacySecretKey, when set, only decrypts values of the v1 format
+	// ("sealed:v1:", from before key ids): the key they were sealed with,
+	// which was always the Xplenty API key.
+	LegacySecretKey []byte
 }
 
 // Store is the job registry in Redis, the source of truth for tracking:
@@ -60,7 +67,7 @@ func NewStore(rdb redis.UniversalClient, opts StoreOptions) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	sl, err := newSealer(opts.SecretKey)
+	sl, err := newSealer(opts.SecretKey, opts.PreviousSecretKey, opts.LegacySecretKey)
 	if err != nil {
 		return nil, fmt.Errorf("notifier: %w", err)
 	}
@@ -74,6 +81,9 @@ func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
 // JSON field; the parts the watcher changes are hash fields of their own so
 // that the transition script can compare and set them atomically.
 type spec struct {
+	// Version is specVersion for specs written since sealed values are
+	// kept apart (SealedVariables, SealedDynamic); 0 for older ones.
+	Version          int               `json:"v,omitempty"`
 	Channel          string            `json:"channel"`
 	CardTS           string            `json:"card_ts"`
 	Requester        string            `json:"requester"`
@@ -82,6 +92,8 @@ type spec struct {
 	Preset           string            `json:"preset,omitempty"`
 	Variables        map[string]string `json:"variables,omitempty"`
 	DynamicVariables map[string]string `json:"dynamic_variables,omitempty"`
+	SealedVariables  map[string]string `json:"sealed_variables,omitempty"`
+	SealedDynamic    map[string]string `json:"sealed_dynamic_variables,omitempty"`
 	SecretNames      []string          `json:"secret_names,omitempty"`
 	RerunOf          int64             `json:"rerun_of,omitempty"`
 	CreatedAt        time.Time         `json:"created_at"`
@@ -171,13 +183,7 @@ func (s *Store) TrackLaunch(ctx context.Context, r Record, intentID string) erro
 	if r.Status == "" {
 		r.Status = xplenty.StatusIdle
 	}
-	sp, err := json.Marshal(spec{
-		Channel: r.Channel, CardTS: r.CardTS, Requester: r.Requester,
-		ClusterID: r.ClusterID, PackageID: r.PackageID, Preset: r.Preset,
-		Variables:        s.sealer.sealMap("var", r.Variables, r.SecretNames),
-		DynamicVariables: s.sealer.sealMap("dyn", r.DynamicVariables, r.SecretNames),
-		SecretNames:      r.SecretNames, RerunOf: r.RerunOf, CreatedAt: r.CreatedAt.UTC(),
-	})
+	sp, err := json.Marshal(s.sealer.newSpec(r))
 	if err != nil {
 		return fmt.Errorf("track job %d: %w", r.JobID, err)
 	}
@@ -219,15 +225,15 @@ func (s *Store) decodeRecord(id int64, h map[string]string) (Record, error) {
 	r := Record{
 		JobID: id, Channel: sp.Channel, CardTS: sp.CardTS, Requester: sp.Requester,
 		ClusterID: sp.ClusterID, PackageID: sp.PackageID, Preset: sp.Preset,
-		Variables: sp.Variables, DynamicVariables: sp.DynamicVariables, SecretNames: sp.SecretNames,
-		RerunOf: sp.RerunOf, CreatedAt: sp.CreatedAt,
+		SecretNames: sp.SecretNames,
+		RerunOf:     sp.RerunOf, CreatedAt: sp.CreatedAt,
 		Status:          xplenty.Status(h[fStatus]),
 		Errors:          h[fErrors],
 		HTMLURL:         h[fHTMLURL],
 		StopRequestedBy: h[fStopRequestedBy],
 		StoppedBy:       h[fStoppedBy],
 	}
-	r.LostSecrets = append(s.sealer.openMap("var", r.Variables), s.sealer.openMap("dyn", r.DynamicVariables)...)
+	r.Variables, r.DynamicVariables, r.LostSecrets = s.sealer.openSpec(id, sp)
 	r.Progress, _ = strconv.ParseFloat(h[fProgress], 64)
 	r.Rev, _ = strconv.ParseInt(h[fRev], 10, 64)
 	if v, err := strconv.ParseInt(h[fRuntime], 10, 64); err == nil {
@@ -398,9 +404,13 @@ func (s *Store) Observe(ctx context.Context, j xplenty.Job) (Change, error) {
 	if j.Status.Terminal() {
 		terminal = "1"
 	}
+	errorsText, err := s.scrubErrors(ctx, j.ID, j.Errors)
+	if err != nil {
+		return Unchanged, fmt.Errorf("observe job %d: %w", j.ID, err)
+	}
 	n, err := observeScript.Run(ctx, s.rdb,
 		[]string{s.keys.job(j.ID), s.keys.active(), s.keys.outbox()},
-		j.ID, string(j.Status), formatFloat(clamp01(j.Progress)), j.Errors, j.HTMLURL,
+		j.ID, string(j.Status), formatFloat(clamp01(j.Progress)), errorsText, j.HTMLURL,
 		j.RuntimeInSeconds, outputs, s.now().UnixMilli(), terminal, int64(s.retention/time.Second),
 	).Int()
 	if err != nil {
@@ -526,7 +536,7 @@ func (s *Store) PeekPending(ctx context.Context, token string) ([]byte, error) {
 }
 
 func (s *Store) openPending(token, v string) ([]byte, error) {
-	plain, err := s.sealer.open("pending:"+token, v)
+	plain, err := s.sealer.openBlob("pending:"+token, v)
 	if err != nil {
 		return nil, ErrExpired // sealed with another key: as good as gone
 	}
@@ -629,6 +639,8 @@ func (s *Store) DeleteIntent(ctx context.Context, id string) error {
 
 // StaleIntents returns up to n launches asked before the given time and
 // still unresolved, oldest first; launches whose data expired are dropped.
+// A launch whose data cannot be opened (sealed with a key that is gone) is
+// returned with nil data: the launch's id still names its card.
 func (s *Store) StaleIntents(ctx context.Context, before time.Time, n int64) (map[string][]byte, error) {
 	ids, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{
 		Key: s.keys.intents(), Start: "-inf", Stop: strconv.FormatInt(before.UnixMilli(), 10), ByScore: true, Count: n,
@@ -646,9 +658,11 @@ func (s *Store) StaleIntents(ctx context.Context, before time.Time, n int64) (ma
 		if err != nil {
 			return nil, fmt.Errorf("read launch: %w", err)
 		}
-		plain, err := s.sealer.open("intent:"+id, v)
+		plain, err := s.sealer.openBlob("intent:"+id, v)
 		if err != nil {
-			_ = s.DeleteIntent(ctx, id) // sealed with another key: nothing to recover
+			// Sealed with a key that is gone: its details are lost, but
+			// its id names the card, which must not stay "Starting…".
+			out[id] = nil
 			continue
 		}
 		out[id] = []byte(plain)

@@ -173,7 +173,7 @@ func TestStaleJobIsFetchedOnePerTick(t *testing.T) {
 	src.get = func(id int64) (*xplenty.Job, error) {
 		got = append(got, id)
 		if id == 1002 {
-			return nil, &xplenty.ErrorResponse{StatusCode: 404, Message: "Item not found."}
+			return nil, &xplenty.ErrorResponse{StatusCode: 404}
 		}
 		return &xplenty.Job{ID: id, Status: xplenty.StatusRunning, Progress: 0.5}, nil
 	}
@@ -201,7 +201,7 @@ func TestTickErrorKeepsHighWaterMark(t *testing.T) {
 	trackMany(t, s, 1)
 	before, _, _ := s.Since(context.Background())
 	src := &fakeSource{list: func(xplenty.ListOptions) (*xplenty.JobPage, error) {
-		return nil, &xplenty.ErrorResponse{StatusCode: 503, Message: "Service Unavailable"}
+		return nil, &xplenty.ErrorResponse{StatusCode: 503}
 	}}
 	w := NewWatcher(s, src, WatcherOptions{Holder: "a"})
 	if _, err := w.Tick(context.Background()); err == nil {
@@ -248,7 +248,7 @@ func TestBackoffIsSharedByReplicas(t *testing.T) {
 	s, _ := newTestStore(t)
 	trackMany(t, s, 1)
 	src := &fakeSource{list: func(xplenty.ListOptions) (*xplenty.JobPage, error) {
-		return nil, &xplenty.ErrorResponse{StatusCode: 429, Message: "Rate Limit Exceeded"}
+		return nil, &xplenty.ErrorResponse{StatusCode: 429}
 	}}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

@@ -427,7 +427,7 @@ func (c *Client) once(ctx context.Context, cl *call) (h http.Header, retryBase t
 			Method:     cl.method,
 			Path:       cl.path(),
 			StatusCode: resp.StatusCode,
-			Message:    truncate(c.scrub(errorMessage(data)), maxMessageLen),
+			message:    truncate(c.scrub(errorMessage(data)), maxMessageLen),
 		}
 		switch {
 		case cl.method == http.MethodGet && resp.StatusCode >= 500:

@@ -577,7 +577,7 @@ func TestErrorMapping(t *testing.T) {
 		{422, `{"message": "Package 999 not found"}`, "Package 999 not found", "IsInvalid"},
 		{429, `{"message": "Rate Limit Exceeded"}`, "Rate Limit Exceeded", "IsRateLimited"},
 		{500, `{"message": "Internal error"}`, "Internal error", ""},
-		{502, "<html><body>\n<h1>502 Bad Gateway</h1>\n</body></html>", "<html><body> <h1>502 Bad Gateway</h1> </body></html>", ""},
+		{502, "<html><body>\n<h1>502 Bad Gateway</h1>\n</body></html>", "<html><body>\n<h1>502 Bad Gateway</h1>\n</body></html>", ""},
 		{503, ``, "", ""},
 	}
 	checks := map[string]func(error) bool{
@@ -595,7 +595,7 @@ func TestErrorMapping(t *testing.T) {
 			if !errors.As(wrapped, &er) {
 				t.Fatalf("error %v is not an *ErrorResponse", err)
 			}
-			want := ErrorResponse{Method: "GET", Path: "/prefix/acme/api/jobs/9", StatusCode: tt.status, Message: tt.wantMsg}
+			want := ErrorResponse{Method: "GET", Path: "/prefix/acme/api/jobs/9", StatusCode: tt.status, message: tt.wantMsg}
 			if *er != want {
 				t.Errorf("got %+v, want %+v", *er, want)
 			}
@@ -616,7 +616,7 @@ func TestErrorMapping(t *testing.T) {
 }
 
 func TestErrorMessage(t *testing.T) {
-	long := strings.Repeat("é", 150) // 300 bytes
+	long := strings.Repeat("é", maxMessageLen) // twice the bound, in bytes
 	tests := []struct{ name, body, want string }{
 		{"message", `{"message": "Item not found.", "error": "x"}`, "Item not found."},
 		{"error", `{"error": "Forbidden"}`, "Forbidden"},
@@ -628,7 +628,8 @@ func TestErrorMessage(t *testing.T) {
 		{"object without message", `{"code": 5}`, `{"code": 5}`},
 		{"empty", "  ", ""},
 		{"not utf-8", "\xff\xfe", ""},
-		{"long", `{"message": "` + long + `"}`, strings.Repeat("é", 100) + "…"},
+		{"long, bounded for memory only", `{"message": "` + long + `"}`, strings.Repeat("é", maxMessageLen/2) + "…"},
+		{"spaces and lines kept", `{"message": "a  b\n\tc"}`, "a  b\n\tc"},
 	}
 	c, err := New(Config{AccountID: "acme", APIKey: testKey})
 	if err != nil {
@@ -1122,5 +1123,28 @@ func TestNoSecretInErrors(t *testing.T) {
 		if strings.Contains(s, testKey) || strings.Contains(s, creds) {
 			t.Errorf("printing the config or client shows the key: %s", s)
 		}
+	}
+}
+
+// The server's message is kept whole inside the error (a secret echoed
+// across any length limit, or holding two spaces, stays findable by the
+// caller's scrubbing), and Error(), which logs print, never carries it.
+func TestErrorKeepsTheRawMessageOutOfErrorText(t *testing.T) {
+	secret := "hunter2  with  spaces"
+	msg := strings.Repeat("x", 190) + " bad value " + secret + " for DB_PASSWORD\n\tsee docs"
+	c, mux, _ := newTestClient(t, Config{MaxAttempts: 1})
+	mux.HandleFunc("/prefix/acme/api/jobs/9", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusUnprocessableEntity, fmt.Sprintf(`{"message": %q}`, msg)) // ASCII: %q is JSON
+	})
+	_, err := c.GetJob(context.Background(), 9)
+	var er *ErrorResponse
+	if !errors.As(err, &er) {
+		t.Fatalf("error %v is not an *ErrorResponse", err)
+	}
+	if got := er.ServerMessage(); got != msg {
+		t.Errorf("ServerMessage() = %q, want the server's text unchanged", got)
+	}
+	if s := err.Error(); strings.Contains(s, "hunter2") || strings.Contains(s, "xxxx") || !strings.Contains(s, "422") {
+		t.Errorf("Error() = %q, want the status without the server's text", s)
 	}
 }

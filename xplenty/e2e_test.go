@@ -164,7 +164,7 @@ func TestEndToEndErrors(t *testing.T) {
 	}
 	_, err = c.RunJob(ctx, xplenty.RunRequest{ClusterID: 1, PackageID: 999})
 	var er *xplenty.ErrorResponse
-	if !xplenty.IsInvalid(err) || !errors.As(err, &er) || er.Message != "Package 999 not found" || xplenty.IsOutcomeUnknown(err) {
+	if !xplenty.IsInvalid(err) || !errors.As(err, &er) || er.ServerMessage() != "Package 999 not found" || xplenty.IsOutcomeUnknown(err) {
 		t.Errorf("RunJob(missing package) = %v, want a 422 with the server's message", err)
 	}
 

@@ -25,17 +25,24 @@ var ErrOutcomeUnknown = errors.New("xplenty: outcome unknown, the request may ha
 // ErrNoNextPage is returned by NextJobs when the page was the last one.
 var ErrNoNextPage = errors.New("xplenty: no next page")
 
-// ErrorResponse is a non-2xx answer from the Xplenty API. Its fields are
-// safe to log: they never hold the host, the API key or the Authorization
-// header.
+// ErrorResponse is a non-2xx answer from the Xplenty API. Its exported
+// fields and its Error text are safe to log: they never hold the host, the
+// API key, the Authorization header, or anything the server said.
+//
+// What the server said is kept apart, raw, in ServerMessage: Xplenty echoes
+// request values in its messages ("bad value hunter2 for DB_PASSWORD"),
+// and only the caller knows which of them are secret. Error leaves it out
+// so that logging an error can never leak one; a caller that shows the
+// message scrubs the job's secret values from it first, and only then
+// collapses and shortens it (a secret cut by a length limit, or holding
+// two spaces, could no longer be found).
 type ErrorResponse struct {
 	Method     string // HTTP method of the request, e.g. "POST"
 	Path       string // escaped request path without scheme, host or query, e.g. "/acme/api/jobs/157"
 	StatusCode int    // HTTP status code of the answer
-	// Message is what the server said: the body's "message", else its
-	// "error", else the body itself, shortened to about 200 bytes. It may
-	// be empty.
-	Message string
+	// message is the body's "message", else its "error", else the body
+	// itself, as sent (bounded by maxMessageLen for memory only).
+	message string
 }
 
 func (e *ErrorResponse) Error() string {
@@ -43,11 +50,13 @@ func (e *ErrorResponse) Error() string {
 	if text := http.StatusText(e.StatusCode); text != "" {
 		s += " " + text
 	}
-	if e.Message != "" && e.Message != http.StatusText(e.StatusCode) {
-		s += ": " + e.Message
-	}
 	return s
 }
+
+// ServerMessage is what the server said, raw and untrusted: it may echo
+// the request's secret values and hold any character. Scrub it before it
+// is logged, stored or shown; "" when the server said nothing.
+func (e *ErrorResponse) ServerMessage() string { return e.message }
 
 // IsNotFound reports whether err is, or wraps, a 404 answer: an unknown
 // job, cluster or package.
@@ -87,10 +96,10 @@ func (e *outcomeUnknownError) Unwrap() []error { return []error{e.err, ErrOutcom
 
 func outcomeUnknown(err error) error { return &outcomeUnknownError{err: err} }
 
-// maxMessageLen bounds ErrorResponse.Message: enough for any real API
-// message, short enough that an HTML error page from a gateway does not
-// flood a log line or a Slack message.
-const maxMessageLen = 200
+// maxMessageLen bounds ErrorResponse's message, for memory only: an HTML
+// error page from a gateway is kept whole up to this size. Callers shorten
+// what they show after scrubbing it, never before.
+const maxMessageLen = 64 << 10
 
 // errorMessage extracts the server's message from an error body.
 func errorMessage(body []byte) string {
@@ -108,12 +117,12 @@ func errorMessage(body []byte) string {
 	}
 	var s string
 	if json.Unmarshal(body, &s) == nil {
-		return oneLine(s)
+		return strings.TrimSpace(s)
 	}
 	if !utf8.Valid(body) {
 		return ""
 	}
-	return oneLine(string(body))
+	return string(body)
 }
 
 // messageText reads a message field that may be text, a list of texts or an
@@ -129,16 +138,14 @@ func messageText(raw json.RawMessage) string {
 			Message jsonText `json:"message"`
 		}
 		if json.Unmarshal(raw, &nested) == nil && nested.Message != "" {
-			return oneLine(string(nested.Message))
+			return strings.TrimSpace(string(nested.Message))
 		}
 	}
 	if t.UnmarshalJSON(raw) != nil {
 		return ""
 	}
-	return oneLine(string(t))
+	return strings.TrimSpace(string(t))
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // truncate shortens s to at most n bytes without splitting a character.
 func truncate(s string, n int) string {

@@ -34,6 +34,8 @@ type env struct {
 	Retention        string `envconfig:"RETENTION" default:"720h" desc:"how long finished jobs are remembered (Go duration)"`
 	PolicyFile       string `envconfig:"RUNJOB_POLICY" desc:"path of the policy file (presets, rules, protected clusters); optional"`
 	SecretPattern    string `envconfig:"SECRET_PATTERN" default:"(?i)(PASSWORD|SECRET|TOKEN|KEY|CREDENTIAL|PASS)" desc:"regular expression: variables whose names match are secret"`
+	SecretKey        string `envconfig:"RUNJOB_SECRET_KEY" desc:"key that seals secret variable values in Redis (at least 32 characters); optional, default: derived from XPLENTY_API_KEY"`
+	SecretKeyPrev    string `envconfig:"RUNJOB_SECRET_KEY_PREVIOUS" desc:"the key RUNJOB_SECRET_KEY replaced, only to open values sealed with it during a rotation; optional"`
 	HTTPAddr         string `envconfig:"HTTP_ADDR" default:":8080" desc:"address of /healthz, /readyz and /metrics; empty turns it off"`
 	LogLevel         string `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 }
@@ -48,8 +50,28 @@ type config struct {
 	RedisPrefix                                 string
 	PolicyFile                                  string
 	SecretPattern                               string
+	SecretKey, SecretKeyPrevious                string
 	HTTPAddr                                    string
 	LogLevel                                    slog.Level
+}
+
+// minSecretKeyLen is the shortest RUNJOB_SECRET_KEY accepted: 32 random
+// characters carry at least the 128 bits AES-GCM's security rests on.
+const minSecretKeyLen = 32
+
+// sealingKeys are the keys the store seals and opens secret values with:
+// RUNJOB_SECRET_KEY, else the Xplenty API key (as before it existed); the
+// previous key only opens; the Xplenty API key also opens values of the v1
+// format, which were always sealed with it.
+func (c config) sealingKeys() (current, previous, legacy []byte) {
+	current = []byte(c.SecretKey)
+	if c.SecretKey == "" {
+		current = []byte(c.XplentyAPIKey)
+	}
+	if c.SecretKeyPrevious != "" {
+		previous = []byte(c.SecretKeyPrevious)
+	}
+	return current, previous, []byte(c.XplentyAPIKey)
 }
 
 // loadEnv reads the environment; it never fails on content, only check does.
@@ -122,6 +144,12 @@ func (e env) check() (config, error) {
 	}
 	if _, err := regexp.Compile(e.SecretPattern); err != nil {
 		bad("SECRET_PATTERN", "is not a valid regular expression: "+err.Error())
+	}
+	c.SecretKey, c.SecretKeyPrevious = strings.TrimSpace(e.SecretKey), strings.TrimSpace(e.SecretKeyPrev)
+	for name, v := range map[string]string{"RUNJOB_SECRET_KEY": c.SecretKey, "RUNJOB_SECRET_KEY_PREVIOUS": c.SecretKeyPrevious} {
+		if v != "" && len(v) < minSecretKeyLen {
+			bad(name, fmt.Sprintf("is too short: use at least %d characters, e.g. the output of `openssl rand -base64 32`", minSecretKeyLen))
+		}
 	}
 	if c.HTTPAddr != "" {
 		if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {

@@ -14,7 +14,8 @@ func setEnv(t *testing.T, vars map[string]string) {
 	t.Helper()
 	for _, name := range []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "SLACK_API_URL", "XPLENTY_ACCOUNT_ID",
 		"XPLENTY_API_KEY", "XPLENTY_API_URL", "REDIS_URL", "POLL_INTERVAL", "ALLOWED_USERS", "ALLOWED_CHANNELS",
-		"REDIS_PREFIX", "RETENTION", "RUNJOB_POLICY", "SECRET_PATTERN", "HTTP_ADDR", "LOG_LEVEL"} {
+		"REDIS_PREFIX", "RETENTION", "RUNJOB_POLICY", "SECRET_PATTERN", "RUNJOB_SECRET_KEY", "RUNJOB_SECRET_KEY_PREVIOUS",
+		"HTTP_ADDR", "LOG_LEVEL"} {
 		t.Setenv(name, vars[name])
 	}
 }
@@ -178,3 +179,43 @@ func TestRunRejectsABadPolicyWithItsLine(t *testing.T) {
 }
 
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
+
+func TestConfigSealingKeys(t *testing.T) {
+	vars := validEnv()
+	vars["RUNJOB_SECRET_KEY"] = "short-sealing-key"
+	vars["RUNJOB_SECRET_KEY_PREVIOUS"] = "old-short-key"
+	_, err := loadChecked(t, vars)
+	if err == nil {
+		t.Fatal("short sealing keys accepted")
+	}
+	for _, want := range []string{"RUNJOB_SECRET_KEY is too short", "RUNJOB_SECRET_KEY_PREVIOUS is too short"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+	for _, secret := range []string{"short-sealing-key", "old-short-key"} {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("error shows a key (%s):\n%v", secret, err)
+		}
+	}
+
+	// Unset: the Xplenty API key seals, as before; set: it seals, and the
+	// previous key and the Xplenty key only open.
+	delete(vars, "RUNJOB_SECRET_KEY")
+	delete(vars, "RUNJOB_SECRET_KEY_PREVIOUS")
+	c, err := loadChecked(t, vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur, prev, legacy := c.sealingKeys(); string(cur) != c.XplentyAPIKey || prev != nil || string(legacy) != c.XplentyAPIKey {
+		t.Errorf("sealingKeys without RUNJOB_SECRET_KEY = %q %q %q", cur, prev, legacy)
+	}
+	vars["RUNJOB_SECRET_KEY"] = strings.Repeat("n", 32)
+	vars["RUNJOB_SECRET_KEY_PREVIOUS"] = strings.Repeat("p", 40)
+	if c, err = loadChecked(t, vars); err != nil {
+		t.Fatal(err)
+	}
+	if cur, prev, legacy := c.sealingKeys(); string(cur) != vars["RUNJOB_SECRET_KEY"] || string(prev) != vars["RUNJOB_SECRET_KEY_PREVIOUS"] || string(legacy) != c.XplentyAPIKey {
+		t.Errorf("sealingKeys = %q %q %q", cur, prev, legacy)
+	}
+}

@@ -39,6 +39,9 @@ type deps struct {
 	logger *slog.Logger
 	// rdb, when set, is used instead of a client of cfg.Redis.
 	rdb redis.UniversalClient
+	// secrets, when set, is the secret-name rule to use instead of building
+	// one (the shell builds it once, to mask its own echo with it too).
+	secrets *policy.Secrets
 	// hooks observe commands, calls and deliveries (metrics).
 	hooks hooks
 	// ready, when set, is told once the bot is connected to Slack.
@@ -81,6 +84,9 @@ func serve(ctx context.Context, cfg config, d deps) error {
 	if err != nil {
 		return err
 	}
+	if d.secrets != nil {
+		secrets = d.secrets
+	}
 	users, channels, err := allowlists(cfg.AllowedUsers, cfg.AllowedChannels, cfg.PolicyFile, pol.HasRules())
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
@@ -98,13 +104,14 @@ func serve(ctx context.Context, cfg config, d deps) error {
 		defer c.Close()
 		rdb = c
 	}
-	// Secret variables are encrypted in Redis with a key derived from the
-	// Xplenty API key: a copy of the database alone does not reveal them,
-	// and whoever holds the API key can read job variables from Xplenty
-	// anyway. Rotating the API key makes old secrets unreadable; Re-run of
-	// such a job then says so.
+	// Secret variables are encrypted in Redis (RUNJOB_SECRET_KEY, else the
+	// Xplenty API key): a copy of the database alone does not reveal them.
+	// A value sealed with a key that is no longer configured is lost; Re-run
+	// of such a job then says so.
+	current, previous, legacy := cfg.sealingKeys()
 	store, err := notifier.NewStore(rdb, notifier.StoreOptions{
-		Prefix: cfg.RedisPrefix, Retention: cfg.Retention, SecretKey: []byte(cfg.XplentyAPIKey),
+		Prefix: cfg.RedisPrefix, Retention: cfg.Retention,
+		SecretKey: current, PreviousSecretKey: previous, LegacySecretKey: legacy,
 	})
 	if err != nil {
 		return err

@@ -156,12 +156,14 @@ func runShellWith(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	}
 
 	con := newShellConsole(stdin, stdout)
-	sh := &shell{fake: fake, con: con, user: shellUser, channel: shellChannel,
-		secret: regexp.MustCompile(cfg.SecretPattern)} // checked by shellSettings
+	sh := &shell{fake: fake, con: con, user: shellUser, channel: shellChannel}
+	// One secret rule for the echo and the bot: the one serve builds from
+	// SECRET_PATTERN and the policy file, handed to serve below. With a bad
+	// policy file (serve reports it and stops) the pattern alone masks.
 	if _, secrets, err := loadPolicy(cfg); err == nil {
-		// The policy file's secret_pattern and secret_variables too; serve
-		// reports a bad file.
 		sh.secrets = secrets
+	} else if sh.secrets, err = policy.NewSecrets(cfg.SecretPattern, nil); err != nil {
+		return err // checked by shellSettings
 	}
 	sh.text = shellText{userName: shellUserLabel, channelName: shellChannelLabel}
 	con.prompt = sh.prompt
@@ -169,7 +171,7 @@ func runShellWith(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	ready := make(chan struct{})
 	var readyOnce sync.Once
 	d := deps{
-		logger: log, rdb: rdb,
+		logger: log, rdb: rdb, secrets: sh.secrets,
 		ready: func() { readyOnce.Do(func() { close(ready) }) },
 		hooks: hooks{
 			command: func(string, string) { sh.handled.Add(1) },
@@ -381,10 +383,9 @@ type shell struct {
 	fake *slacktest.Server
 	con  *shellConsole
 	text shellText
-	// secret matches the names of variables whose values are not echoed
-	// (SECRET_PATTERN); secrets is the bot's own rule, with the policy
-	// file's, when there is one. A name either calls secret is.
-	secret  *regexp.Regexp
+	// secrets names the variables whose values are not echoed: the bot's
+	// own rule (SECRET_PATTERN and the policy file's lists), the same
+	// object serve uses.
 	secrets *policy.Secrets
 
 	mu            sync.Mutex
@@ -582,11 +583,9 @@ func (sh *shell) maskVars(vars map[string]string) map[string]string {
 	return out
 }
 
-// isSecret reports whether the variable called name is secret by any of
-// the rules in force.
-func (sh *shell) isSecret(name string) bool {
-	return sh.secret.MatchString(name) || notifier.SecretName(name) || (sh.secrets != nil && sh.secrets.IsSecret(name))
-}
+// isSecret reports whether the variable called name is secret by the
+// bot's rule.
+func (sh *shell) isSecret(name string) bool { return sh.secrets.IsSecret(name) }
 
 func (sh *shell) note(s string) { sh.con.println("[shell] " + s) }
 

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -400,8 +399,8 @@ func TestShellRenderCard(t *testing.T) {
 	st := shellTestText()
 	rec := notifier.Record{
 		JobID: 1001, Channel: shellChannel, Requester: shellUser, ClusterID: 52, PackageID: 434,
-		Variables: map[string]string{"DATE": "2026-11-01", "DB_PASSWORD": "hunter22"},
-		Status:    xplenty.StatusRunning, Progress: 0.4, HTMLURL: "https://app.xplenty.com/acme/jobs/1001",
+		Variables: map[string]string{"DATE": "2026-11-01", "DB_PASSWORD": "hunter22"}, SecretNames: []string{"DB_PASSWORD"},
+		Status: xplenty.StatusRunning, Progress: 0.4, HTMLURL: "https://app.xplenty.com/acme/jobs/1001",
 	}
 	card := notifier.Card(rec)
 	r := st.message(card.Text, shellBlocksJSON(t, card))
@@ -442,7 +441,7 @@ func TestShellRenderCard(t *testing.T) {
 }
 
 func TestShellMaskSecrets(t *testing.T) {
-	sh := &shell{secret: regexp.MustCompile(shellEnvDefault("SecretPattern"))}
+	sh := &shell{secrets: mustShellSecrets(t, shellEnvDefault("SecretPattern"))}
 	tests := []struct{ in, want string }{
 		// A run is echoed as the grammar reads it, in canonical order.
 		{`/runjob cluster=52 package=434 DATE=2026-11-01 DB_PASSWORD="a b\" c" api_key='x y' T:=$TOKEN MY_TOKEN:=Secret() pass=“p q” NOTE=ok`,
@@ -515,10 +514,24 @@ func TestShellMaskSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sh = &shell{secret: regexp.MustCompile("^$"), secrets: secrets}
+	sh = &shell{secrets: secrets}
 	if got := sh.maskSecrets("/runjob cluster=1 package=2 REGION=eu DATE=x"); got != "/runjob cluster=1 package=2 DATE=x REGION=••••" {
 		t.Errorf("policy secrets: %s", got)
 	}
+	// One rule: a name the rule does not call secret is shown, even one
+	// the default pattern would have hidden.
+	if got := sh.maskSecrets("/runjob cluster=1 package=2 REGION=eu API_KEY=k1"); got != "/runjob cluster=1 package=2 API_KEY=k1 REGION=••••" {
+		t.Errorf("with SECRET_PATTERN='^$': %s", got)
+	}
+}
+
+func mustShellSecrets(t *testing.T, pattern string) *policy.Secrets {
+	t.Helper()
+	s, err := policy.NewSecrets(pattern, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func TestShellSanitize(t *testing.T) {
