@@ -140,3 +140,35 @@ func TestAdoptedElsewhereSaysSo(t *testing.T) {
 		t.Errorf("launch not forgotten: %v", left)
 	}
 }
+
+// A launch recovered after its job already ended is followed to its end:
+// the job is recorded finished the way the watcher records it (a reply
+// queued, out of the active set), not tracked as finished from the start,
+// which would queue no reply and leave the job polled forever.
+func TestRecoverAJobThatAlreadyEnded(t *testing.T) {
+	ctx := context.Background()
+	f := newRecoverFixture(t)
+	l := launch{ClusterID: 52, PackageID: 434, Variables: map[string]string{"DATE": "2026-11-01"}}
+	f.launchCutShort(t, l)
+	job, err := f.xp.CreateJob(xplenty.RunRequest{ClusterID: 52, PackageID: 434, Variables: l.Variables})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.xp.SetStatus(job.ID, xplenty.StatusCompleted); err != nil {
+		t.Fatal(err)
+	}
+	f.bot.RecoverLaunches(ctx)
+	rec, err := f.store.Get(ctx, job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Status != xplenty.StatusCompleted || rec.FinishedAt.IsZero() {
+		t.Errorf("record = status %q, finished %v; want completed and finished", rec.Status, rec.FinishedAt)
+	}
+	if n, err := f.store.ActiveCount(ctx); err != nil || n != 0 {
+		t.Errorf("active jobs = %d, %v; want 0 (the job has ended)", n, err)
+	}
+	if n, err := f.store.OutboxLen(ctx); err != nil || n < 2 {
+		t.Errorf("outbox holds %d messages, %v; want the card edit and the reply", n, err)
+	}
+}

@@ -299,7 +299,12 @@ func (b *Bot) adopt(ctx context.Context, in intent, job *xplenty.Job) (int64, bo
 		Variables: l.Variables, DynamicVariables: l.DynamicVariables, SecretNames: l.SecretNames,
 		RerunOf: l.RerunOf, Status: job.Status, Progress: job.Progress, HTMLURL: job.HTMLURL,
 	}
-	if rec.Status == "" {
+	// A job that has already ended (found by recovery minutes later) is
+	// tracked as started and then observed as it is, so its end is
+	// recorded the way the watcher records one: a reply queued and the job
+	// out of the active set. Tracked as finished, it would get neither.
+	ended := job.Status.Terminal()
+	if rec.Status == "" || ended {
 		rec.Status = xplenty.StatusIdle
 	}
 	err := b.track(ctx, rec, in.id())
@@ -312,6 +317,9 @@ func (b *Bot) adopt(ctx context.Context, in intent, job *xplenty.Job) (int64, bo
 		b.updateCard(ctx, in.Channel, in.CardTS, notifier.FollowedElsewhereCard(l.starting(in.Requester), job.ID, page))
 		b.forgetIntent(ctx, in)
 		return 0, false
+	}
+	if err == nil && ended {
+		_, err = b.cfg.Store.Observe(ctx, *job)
 	}
 	if err == nil {
 		if err = b.cfg.Store.QueueCard(ctx, job.ID); err == nil {

@@ -155,7 +155,11 @@ redis.call('HSETNX', KEYS[1], 'progress', ARGV[5])
 redis.call('HSETNX', KEYS[1], 'html_url', ARGV[6])
 redis.call('HSETNX', KEYS[1], 'updated', ARGV[7])
 redis.call('HINCRBY', KEYS[1], 'rev', 1)
-redis.call('ZADD', KEYS[2], ARGV[7], ARGV[10])
+local st = redis.call('HGET', KEYS[1], 'status')
+if st ~= 'completed' and st ~= 'failed' and st ~= 'stopped' then
+  -- a retried Track after the job ended must not follow it again
+  redis.call('ZADD', KEYS[2], ARGV[7], ARGV[10])
+end
 redis.call('ZADD', KEYS[4], ARGV[8], ARGV[10])
 redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -tonumber(ARGV[11]) - 1)
 redis.call('EXPIRE', KEYS[4], ARGV[12])
