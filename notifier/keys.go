@@ -24,6 +24,7 @@ const DefaultPrefix = "runjob:"
 //	audit                  stream the audit trail
 //	intents                zset   launches between "card posted" and "job tracked", scored by when asked (unix ms)
 //	intent:{card}          string one such launch (sealed), until tracked or resolved
+//	budget:{name}          hash   a Slack rate budget shared by replicas: "update", or "post:{channel}"
 type keys struct{ prefix string }
 
 func (k keys) job(id int64) string { return k.prefix + "job:" + strconv.FormatInt(id, 10) }
@@ -43,3 +44,4 @@ func (k keys) confirm(token string) string { return k.prefix + "confirm:" + toke
 func (k keys) audit() string               { return k.prefix + "audit" }
 func (k keys) intents() string             { return k.prefix + "intents" }
 func (k keys) intent(id string) string     { return k.prefix + "intent:" + id }
+func (k keys) budget(name string) string   { return k.prefix + "budget:" + name }

@@ -54,7 +54,7 @@ func benchWatch(b *testing.B) {
 		done <- serve(ctx, e.cfg, deps{
 			logger:      slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 			ready:       func() { once.Do(func() { close(ready) }) },
-			channelRate: 10000, channelBurst: 10000,
+			channelRate: 10000, channelBurst: 10000, updateRate: 10000,
 			httpClient: &http.Client{Timeout: 10 * time.Second},
 			hooks: hooks{tick: func(st notifier.TickStats) {
 				if st.Leader && st.Active >= jobs/2 {

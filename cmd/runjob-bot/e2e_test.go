@@ -91,7 +91,7 @@ func (e *e2e) startBot() (stop func()) {
 		done <- serve(ctx, e.cfg, deps{
 			logger:      slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 			ready:       func() { once.Do(func() { close(ready) }) },
-			channelRate: 1000, channelBurst: 1000, claimIdle: time.Second,
+			channelRate: 1000, channelBurst: 1000, updateRate: 1000, claimIdle: time.Second,
 			httpClient: &http.Client{Timeout: 5 * time.Second},
 		})
 	}()

@@ -44,8 +44,11 @@ type deps struct {
 	// ready, when set, is told once the bot is connected to Slack.
 	ready func()
 
+	// channelRate and channelBurst, when set, replace the chat.postMessage
+	// budget of each channel; updateRate (per second) the chat.update one.
 	channelRate  rate.Limit
 	channelBurst int
+	updateRate   rate.Limit
 	claimIdle    time.Duration
 	httpClient   *http.Client
 }
@@ -125,7 +128,7 @@ func serve(ctx context.Context, cfg config, d deps) error {
 	sm := socketmode.New(api)
 	replica := replicaName()
 	poster := notifier.NewPoster(api, notifier.PosterOptions{
-		Logger: log, ChannelRate: d.channelRate, ChannelBurst: d.channelBurst, OnCall: d.hooks.slackCall,
+		Logger: log, OnCall: d.hooks.slackCall, Budgets: slackBudgets(store, cfg, d),
 	})
 	b, err := bot.New(bot.Config{
 		Logger: log, Slack: api, Poster: poster, Store: store, Xplenty: xp, Access: access,
@@ -185,6 +188,23 @@ func serve(ctx context.Context, cfg config, d deps) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// slackBudgets are Slack's limits, shared by the replicas through Redis.
+func slackBudgets(store *notifier.Store, cfg config, d deps) *notifier.Budgets {
+	post := notifier.Rate{N: notifier.DefaultPostPerSecond, Per: time.Second, Burst: notifier.DefaultPostBurst}
+	if d.channelRate != 0 {
+		post = notifier.Rate{N: float64(d.channelRate), Per: time.Second, Burst: max(d.channelBurst, 1)}
+	}
+	perMinute := cfg.UpdatePerMinute
+	if perMinute <= 0 {
+		perMinute = notifier.DefaultUpdatePerMinute
+	}
+	update := notifier.Rate{N: perMinute, Per: time.Minute, Burst: notifier.DefaultUpdateBurst}
+	if d.updateRate != 0 {
+		update = notifier.Rate{N: float64(d.updateRate), Per: time.Second, Burst: notifier.DefaultUpdateBurst}
+	}
+	return notifier.NewBudgets(store, post, update)
 }
 
 // replicaName tells replicas apart in Redis (consumer group, lease).
