@@ -35,7 +35,8 @@ const (
 // timeline. It returns 0 when a call may go now (and counts it), else how
 // many ms to wait.
 //
-// KEYS: budget hash. ARGV: interval ms, burst.
+// KEYS: budget hash. ARGV: interval ms, burst, peek (1: only say how long
+// to wait, spend nothing).
 var takeScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -48,6 +49,7 @@ if tat < now then tat = now end
 local nxt = tat + interval
 local wait = nxt - burst * interval - now
 if wait > 0 then return wait end
+if ARGV[3] == '1' then return 0 end
 redis.call('HSET', KEYS[1], 'tat', nxt)
 redis.call('PEXPIRE', KEYS[1], nxt - now + 1000)
 return 0
@@ -118,6 +120,10 @@ func (b *Budgets) budgetOf(method, channel string) (string, Rate) {
 // otherwise it returns how long to wait before trying again (and spends
 // nothing).
 func (b *Budgets) Take(ctx context.Context, method, channel string) (time.Duration, error) {
+	return b.take(ctx, method, channel, false)
+}
+
+func (b *Budgets) take(ctx context.Context, method, channel string, peek bool) (time.Duration, error) {
 	name, r := b.budgetOf(method, channel)
 	iv := r.interval()
 	if name == "" {
@@ -129,7 +135,7 @@ func (b *Budgets) Take(ctx context.Context, method, channel string) (time.Durati
 		r.Burst = 1 << 30
 	}
 	ms, err := takeScript.Run(ctx, b.store.rdb, []string{b.store.keys.budget(name)},
-		max(iv.Milliseconds(), 1), max(r.Burst, 1)).Int64()
+		max(iv.Milliseconds(), 1), max(r.Burst, 1), map[bool]string{true: "1", false: "0"}[peek]).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("slack budget %s: %w", method, err)
 	}
@@ -150,6 +156,20 @@ func (b *Budgets) Wait(ctx context.Context, method, channel string) error {
 		}
 		if !sleep(ctx, wait) {
 			return fmt.Errorf("%s: %w", method, ctx.Err())
+		}
+	}
+}
+
+// Ready blocks until the budget of method (for the workspace) would allow
+// a call, without spending it.
+func (b *Budgets) Ready(ctx context.Context, method string) error {
+	for {
+		wait, err := b.take(ctx, method, "", true)
+		if err != nil || wait <= 0 {
+			return err
+		}
+		if !sleep(ctx, wait) {
+			return ctx.Err()
 		}
 	}
 }

@@ -22,7 +22,10 @@ const ReplyEventType = "runjob_job_finished"
 
 // Outbox message kinds.
 const (
-	kindCard  = "card"  // re-render the job card from the record
+	// kindCard re-renders the job card from the record. Card edits now go
+	// through the cards set; entries of this kind left in the outbox by an
+	// older version are moved there.
+	kindCard  = "card"
 	kindReply = "reply" // the one thread reply for a terminal status
 )
 
@@ -87,7 +90,12 @@ func NewDeliverer(store *Store, poster *Poster, opts DelivererOptions) *Delivere
 }
 
 // Run delivers until ctx ends. Redis being away is waited out, not fatal.
+// Card edits have a loop of their own, so that thread replies never wait
+// behind them.
 func (d *Deliverer) Run(ctx context.Context) error {
+	cardsDone := make(chan struct{})
+	go func() { defer close(cardsDone); d.runCards(ctx) }()
+	defer func() { <-cardsDone }()
 	backoff := 100 * time.Millisecond
 	var lastClaim, lastPrune time.Time
 	for ctx.Err() == nil {
@@ -200,7 +208,12 @@ func (d *Deliverer) handle(ctx context.Context, m redis.XMessage, retry bool) {
 	var err error
 	switch kind {
 	case kindCard:
-		err = d.deliverCard(ctx, id)
+		if err := d.store.QueueCard(ctx, id); err != nil {
+			log.Warn("move card edit to the cards set, will retry", "err", err)
+			return
+		}
+		ack(ctx, d, m.ID, log)
+		return
 	case kindReply:
 		err = d.deliverReply(ctx, id, status, retry)
 	default:
@@ -219,17 +232,22 @@ func (d *Deliverer) handle(ctx context.Context, m redis.XMessage, retry bool) {
 		log.Warn("delivery failed, will retry", "err", err)
 		return
 	}
-	// Ack and delete in one round trip; the stream holds only what is due.
+	ack(ctx, d, m.ID, log)
+}
+
+// ack acknowledges and deletes an outbox entry in one round trip; the
+// stream holds only what is due.
+func ack(ctx context.Context, d *Deliverer, id string, log *slog.Logger) {
 	ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
 	_, aerr := d.store.rdb.TxPipelined(ackCtx, func(p redis.Pipeliner) error {
-		p.XAck(ackCtx, d.store.keys.outbox(), deliveryGroup, m.ID)
-		p.XDel(ackCtx, d.store.keys.outbox(), m.ID)
+		p.XAck(ackCtx, d.store.keys.outbox(), deliveryGroup, id)
+		p.XDel(ackCtx, d.store.keys.outbox(), id)
 		return nil
 	})
 	if aerr != nil {
-		// Not fatal: the message will be claimed again, and both kinds of
-		// delivery are idempotent.
+		// Not fatal: the message will be claimed again, and every kind of
+		// delivery is idempotent.
 		log.Warn("ack outbox message", "err", aerr)
 	}
 }
@@ -270,37 +288,34 @@ func (d *Deliverer) withLock(ctx context.Context, name string, fn func(ctx conte
 	return fn(fctx)
 }
 
-// deliverCard brings a job's card up to date. Cards are re-rendered from
-// the record, so any delivery shows the latest state; the lock and the
-// revision check keep an older render from landing after a newer one, and
-// skip edits the card already has.
-func (d *Deliverer) deliverCard(ctx context.Context, id int64) error {
-	return d.withLock(ctx, "card:"+strconv.FormatInt(id, 10), func(ctx context.Context) error {
-		for i := 0; i < 3; i++ {
-			shown, current, err := d.store.cardRev(ctx, id)
-			if err != nil {
-				return err
-			}
-			if current == 0 {
-				return fmt.Errorf("card of job %d: %w", id, ErrNotTracked)
-			}
-			if shown >= current {
-				return nil
-			}
-			r, err := d.store.Get(ctx, id)
-			if err != nil {
-				return err
-			}
-			if err := d.poster.Update(ctx, r.Channel, r.CardTS, Card(r)); err != nil {
-				return err
-			}
-			if err := d.store.setCardRev(ctx, id, r.Rev); err != nil {
-				return err
-			}
-			// A change that arrived during the edit loops once more.
+// deliverCard brings a job's card up to date and says whether it edited
+// it. Cards are re-rendered from the record, so any delivery shows the
+// latest state; the lock and the revision check keep an older render from
+// landing after a newer one, and skip edits the card already has. A change
+// that arrives during the edit marks the card again.
+func (d *Deliverer) deliverCard(ctx context.Context, id int64) (sent bool, err error) {
+	err = d.withLock(ctx, "card:"+strconv.FormatInt(id, 10), func(ctx context.Context) error {
+		shown, current, err := d.store.cardRev(ctx, id)
+		if err != nil {
+			return err
 		}
-		return nil
+		if current == 0 {
+			return fmt.Errorf("card of job %d: %w", id, ErrNotTracked)
+		}
+		if shown >= current {
+			return nil
+		}
+		r, err := d.store.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := d.poster.Update(ctx, r.Channel, r.CardTS, Card(r)); err != nil {
+			return err
+		}
+		sent = true
+		return d.store.setCardRev(ctx, id, r.Rev)
 	})
+	return sent, err
 }
 
 func (d *Deliverer) deliverReply(ctx context.Context, id int64, status xplenty.Status, retry bool) error {

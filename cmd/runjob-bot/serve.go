@@ -250,12 +250,13 @@ func recoverLaunches(ctx context.Context, b *bot.Bot) {
 	}
 }
 
-// drainOutbox waits until the outbox is empty, at most limit.
+// drainOutbox waits until no reply and no due card edit waits, at most
+// limit.
 func drainOutbox(ctx context.Context, store *notifier.Store, limit time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	for {
-		if n, err := store.OutboxLen(ctx); err != nil || n == 0 {
+		if q, err := store.Queues(ctx); err != nil || q.Replies+q.CardsDue == 0 {
 			return
 		}
 		select {
