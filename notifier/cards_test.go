@@ -113,3 +113,29 @@ func TestRepliesDoNotWaitBehindCardEdits(t *testing.T) {
 		t.Errorf("%d cards waiting, want all 6 (the budget allows no edit)", n)
 	}
 }
+
+// A channel whose posts must wait does not hold up replies in others.
+func TestRepliesInOtherChannelsGoMeanwhile(t *testing.T) {
+	s, _ := newTestStore(t)
+	api := &fakeSlack{}
+	ctx := context.Background()
+	lots := Rate{N: 1000, Per: time.Second, Burst: 1000}
+	budgets := NewBudgets(s, lots, lots)
+	if err := budgets.Pause(ctx, "chat.postMessage", "C1", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	startDeliverer(t, s, api, PosterOptions{Budgets: budgets})
+	finishJob(t, s, 1001, xplenty.StatusCompleted) // in C1
+	other := testRecord(1002)
+	other.Channel, other.CardTS = "C2", "1700000000.000200"
+	if err := s.Track(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Observe(ctx, xplenty.Job{ID: 1002, Status: xplenty.StatusCompleted}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the reply in C2", func() bool { return api.replies(other.CardTS) == 1 })
+	if n := api.replies(testRecord(1001).CardTS); n != 0 {
+		t.Errorf("%d replies in C1 during its pause, want 0", n)
+	}
+}

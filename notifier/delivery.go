@@ -57,6 +57,9 @@ type DelivererOptions struct {
 	Block time.Duration
 	// OnDelivered, when set, is called after each message reached Slack.
 	OnDelivered func(kind string, jobID int64, status xplenty.Status)
+	// Workers is how many thread messages are delivered at once (one
+	// channel's in order). Default DefaultWorkers.
+	Workers int
 }
 
 // Deliverer takes queued messages from the Redis outbox and delivers them to
@@ -66,10 +69,11 @@ type DelivererOptions struct {
 // once (a delivered marker in Redis, and message metadata found in the
 // thread when an answer from Slack was lost).
 type Deliverer struct {
-	store  *Store
-	poster *Poster
-	opts   DelivererOptions
-	log    *slog.Logger
+	store   *Store
+	poster  *Poster
+	opts    DelivererOptions
+	log     *slog.Logger
+	workers *replyWorkers // while Run runs
 }
 
 // NewDeliverer returns a Deliverer writing to Slack through poster.
@@ -86,6 +90,9 @@ func NewDeliverer(store *Store, poster *Poster, opts DelivererOptions) *Delivere
 	if opts.Block <= 0 {
 		opts.Block = time.Second
 	}
+	if opts.Workers <= 0 {
+		opts.Workers = DefaultWorkers
+	}
 	return &Deliverer{store: store, poster: poster, opts: opts, log: opts.Logger}
 }
 
@@ -96,6 +103,8 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	cardsDone := make(chan struct{})
 	go func() { defer close(cardsDone); d.runCards(ctx) }()
 	defer func() { <-cardsDone }()
+	d.workers = d.startWorkers(ctx)
+	defer d.workers.stop()
 	backoff := 100 * time.Millisecond
 	var lastClaim, lastPrune time.Time
 	for ctx.Err() == nil {
@@ -135,7 +144,7 @@ func (d *Deliverer) ensureGroup(ctx context.Context) error {
 func (d *Deliverer) readNew(ctx context.Context) error {
 	streams, err := d.store.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
 		Group: deliveryGroup, Consumer: d.opts.Consumer,
-		Streams: []string{d.store.keys.outbox(), ">"}, Count: 20, Block: d.opts.Block,
+		Streams: []string{d.store.keys.outbox(), ">"}, Count: int64(4 * d.opts.Workers), Block: d.opts.Block,
 	}).Result()
 	if errors.Is(err, redis.Nil) || (err != nil && ctx.Err() != nil) {
 		return nil
@@ -144,9 +153,7 @@ func (d *Deliverer) readNew(ctx context.Context) error {
 		return fmt.Errorf("read outbox: %w", err)
 	}
 	for _, s := range streams {
-		for _, m := range s.Messages {
-			d.handle(ctx, m, false)
-		}
+		d.dispatch(ctx, s.Messages, false)
 	}
 	return nil
 }
@@ -185,9 +192,7 @@ func (d *Deliverer) claimStale(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("claim outbox: %w", err)
 		}
-		for _, m := range msgs {
-			d.handle(ctx, m, true)
-		}
+		d.dispatch(ctx, msgs, true)
 		if next == "0-0" || next == "" {
 			return nil
 		}
