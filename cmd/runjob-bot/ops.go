@@ -30,6 +30,8 @@ package main
 //	                                            so a watcher that hangs shows a growing lag. It normally
 //	                                            stays below POLL_INTERVAL plus one tick; alert on, say,
 //	                                            max(runjob_watcher_lag_seconds) > 5 * POLL_INTERVAL.
+//	runjob_queue_depth{queue}, runjob_queue_oldest_age_seconds{kind}
+//	                                            the delivery queues (see ops_queues.go)
 //	runjob_build_info{version}                  1
 //
 // plus the standard go_* and process_* collectors.

@@ -141,6 +141,7 @@ func serve(ctx context.Context, cfg config, d deps) error {
 	socket.OnConnected = d.ready
 	if m != nil {
 		m.observeRateLimit(xp.RateLimit)
+		m.observeQueues(store.Queues)
 		// Serves until serve returns: during the drain /readyz says 503
 		// (Slack is disconnected) and /metrics can still be scraped.
 		opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
