@@ -22,7 +22,10 @@ const ReplyEventType = "runjob_job_finished"
 
 // Outbox message kinds.
 const (
-	kindCard  = "card"  // re-render the job card from the record
+	// kindCard re-renders the job card from the record. Card edits now go
+	// through the cards set; entries of this kind left in the outbox by an
+	// older version are moved there.
+	kindCard  = "card"
 	kindReply = "reply" // the one thread reply for a terminal status
 )
 
@@ -57,6 +60,9 @@ type DelivererOptions struct {
 	// OnPanic, when set, is told of each delivery that panicked (and was
 	// recovered; the message stays pending and is tried again).
 	OnPanic func()
+	// Workers is how many thread messages are delivered at once (one
+	// channel's in order). Default DefaultWorkers.
+	Workers int
 }
 
 // Deliverer takes queued messages from the Redis outbox and delivers them to
@@ -66,10 +72,11 @@ type DelivererOptions struct {
 // once (a delivered marker in Redis, and message metadata found in the
 // thread when an answer from Slack was lost).
 type Deliverer struct {
-	store  *Store
-	poster *Poster
-	opts   DelivererOptions
-	log    *slog.Logger
+	store   *Store
+	poster  *Poster
+	opts    DelivererOptions
+	log     *slog.Logger
+	workers *replyWorkers // while Run runs
 }
 
 // NewDeliverer returns a Deliverer writing to Slack through poster.
@@ -86,11 +93,21 @@ func NewDeliverer(store *Store, poster *Poster, opts DelivererOptions) *Delivere
 	if opts.Block <= 0 {
 		opts.Block = time.Second
 	}
+	if opts.Workers <= 0 {
+		opts.Workers = DefaultWorkers
+	}
 	return &Deliverer{store: store, poster: poster, opts: opts, log: opts.Logger}
 }
 
 // Run delivers until ctx ends. Redis being away is waited out, not fatal.
+// Card edits have a loop of their own, so that thread replies never wait
+// behind them.
 func (d *Deliverer) Run(ctx context.Context) error {
+	cardsDone := make(chan struct{})
+	go func() { defer close(cardsDone); d.runCards(ctx) }()
+	defer func() { <-cardsDone }()
+	d.workers = d.startWorkers(ctx)
+	defer d.workers.stop()
 	backoff := 100 * time.Millisecond
 	var lastClaim, lastPrune time.Time
 	for ctx.Err() == nil {
@@ -130,7 +147,7 @@ func (d *Deliverer) ensureGroup(ctx context.Context) error {
 func (d *Deliverer) readNew(ctx context.Context) error {
 	streams, err := d.store.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
 		Group: deliveryGroup, Consumer: d.opts.Consumer,
-		Streams: []string{d.store.keys.outbox(), ">"}, Count: 20, Block: d.opts.Block,
+		Streams: []string{d.store.keys.outbox(), ">"}, Count: int64(4 * d.opts.Workers), Block: d.opts.Block,
 	}).Result()
 	if errors.Is(err, redis.Nil) || (err != nil && ctx.Err() != nil) {
 		return nil
@@ -139,9 +156,7 @@ func (d *Deliverer) readNew(ctx context.Context) error {
 		return fmt.Errorf("read outbox: %w", err)
 	}
 	for _, s := range streams {
-		for _, m := range s.Messages {
-			d.handle(ctx, m, false)
-		}
+		d.dispatch(ctx, s.Messages, false)
 	}
 	return nil
 }
@@ -180,9 +195,7 @@ func (d *Deliverer) claimStale(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("claim outbox: %w", err)
 		}
-		for _, m := range msgs {
-			d.handle(ctx, m, true)
-		}
+		d.dispatch(ctx, msgs, true)
 		if next == "0-0" || next == "" {
 			return nil
 		}
@@ -204,7 +217,12 @@ func (d *Deliverer) handle(ctx context.Context, m redis.XMessage, retry bool) {
 	var err error
 	switch kind {
 	case kindCard:
-		err = d.deliverCard(ctx, id)
+		if err := d.store.QueueCard(ctx, id); err != nil {
+			log.Warn("move card edit to the cards set, will retry", "err", err)
+			return
+		}
+		ack(ctx, d, m.ID, log)
+		return
 	case kindReply:
 		err = d.deliverReply(ctx, id, status, retry)
 	default:
@@ -223,17 +241,22 @@ func (d *Deliverer) handle(ctx context.Context, m redis.XMessage, retry bool) {
 		log.Warn("delivery failed, will retry", "err", err)
 		return
 	}
-	// Ack and delete in one round trip; the stream holds only what is due.
+	ack(ctx, d, m.ID, log)
+}
+
+// ack acknowledges and deletes an outbox entry in one round trip; the
+// stream holds only what is due.
+func ack(ctx context.Context, d *Deliverer, id string, log *slog.Logger) {
 	ackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
 	_, aerr := d.store.rdb.TxPipelined(ackCtx, func(p redis.Pipeliner) error {
-		p.XAck(ackCtx, d.store.keys.outbox(), deliveryGroup, m.ID)
-		p.XDel(ackCtx, d.store.keys.outbox(), m.ID)
+		p.XAck(ackCtx, d.store.keys.outbox(), deliveryGroup, id)
+		p.XDel(ackCtx, d.store.keys.outbox(), id)
 		return nil
 	})
 	if aerr != nil {
-		// Not fatal: the message will be claimed again, and both kinds of
-		// delivery are idempotent.
+		// Not fatal: the message will be claimed again, and every kind of
+		// delivery is idempotent.
 		log.Warn("ack outbox message", "err", aerr)
 	}
 }
@@ -274,37 +297,34 @@ func (d *Deliverer) withLock(ctx context.Context, name string, fn func(ctx conte
 	return fn(fctx)
 }
 
-// deliverCard brings a job's card up to date. Cards are re-rendered from
-// the record, so any delivery shows the latest state; the lock and the
-// revision check keep an older render from landing after a newer one, and
-// skip edits the card already has.
-func (d *Deliverer) deliverCard(ctx context.Context, id int64) error {
-	return d.withLock(ctx, "card:"+strconv.FormatInt(id, 10), func(ctx context.Context) error {
-		for i := 0; i < 3; i++ {
-			shown, current, err := d.store.cardRev(ctx, id)
-			if err != nil {
-				return err
-			}
-			if current == 0 {
-				return fmt.Errorf("card of job %d: %w", id, ErrNotTracked)
-			}
-			if shown >= current {
-				return nil
-			}
-			r, err := d.store.Get(ctx, id)
-			if err != nil {
-				return err
-			}
-			if err := d.poster.Update(ctx, r.Channel, r.CardTS, Card(r)); err != nil {
-				return err
-			}
-			if err := d.store.setCardRev(ctx, id, r.Rev); err != nil {
-				return err
-			}
-			// A change that arrived during the edit loops once more.
+// deliverCard brings a job's card up to date and says whether it edited
+// it. Cards are re-rendered from the record, so any delivery shows the
+// latest state; the lock and the revision check keep an older render from
+// landing after a newer one, and skip edits the card already has. A change
+// that arrives during the edit marks the card again.
+func (d *Deliverer) deliverCard(ctx context.Context, id int64) (sent bool, err error) {
+	err = d.withLock(ctx, "card:"+strconv.FormatInt(id, 10), func(ctx context.Context) error {
+		shown, current, err := d.store.cardRev(ctx, id)
+		if err != nil {
+			return err
 		}
-		return nil
+		if current == 0 {
+			return fmt.Errorf("card of job %d: %w", id, ErrNotTracked)
+		}
+		if shown >= current {
+			return nil
+		}
+		r, err := d.store.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := d.poster.Update(ctx, r.Channel, r.CardTS, Card(r)); err != nil {
+			return err
+		}
+		sent = true
+		return d.store.setCardRev(ctx, id, r.Rev)
 	})
+	return sent, err
 }
 
 func (d *Deliverer) deliverReply(ctx context.Context, id int64, status xplenty.Status, retry bool) error {

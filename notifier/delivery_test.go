@@ -149,6 +149,7 @@ func TestDeliverReplyInThreadOnce(t *testing.T) {
 	card := testRecord(1001).CardTS
 	eventually(t, "the reply", func() bool { return api.replies(card) == 1 })
 	eventually(t, "the outbox to drain", func() bool { return len(outbox(t, s, rdb)) == 0 })
+	eventually(t, "the card edit", func() bool { return len(cardsMarked(t, s, rdb)) == 0 })
 	time.Sleep(400 * time.Millisecond) // longer than ClaimIdle: nothing left to redeliver
 	if n := api.replies(card); n != 1 {
 		t.Errorf("%d replies in the thread, want 1", n)
@@ -266,7 +267,7 @@ func TestDeliverCardEditsEndOnTheLatestState(t *testing.T) {
 	if _, err := s.Observe(ctx, xplenty.Job{ID: 1001, Status: xplenty.StatusCompleted, Progress: 1}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the outbox to drain", func() bool { return len(outbox(t, s, rdb)) == 0 })
+	eventually(t, "the card edits", func() bool { return len(cardsMarked(t, s, rdb)) == 0 })
 	api.mu.Lock()
 	final, updates := api.cardText[testRecord(1001).CardTS], api.updates
 	api.mu.Unlock()

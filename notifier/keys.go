@@ -14,7 +14,8 @@ const DefaultPrefix = "runjob:"
 //	job:{id}               hash   one tracked job (see store.go for its fields)
 //	active                 zset   ids of jobs not yet finished, scored by when last seen (unix ms)
 //	channel:{channel}      zset   ids of jobs started from a channel, scored by creation (unix ms)
-//	outbox                 stream messages to deliver to Slack (kind=card|reply)
+//	outbox                 stream thread messages to deliver to Slack (kind=reply; kind=card from before cards)
+//	cards                  zset   job ids whose card needs an edit, scored by when it may go out (unix ms)
 //	delivered:{id}:{status} string ts of the thread reply for that terminal status
 //	lock:{name}            string short-lived lock held while delivering one message
 //	watch:since            string the watcher's high-water mark (RFC 3339)
@@ -25,6 +26,7 @@ const DefaultPrefix = "runjob:"
 //	intents                zset   launches between "card posted" and "job tracked", scored by when asked (unix ms)
 //	intent:{card}          string one such launch (sealed), until tracked or resolved
 //	contested:{id}         string a job that two pending launches could own: neither adopts it
+//	budget:{name}          hash   a Slack rate budget shared by replicas: "update", or "post:{channel}"
 type keys struct{ prefix string }
 
 func (k keys) job(id int64) string { return k.prefix + "job:" + strconv.FormatInt(id, 10) }
@@ -33,6 +35,7 @@ func (k keys) channel(ch string) string {
 	return k.prefix + "channel:" + ch
 }
 func (k keys) outbox() string { return k.prefix + "outbox" }
+func (k keys) cards() string  { return k.prefix + "cards" }
 func (k keys) delivered(id int64, st xplenty.Status) string {
 	return k.prefix + "delivered:" + strconv.FormatInt(id, 10) + ":" + string(st)
 }
@@ -47,3 +50,4 @@ func (k keys) intent(id string) string     { return k.prefix + "intent:" + id }
 func (k keys) contested(id int64) string {
 	return k.prefix + "contested:" + strconv.FormatInt(id, 10)
 }
+func (k keys) budget(name string) string { return k.prefix + "budget:" + name }

@@ -48,6 +48,11 @@ type PosterOptions struct {
 	// OnCall, when set, is told about every Web API call: its method and
 	// the Slack error code ("" on success, "ratelimited" on 429).
 	OnCall func(method, code string)
+	// Budgets, when set, pace chat.postMessage and chat.update under
+	// budgets shared by every replica through Redis, and a 429 pauses the
+	// budget for all of them; ChannelRate and ChannelBurst are then unused
+	// (calls are not paced twice).
+	Budgets *Budgets
 }
 
 // Poster is the one path through which the bot writes to Slack: it paces
@@ -128,7 +133,7 @@ func (p *Poster) Post(ctx context.Context, channel string, m Message, threadTS s
 // transient failures are retried as well.
 func (p *Poster) Update(ctx context.Context, channel, ts string, m Message) error {
 	opts := msgOptions(m)
-	return p.call(ctx, "chat.update", "", true, func(ctx context.Context) error {
+	return p.call(ctx, "chat.update", channel, true, func(ctx context.Context) error {
 		_, _, _, err := p.api.UpdateMessageContext(ctx, channel, ts, opts...)
 		return err
 	})
@@ -167,14 +172,21 @@ func (p *Poster) FindInThread(ctx context.Context, channel, threadTS, eventType 
 	return "", false, nil
 }
 
-// call runs one Web API call with a deadline, waiting out 429s and, when
-// idempotent, retrying transient failures with backoff.
-func (p *Poster) call(ctx context.Context, method, paceChannel string, idempotent bool, fn func(context.Context) error) error {
+// call runs one Web API call with a deadline, paced by the budgets (or,
+// without them, chat.postMessage by a per-channel limiter of its own),
+// waiting out 429s and, when idempotent, retrying transient failures with
+// backoff.
+func (p *Poster) call(ctx context.Context, method, channel string, idempotent bool, fn func(context.Context) error) error {
 	backoff := 500 * time.Millisecond
 	var err error
 	for attempt := 1; ; attempt++ {
-		if paceChannel != "" {
-			if werr := p.limiter(paceChannel).Wait(ctx); werr != nil {
+		switch {
+		case p.opts.Budgets != nil:
+			if werr := p.opts.Budgets.Wait(ctx, method, channel); werr != nil {
+				return fmt.Errorf("%s: %w", method, werr)
+			}
+		case method == "chat.postMessage":
+			if werr := p.limiter(channel).Wait(ctx); werr != nil {
 				// Cancelled, or the pacing would outlast the deadline.
 				return fmt.Errorf("%s: channel pacing: %w", method, werr)
 			}
@@ -199,12 +211,25 @@ func (p *Poster) call(ctx context.Context, method, paceChannel string, idempoten
 			if wait <= 0 {
 				wait = time.Second
 			}
+			if p.opts.Budgets != nil {
+				// Every replica stands still for the Retry-After, not only
+				// this call; the budget's wait then paces the next try.
+				pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+				perr := p.opts.Budgets.Pause(pctx, method, channel, wait)
+				cancel()
+				if perr != nil {
+					p.opts.Logger.Warn("pause slack budget", "method", method, "err", perr)
+				}
+			}
 			if wait > p.opts.MaxRetryAfter || !fitsDeadline(ctx, wait) {
 				// Too long to wait here: the caller's retry path takes over
 				// (a delivery holds a lock only so long).
 				return fmt.Errorf("%s: %w", method, err)
 			}
 			p.opts.Logger.Warn("slack rate limited", "method", method, "retry_after", wait)
+			if p.opts.Budgets != nil {
+				continue // the paused budget makes the wait
+			}
 		case idempotent && IsRetryable(err) && fitsDeadline(ctx, backoff):
 			wait = backoff
 			backoff = min(backoff*2, 10*time.Second)

@@ -41,6 +41,9 @@ type StoreOptions struct {
 	// ("sealed:v1:", from before key ids): the key they were sealed with,
 	// which was always the Xplenty API key.
 	LegacySecretKey []byte
+	// CardEvery is how often a card's edits for progress alone may go
+	// out; status changes go out at once. Default DefaultCardEvery.
+	CardEvery time.Duration
 }
 
 // Store is the job registry in Redis, the source of truth for tracking:
@@ -51,6 +54,7 @@ type Store struct {
 	retention time.Duration
 	now       func() time.Time
 	sealer    *sealer
+	cardEvery time.Duration
 }
 
 // NewStore returns a Store on rdb.
@@ -67,11 +71,14 @@ func NewStore(rdb redis.UniversalClient, opts StoreOptions) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.CardEvery <= 0 {
+		opts.CardEvery = DefaultCardEvery
+	}
 	sl, err := newSealer(opts.SecretKey, opts.PreviousSecretKey, opts.LegacySecretKey)
 	if err != nil {
 		return nil, fmt.Errorf("notifier: %w", err)
 	}
-	return &Store{rdb: rdb, keys: keys{opts.Prefix}, retention: opts.Retention, now: opts.Now, sealer: sl}, nil
+	return &Store{rdb: rdb, keys: keys{opts.Prefix}, retention: opts.Retention, now: opts.Now, sealer: sl, cardEvery: opts.CardEvery}, nil
 }
 
 // Ping checks that Redis answers.
@@ -114,6 +121,7 @@ const (
 	fStoppedBy       = "stopped_by"
 	fRev             = "rev"      // bumped on every change that the card shows
 	fCardRev         = "card_rev" // the rev the card in Slack shows
+	fCardAt          = "card_at"  // when the card was last edited (unix ms)
 	// The Lua scripts also keep "misses" (not-found answers in a row) and
 	// "lost" (the watcher gave the job up).
 )
@@ -310,7 +318,7 @@ func (s *Store) Release(ctx context.Context, key string) error {
 }
 
 // requestStopScript marks a stop request on a job that is not finished and
-// queues a card edit, atomically. It returns 0 when the job is unknown, 2
+// marks its card due now, atomically. It returns 0 when the job is unknown, 2
 // when it has already finished, 1 otherwise.
 var requestStopScript = redis.NewScript(`
 local st = redis.call('HGET', KEYS[1], 'status')
@@ -318,7 +326,7 @@ if not st then return 0 end
 if st == 'completed' or st == 'failed' or st == 'stopped' then return 2 end
 redis.call('HSET', KEYS[1], 'stop_requested_by', ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'rev', 1)
-redis.call('XADD', KEYS[2], '*', 'kind', 'card', 'job', ARGV[1], 'status', st)
+redis.call('ZADD', KEYS[2], 'LT', ARGV[3], ARGV[1])
 return 1
 `)
 
@@ -328,7 +336,7 @@ var ErrFinished = errors.New("job has already finished")
 // RequestStop records that user asked to stop a job, and queues a card edit
 // so the card says "stopping…".
 func (s *Store) RequestStop(ctx context.Context, id int64, user string) error {
-	n, err := requestStopScript.Run(ctx, s.rdb, []string{s.keys.job(id), s.keys.outbox()}, id, user).Int()
+	n, err := requestStopScript.Run(ctx, s.rdb, []string{s.keys.job(id), s.keys.cards()}, id, user, s.now().UnixMilli()).Int()
 	if err != nil {
 		return fmt.Errorf("request stop of job %d: %w", id, err)
 	}
@@ -347,19 +355,22 @@ type Change int
 // What an observation changed.
 const (
 	Unchanged     Change = iota // nothing new, or the job is not tracked
-	ProgressMoved               // same status, progress crossed a tenth: card edit queued
-	StatusChanged               // new status: card edit queued
-	Finished                    // terminal status: card edit and thread reply queued
+	ProgressMoved               // same status, progress crossed a tenth: card marked due after CardEvery
+	StatusChanged               // new status: card marked due now
+	Finished                    // terminal status: card marked due now, thread reply queued
 )
 
 // observeScript applies what Xplenty says about a job to its record, and
 // queues the messages the change calls for, in one atomic step: whatever
 // replicas and retries observe the same change, it is recorded once and one
-// reply is queued. A finished job never changes again.
+// reply is queued. A finished job never changes again. The card is marked
+// in the cards set (one member per job, the earliest due time kept): due
+// now for a new status, for progress alone no sooner than CardEvery after
+// its last edit.
 //
-// KEYS: job hash, active set, outbox. ARGV: id, status, progress, errors,
-// html_url, runtime seconds, outputs JSON, now (ms), terminal (0/1),
-// retention (s).
+// KEYS: job hash, active set, outbox, cards. ARGV: id, status, progress,
+// errors, html_url, runtime seconds, outputs JSON, now (ms), terminal (0/1),
+// retention (s), card interval (ms).
 var observeScript = redis.NewScript(`
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return 0 end
@@ -378,7 +389,12 @@ redis.call('HSET', KEYS[1], 'status', ARGV[2], 'progress', ARGV[3], 'errors', AR
   'runtime', ARGV[6], 'outputs', ARGV[7], 'updated', ARGV[8])
 redis.call('HINCRBY', KEYS[1], 'rev', 1)
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'html_url', ARGV[5]) end
-redis.call('XADD', KEYS[3], '*', 'kind', 'card', 'job', ARGV[1], 'status', ARGV[2])
+local due = tonumber(ARGV[8])
+if change == 1 then
+  local last = tonumber(redis.call('HGET', KEYS[1], 'card_at') or '0') or 0
+  if last + tonumber(ARGV[11]) > due then due = last + tonumber(ARGV[11]) end
+end
+redis.call('ZADD', KEYS[4], 'LT', due, ARGV[1])
 if ARGV[9] == '1' then
   if ARGV[2] == 'stopped' then
     local by = redis.call('HGET', KEYS[1], 'stop_requested_by')
@@ -413,9 +429,10 @@ func (s *Store) Observe(ctx context.Context, j xplenty.Job) (Change, error) {
 		return Unchanged, fmt.Errorf("observe job %d: %w", j.ID, err)
 	}
 	n, err := observeScript.Run(ctx, s.rdb,
-		[]string{s.keys.job(j.ID), s.keys.active(), s.keys.outbox()},
+		[]string{s.keys.job(j.ID), s.keys.active(), s.keys.outbox(), s.keys.cards()},
 		j.ID, string(j.Status), formatFloat(clamp01(j.Progress)), errorsText, j.HTMLURL,
 		j.RuntimeInSeconds, outputs, s.now().UnixMilli(), terminal, int64(s.retention/time.Second),
+		s.cardEvery.Milliseconds(),
 	).Int()
 	if err != nil {
 		return Unchanged, fmt.Errorf("observe job %d: %w", j.ID, err)
@@ -561,11 +578,11 @@ func (s *Store) TakePending(ctx context.Context, token string) ([]byte, error) {
 }
 
 // cardRevScript records that the card shows rev, unless it already shows a
-// later one.
+// later one, and when it was edited (progress edits are spaced from it).
 var cardRevScript = redis.NewScript(`
 local cur = tonumber(redis.call('HGET', KEYS[1], 'card_rev') or '0') or 0
 if tonumber(ARGV[1]) > cur and redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HSET', KEYS[1], 'card_rev', ARGV[1])
+  redis.call('HSET', KEYS[1], 'card_rev', ARGV[1], 'card_at', ARGV[2])
 end
 return 1
 `)
@@ -581,7 +598,7 @@ func (s *Store) cardRev(ctx context.Context, id int64) (shown, current int64, er
 }
 
 func (s *Store) setCardRev(ctx context.Context, id, rev int64) error {
-	return cardRevScript.Run(ctx, s.rdb, []string{s.keys.job(id)}, rev).Err()
+	return cardRevScript.Run(ctx, s.rdb, []string{s.keys.job(id)}, rev, s.now().UnixMilli()).Err()
 }
 
 // Lock takes a short-lived named lock for holder and reports whether it got
@@ -600,9 +617,9 @@ func (s *Store) Unlock(ctx context.Context, name, holder string) error {
 	return releaseScript.Run(ctx, s.rdb, []string{s.keys.lock(name)}, holder).Err()
 }
 
-// QueueCard asks the deliverers to bring a job's card up to date.
+// QueueCard asks the deliverers to bring a job's card up to date, now.
 func (s *Store) QueueCard(ctx context.Context, id int64) error {
-	err := s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.keys.outbox(), Values: []any{"kind", kindCard, "job", id, "status", ""}}).Err()
+	err := s.rdb.ZAddLT(ctx, s.keys.cards(), redis.Z{Score: float64(s.now().UnixMilli()), Member: id}).Err()
 	if err != nil {
 		return fmt.Errorf("queue card of job %d: %w", id, err)
 	}

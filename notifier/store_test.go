@@ -35,6 +35,16 @@ func testRecord(id int64) Record {
 	}
 }
 
+// cardsMarked returns the jobs whose card waits for an edit.
+func cardsMarked(t *testing.T, s *Store, rdb *redis.Client) []string {
+	t.Helper()
+	ids, err := rdb.ZRange(context.Background(), s.keys.cards(), 0, -1).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
 // outbox returns the kinds of the queued messages, oldest first.
 func outbox(t *testing.T, s *Store, rdb *redis.Client) []string {
 	t.Helper()
@@ -122,9 +132,11 @@ func TestObserveTransitions(t *testing.T) {
 			t.Errorf("step %d (%s %.2f): change = %v, want %v", i, st.status, st.progress, got, st.want)
 		}
 	}
-	want := []string{"card:pending", "card:running", "card:running", "card:completed", "reply:completed"}
-	if got := outbox(t, s, rdb); !equal(got, want) {
+	if got, want := outbox(t, s, rdb), []string{"reply:completed"}; !equal(got, want) {
 		t.Errorf("outbox = %v, want %v", got, want)
+	}
+	if got := cardsMarked(t, s, rdb); len(got) != 1 || got[0] != "1001" {
+		t.Errorf("cards marked = %v, want the one job", got)
 	}
 	r, err := s.Get(ctx, 1001)
 	if err != nil {

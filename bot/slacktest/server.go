@@ -70,6 +70,9 @@ type Options struct {
 	AppToken string
 	// PingInterval is how often each websocket is pinged (default DefaultPingInterval).
 	PingInterval time.Duration
+	// Limits, when set, are enforced like Slack's rate limits (see Limits);
+	// nil enforces none.
+	Limits *Limits
 }
 
 // Server is a fake Slack: Web API, response URLs and Socket Mode on one httptest
@@ -99,6 +102,8 @@ type Server struct {
 	groups       map[string][]string
 	userNames    map[string]string
 	responseURLs map[string]*responseTarget
+	limits       *Limits              // enforced limits, nil for none
+	tat          map[string]time.Time // GCRA state of each enforced limit
 
 	// Socket Mode state.
 	tickets       map[string]bool
@@ -150,6 +155,7 @@ func New(opts Options) *Server {
 		firstAck:     map[string]int{},
 		timers:       map[*time.Timer]struct{}{},
 	}
+	s.setLimitsLocked(opts.Limits)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/", s.handleAPI)
 	mux.HandleFunc("/response/", s.handleResponseURL)

@@ -67,6 +67,8 @@ type Call struct {
 	Time   time.Time
 	Status int    // HTTP status answered
 	Error  string // Slack error answered, "" for ok
+	// RetryAfter is the Retry-After answered with a 429.
+	RetryAfter time.Duration
 }
 
 // Ack is an acknowledgement received over Socket Mode.

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -79,10 +78,9 @@ func blockFailResult(err error) apiResult {
 }
 
 func rateLimitedResult(d time.Duration) apiResult {
-	secs := int64(math.Ceil(d.Seconds()))
 	return apiResult{
 		status:     http.StatusTooManyRequests,
-		retryAfter: strconv.FormatInt(secs, 10),
+		retryAfter: strconv.FormatInt(retryAfterSeconds(d), 10),
 		body:       errorBody{Error: "ratelimited"},
 		err:        "ratelimited",
 	}
@@ -113,9 +111,14 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	if decodeErr != "" {
 		res = failResult(decodeErr)
 	} else {
-		res = s.dispatchLocked(method, token, params)
+		res = s.dispatchLocked(method, token, params, now)
 	}
-	s.calls = append(s.calls, Call{Method: method, Params: params, Time: now, Status: res.status, Error: res.err})
+	call := Call{Method: method, Params: params, Time: now, Status: res.status, Error: res.err}
+	if res.retryAfter != "" {
+		secs, _ := strconv.ParseInt(res.retryAfter, 10, 64)
+		call.RetryAfter = time.Duration(secs) * time.Second
+	}
+	s.calls = append(s.calls, call)
 	s.notifyLocked()
 	s.mu.Unlock()
 	writeResult(w, res)
@@ -181,7 +184,7 @@ func flattenJSON(body []byte) (url.Values, error) {
 func truthy(s string) bool { return s == "1" || s == "true" }
 
 // dispatchLocked answers a decoded Web API call. The caller holds s.mu.
-func (s *Server) dispatchLocked(method, token string, p url.Values) apiResult {
+func (s *Server) dispatchLocked(method, token string, p url.Values, now time.Time) apiResult {
 	var handler func(url.Values) apiResult
 	switch method {
 	case "apps.connections.open":
@@ -207,6 +210,9 @@ func (s *Server) dispatchLocked(method, token string, p url.Values) apiResult {
 	}
 	if code := s.authorize(method, token); code != "" {
 		return failResult(code)
+	}
+	if wait := s.limitLocked(method, p, now); wait > 0 {
+		return rateLimitedResult(wait)
 	}
 	if q := s.rateLimits[method]; len(q) > 0 {
 		s.rateLimits[method] = q[1:]

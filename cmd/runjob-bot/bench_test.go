@@ -54,7 +54,7 @@ func benchWatch(b *testing.B) {
 		done <- serve(ctx, e.cfg, deps{
 			logger:      slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 			ready:       func() { once.Do(func() { close(ready) }) },
-			channelRate: 10000, channelBurst: 10000,
+			channelRate: 10000, channelBurst: 10000, updateRate: 10000,
 			httpClient: &http.Client{Timeout: 10 * time.Second},
 			hooks: hooks{tick: func(st notifier.TickStats) {
 				if st.Leader && st.Active >= jobs/2 {
@@ -180,3 +180,109 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// BenchmarkReplies1000JobsUnderSlackLimits runs the whole bot with Slack's
+// limits enforced by the fake (chat.postMessage about 1/s per channel,
+// chat.update 50 a minute) and the bot's default budgets: 1,000 jobs over
+// 250 channels start running, then all complete at once. It reports
+//
+//	reply-p50-ms, reply-p99-ms  delay from the completion to each thread reply
+//	card-changes                card changes the watcher recorded (each marks a card)
+//	edits-sent                  chat.update calls made for cards until the last reply
+//	edits-pending               cards still waiting for their edit then (one edit each)
+//	edits-coalesced             changes that will never cost an edit: changes − sent − pending
+//	ratelimited                 calls Slack answered 429
+//
+// Run it with: go test -run '^$' -bench Replies1000 -benchtime 1x ./cmd/runjob-bot/
+func BenchmarkReplies1000JobsUnderSlackLimits(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		benchReplies(b)
+	}
+}
+
+func benchReplies(b *testing.B) {
+	const (
+		jobs     = 1000
+		channels = 250
+		interval = time.Second
+	)
+	e := newE2E(b, xplentytest.Options{Budget: 1_000_000})
+	e.cfg.PollInterval = interval
+	recs := e.trackJobs(jobs, channels)
+	limits := slacktest.DefaultLimits()
+	e.slack.SetLimits(&limits)
+
+	var mu sync.Mutex
+	changes, sent := 0, 0
+	e.tune = func(d *deps) {
+		d.channelRate, d.channelBurst, d.updateRate = 0, 0, 0 // the production budgets
+		d.logger = slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		d.hooks = hooks{
+			tick: func(st notifier.TickStats) { mu.Lock(); changes += st.Changes; mu.Unlock() },
+			delivered: func(kind string, _ int64, _ xplenty.Status) {
+				if kind == "card" {
+					mu.Lock()
+					sent++
+					mu.Unlock()
+				}
+			},
+		}
+	}
+	e.startBot()
+	b.ResetTimer()
+	for _, r := range recs {
+		if err := e.xp.SetStatus(r.JobID, xplenty.StatusRunning); err != nil {
+			b.Fatal(err)
+		}
+	}
+	time.Sleep(3 * interval)
+	done := time.Now()
+	for _, r := range recs {
+		if err := e.xp.SetStatus(r.JobID, xplenty.StatusCompleted); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), pressureWait)
+	defer cancel()
+	var lags []time.Duration
+	err := e.slack.Wait(ctx, func(s *slacktest.Snapshot) bool {
+		lags = lags[:0]
+		for _, m := range s.Messages() {
+			if m.ThreadTS != "" && m.Metadata != nil && m.Metadata.EventType == notifier.ReplyEventType {
+				lags = append(lags, m.PostedAt.Sub(done))
+			}
+		}
+		return len(lags) >= jobs
+	})
+	if err != nil {
+		b.Fatalf("%d of %d replies: %v", len(lags), jobs, err)
+	}
+	b.StopTimer()
+	store, err := notifier.NewStore(e.rdb, notifier.StoreOptions{Prefix: e.cfg.RedisPrefix})
+	if err != nil {
+		b.Fatal(err)
+	}
+	q, err := store.Queues(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap := e.slack.Snapshot()
+	limited := 0
+	for _, c := range snap.Calls("") {
+		if c.Status == 429 {
+			limited++
+		}
+	}
+	if v := snap.RetryAfterViolations(); len(v) > 0 {
+		b.Errorf("%d calls inside a Retry-After, first: %s", len(v), v[0])
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	b.ReportMetric(ms(percentile(lags, 0.50)), "reply-p50-ms")
+	b.ReportMetric(ms(percentile(lags, 0.99)), "reply-p99-ms")
+	b.ReportMetric(float64(changes), "card-changes")
+	b.ReportMetric(float64(sent), "edits-sent")
+	b.ReportMetric(float64(q.CardsPending), "edits-pending")
+	b.ReportMetric(float64(changes-sent-int(q.CardsPending)), "edits-coalesced")
+	b.ReportMetric(float64(limited), "ratelimited")
+}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ type env struct {
 	XplentyAPIURL    string `envconfig:"XPLENTY_API_URL" default:"https://api.xplenty.com/" desc:"Xplenty API base URL"`
 	RedisURL         string `envconfig:"REDIS_URL" desc:"redis:// or rediss:// URL, with password if any"`
 	PollInterval     string `envconfig:"POLL_INTERVAL" default:"10s" desc:"how often the watcher asks Xplenty what changed (Go duration)"`
+	UpdatePerMinute  string `envconfig:"SLACK_UPDATE_PER_MINUTE" default:"50" desc:"chat.update calls a minute for all replicas together (Slack's Tier 3 budget of the workspace; card edits share it)"`
 	AllowedUsers     string `envconfig:"ALLOWED_USERS" desc:"comma-separated Slack user ids allowed to use the bot, or *"`
 	AllowedChannels  string `envconfig:"ALLOWED_CHANNELS" desc:"comma-separated Slack channel ids the bot may be used in, or *"`
 	RedisPrefix      string `envconfig:"REDIS_PREFIX" default:"runjob:" desc:"prefix of every Redis key"`
@@ -53,6 +55,9 @@ type config struct {
 	SecretKey, SecretKeyPrevious                string
 	HTTPAddr                                    string
 	LogLevel                                    slog.Level
+	// UpdatePerMinute is the chat.update budget shared by the replicas;
+	// 0 means notifier.DefaultUpdatePerMinute.
+	UpdatePerMinute float64
 }
 
 // minSecretKeyLen is the shortest RUNJOB_SECRET_KEY accepted: 32 random
@@ -155,6 +160,11 @@ func (e env) check() (config, error) {
 		if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 			bad("HTTP_ADDR", fmt.Sprintf("must be host:port or :port, or empty to turn it off (got %q)", c.HTTPAddr))
 		}
+	}
+	if v, err := strconv.ParseFloat(strings.TrimSpace(e.UpdatePerMinute), 64); err != nil || v < 1 || v > 10000 {
+		bad("SLACK_UPDATE_PER_MINUTE", fmt.Sprintf("must be a number of calls a minute from 1 to 10000, like 50 (got %q)", e.UpdatePerMinute))
+	} else {
+		c.UpdatePerMinute = v
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(strings.TrimSpace(e.LogLevel))); err != nil {
 		bad("LOG_LEVEL", fmt.Sprintf("must be debug, info, warn or error (got %q)", e.LogLevel))

@@ -219,3 +219,21 @@ func TestConfigSealingKeys(t *testing.T) {
 		t.Errorf("sealingKeys = %q %q %q", cur, prev, legacy)
 	}
 }
+
+func TestConfigUpdateBudget(t *testing.T) {
+	c, err := loadChecked(t, validEnv())
+	if err != nil || c.UpdatePerMinute != 50 {
+		t.Fatalf("default SLACK_UPDATE_PER_MINUTE = %v, %v; want 50", c.UpdatePerMinute, err)
+	}
+	for _, v := range []string{"0", "-5", "fast", "20000"} {
+		setEnv(t, validEnv())
+		t.Setenv("SLACK_UPDATE_PER_MINUTE", v)
+		e, err := loadEnv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.check(); err == nil || !strings.Contains(err.Error(), "SLACK_UPDATE_PER_MINUTE") {
+			t.Errorf("SLACK_UPDATE_PER_MINUTE=%s: %v, want it named as wrong", v, err)
+		}
+	}
+}

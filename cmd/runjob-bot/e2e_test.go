@@ -37,6 +37,8 @@ type e2e struct {
 	cfg   config
 	logs  *syncBuffer
 	bots  int // replicas started and not stopped
+	// tune, when set, adjusts the deps of the replicas startBot starts.
+	tune func(*deps)
 }
 
 type syncBuffer struct {
@@ -94,20 +96,22 @@ func (e *e2e) startBotWith(h hooks, onReady func()) (stop func()) {
 	ready := make(chan struct{})
 	var once sync.Once
 	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, e.cfg, deps{
-			logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-			hooks:  h,
-			ready: func() {
-				once.Do(func() { close(ready) })
-				if onReady != nil {
-					onReady()
-				}
-			},
-			channelRate: 1000, channelBurst: 1000, claimIdle: time.Second,
-			httpClient: &http.Client{Timeout: 5 * time.Second},
-		})
-	}()
+	d := deps{
+		logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		hooks:  h,
+		ready: func() {
+			once.Do(func() { close(ready) })
+			if onReady != nil {
+				onReady()
+			}
+		},
+		channelRate: 1000, channelBurst: 1000, updateRate: 1000, claimIdle: time.Second,
+		httpClient: &http.Client{Timeout: 5 * time.Second},
+	}
+	if e.tune != nil {
+		e.tune(&d)
+	}
+	go func() { done <- serve(ctx, e.cfg, d) }()
 	select {
 	case <-ready:
 	case err := <-done:

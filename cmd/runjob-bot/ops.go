@@ -37,6 +37,8 @@ package main
 //	runjob_panics_total{where}                  panics recovered while handling one envelope, one watcher tick
 //	                                            or one delivery (where: envelope, tick, delivery); each is a bug,
 //	                                            logged with its stack: alert on any increase
+//	runjob_queue_depth{queue}, runjob_queue_oldest_age_seconds{kind}
+//	                                            the delivery queues (see ops_queues.go)
 //	runjob_build_info{version}                  1
 //
 // plus the standard go_* and process_* collectors.

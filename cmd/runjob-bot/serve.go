@@ -47,8 +47,11 @@ type deps struct {
 	// ready, when set, is told once the bot is connected to Slack.
 	ready func()
 
+	// channelRate and channelBurst, when set, replace the chat.postMessage
+	// budget of each channel; updateRate (per second) the chat.update one.
 	channelRate  rate.Limit
 	channelBurst int
+	updateRate   rate.Limit
 	claimIdle    time.Duration
 	httpClient   *http.Client
 }
@@ -148,7 +151,7 @@ func serve(ctx context.Context, cfg config, d deps) error {
 	sm := socketmode.New(api)
 	replica := replicaName()
 	poster := notifier.NewPoster(api, notifier.PosterOptions{
-		Logger: log, ChannelRate: d.channelRate, ChannelBurst: d.channelBurst, OnCall: d.hooks.slackCall,
+		Logger: log, OnCall: d.hooks.slackCall, Budgets: slackBudgets(store, cfg, d),
 	})
 	b, err := bot.New(bot.Config{
 		Logger: log, Slack: api, Poster: poster, Store: store, Xplenty: xp, Access: access,
@@ -162,6 +165,7 @@ func serve(ctx context.Context, cfg config, d deps) error {
 	socket.OnConnected = d.ready
 	if m != nil {
 		m.observeRateLimit(xp.RateLimit)
+		m.observeQueues(store.Queues)
 		// Serves until serve returns: during the drain /readyz says 503
 		// (Slack is disconnected) and /metrics can still be scraped.
 		opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
@@ -213,6 +217,23 @@ func serve(ctx context.Context, cfg config, d deps) error {
 	return nil
 }
 
+// slackBudgets are Slack's limits, shared by the replicas through Redis.
+func slackBudgets(store *notifier.Store, cfg config, d deps) *notifier.Budgets {
+	post := notifier.Rate{N: notifier.DefaultPostPerSecond, Per: time.Second, Burst: notifier.DefaultPostBurst}
+	if d.channelRate != 0 {
+		post = notifier.Rate{N: float64(d.channelRate), Per: time.Second, Burst: max(d.channelBurst, 1)}
+	}
+	perMinute := cfg.UpdatePerMinute
+	if perMinute <= 0 {
+		perMinute = notifier.DefaultUpdatePerMinute
+	}
+	update := notifier.Rate{N: perMinute, Per: time.Minute, Burst: notifier.DefaultUpdateBurst}
+	if d.updateRate != 0 {
+		update = notifier.Rate{N: float64(d.updateRate), Per: time.Second, Burst: notifier.DefaultUpdateBurst}
+	}
+	return notifier.NewBudgets(store, post, update)
+}
+
 // replicaName tells replicas apart in Redis (consumer group, lease).
 func replicaName() string {
 	host, _ := os.Hostname()
@@ -256,12 +277,13 @@ func recoverLaunches(ctx context.Context, b *bot.Bot) {
 	}
 }
 
-// drainOutbox waits until the outbox is empty, at most limit.
+// drainOutbox waits until no reply and no due card edit waits, at most
+// limit.
 func drainOutbox(ctx context.Context, store *notifier.Store, limit time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	for {
-		if n, err := store.OutboxLen(ctx); err != nil || n == 0 {
+		if q, err := store.Queues(ctx); err != nil || q.Replies+q.CardsDue == 0 {
 			return
 		}
 		select {

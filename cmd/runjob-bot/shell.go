@@ -182,7 +182,7 @@ func runShellWith(ctx context.Context, args []string, stdin io.Reader, stdout, s
 			},
 		},
 		// The terminal has no Slack rate limits.
-		channelRate: rate.Inf, channelBurst: 1000,
+		channelRate: rate.Inf, channelBurst: 1000, updateRate: rate.Inf,
 	}
 
 	botCtx, stopBot := context.WithCancel(ctx)

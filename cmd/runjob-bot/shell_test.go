@@ -205,6 +205,8 @@ func TestShellRunRerunStop(t *testing.T) {
 	s.send(":stop 1002")
 	s.waitLine("the stop click", shellHas("[shell] clicked Stop on the card of job 1002 and confirmed"))
 	s.waitLine("job 1002 stopped, in its thread", shellHas("[#sandbox thread of job 1002] runjob: ⏹️ @you Job 1002", "was stopped by @you"))
+	// Replies go first: the card's edit may follow its reply.
+	s.waitLine("job 1002's card stopped", shellHas("(edited card of job 1002): ⏹️ stopped"))
 
 	s.send(":stop 1002")
 	s.waitLine("a note that the Stop button is gone", shellHas("[shell] the card of job 1002 has no Stop button any more"))

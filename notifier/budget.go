@@ -1,0 +1,193 @@
+package notifier
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Slack's limits, shared by every replica through Redis:
+// chat.postMessage about one message per second per channel with short
+// bursts (https://docs.slack.dev/reference/methods/chat.postMessage), and
+// chat.update, a Tier 3 method, about 50 calls a minute per app and
+// workspace (https://docs.slack.dev/apis/web-api/rate-limits). The bursts
+// are kept small: pacing stays under Slack's own limit even when requests
+// reach Slack a little closer together than they left.
+const (
+	DefaultPostPerSecond   = 1.0
+	DefaultPostBurst       = 2
+	DefaultUpdatePerMinute = 50
+	DefaultUpdateBurst     = 3
+)
+
+// Budget names: one Redis key each.
+const (
+	budgetUpdate = "update"         // chat.update, the workspace's
+	budgetPost   = "post:"          // + channel: chat.postMessage in one channel
+	budgetMaxTTL = 10 * time.Minute // a pause never outlives this
+)
+
+// takeScript is a GCRA rate limiter with a pause, on a hash of fields
+// "tat" (theoretical arrival time) and "pause" (no call before it), both
+// in ms on Redis's clock, so that replicas with skewed clocks share one
+// timeline. It returns 0 when a call may go now (and counts it), else how
+// many ms to wait.
+//
+// KEYS: budget hash. ARGV: interval ms, burst, peek (1: only say how long
+// to wait, spend nothing).
+var takeScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local pause = tonumber(redis.call('HGET', KEYS[1], 'pause') or '0') or 0
+if pause > now then return pause - now end
+local tat = tonumber(redis.call('HGET', KEYS[1], 'tat') or '0') or 0
+if tat < now then tat = now end
+local nxt = tat + interval
+local wait = nxt - burst * interval - now
+if wait > 0 then return wait end
+if ARGV[3] == '1' then return 0 end
+redis.call('HSET', KEYS[1], 'tat', nxt)
+redis.call('PEXPIRE', KEYS[1], nxt - now + 1000)
+return 0
+`)
+
+// pauseScript makes a budget refuse every call for ARGV[1] ms from now
+// (a 429's Retry-After), unless it is already paused longer.
+var pauseScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local untl = now + tonumber(ARGV[1])
+local cur = tonumber(redis.call('HGET', KEYS[1], 'pause') or '0') or 0
+if untl > cur then redis.call('HSET', KEYS[1], 'pause', untl) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < untl - now + 1000 then redis.call('PEXPIRE', KEYS[1], untl - now + 1000) end
+return 1
+`)
+
+// Rate is a budget's pace: N calls per Per, with bursts of Burst.
+type Rate struct {
+	N     float64
+	Per   time.Duration
+	Burst int
+}
+
+func (r Rate) interval() time.Duration {
+	if r.N <= 0 || r.Per <= 0 {
+		return 0
+	}
+	return time.Duration(float64(r.Per) / r.N)
+}
+
+// Budgets pace Slack calls under limits shared by every replica: each
+// budget is a GCRA limiter in Redis, and a 429's Retry-After pauses it for
+// all of them.
+type Budgets struct {
+	store  *Store
+	post   Rate
+	update Rate
+}
+
+// NewBudgets returns the shared budgets of store: post per channel, update
+// for the workspace. A zero Rate means "no limit".
+func NewBudgets(store *Store, post, update Rate) *Budgets {
+	return &Budgets{store: store, post: post, update: update}
+}
+
+// DefaultBudgets are Slack's limits.
+func DefaultBudgets(store *Store) *Budgets {
+	return NewBudgets(store,
+		Rate{N: DefaultPostPerSecond, Per: time.Second, Burst: DefaultPostBurst},
+		Rate{N: DefaultUpdatePerMinute, Per: time.Minute, Burst: DefaultUpdateBurst})
+}
+
+// budgetOf names the budget a call of method in channel spends, and its
+// rate; "" when the method is not paced.
+func (b *Budgets) budgetOf(method, channel string) (string, Rate) {
+	switch method {
+	case "chat.postMessage":
+		return budgetPost + channel, b.post
+	case "chat.update":
+		return budgetUpdate, b.update
+	}
+	return "", Rate{}
+}
+
+// Take spends one call of method in channel if the budget allows it now;
+// otherwise it returns how long to wait before trying again (and spends
+// nothing).
+func (b *Budgets) Take(ctx context.Context, method, channel string) (time.Duration, error) {
+	return b.take(ctx, method, channel, false)
+}
+
+func (b *Budgets) take(ctx context.Context, method, channel string, peek bool) (time.Duration, error) {
+	name, r := b.budgetOf(method, channel)
+	iv := r.interval()
+	if name == "" {
+		return 0, nil
+	}
+	if iv <= 0 {
+		// Unlimited, but a pause still holds.
+		iv = time.Millisecond
+		r.Burst = 1 << 30
+	}
+	ms, err := takeScript.Run(ctx, b.store.rdb, []string{b.store.keys.budget(name)},
+		max(iv.Milliseconds(), 1), max(r.Burst, 1), map[bool]string{true: "1", false: "0"}[peek]).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("slack budget %s: %w", method, err)
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
+// Wait blocks until the budget allows one call of method in channel and
+// spends it. It gives up with an error wrapping ErrBudgetWait when the wait
+// would outlast ctx's deadline, and with ctx's error when ctx ends.
+func (b *Budgets) Wait(ctx context.Context, method, channel string) error {
+	for {
+		wait, err := b.Take(ctx, method, channel)
+		if err != nil || wait <= 0 {
+			return err
+		}
+		if !fitsDeadline(ctx, wait) {
+			return fmt.Errorf("%s: %w (%s)", method, ErrBudgetWait, wait.Round(time.Millisecond))
+		}
+		if !sleep(ctx, wait) {
+			return fmt.Errorf("%s: %w", method, ctx.Err())
+		}
+	}
+}
+
+// Ready blocks until the budget of method (for the workspace) would allow
+// a call, without spending it.
+func (b *Budgets) Ready(ctx context.Context, method string) error {
+	for {
+		wait, err := b.take(ctx, method, "", true)
+		if err != nil || wait <= 0 {
+			return err
+		}
+		if !sleep(ctx, wait) {
+			return ctx.Err()
+		}
+	}
+}
+
+// Pause stops every replica's calls of method (in channel, for posts) for
+// d: Slack answered 429 with Retry-After d.
+func (b *Budgets) Pause(ctx context.Context, method, channel string, d time.Duration) error {
+	name, _ := b.budgetOf(method, channel)
+	if name == "" {
+		return nil
+	}
+	d = min(d, budgetMaxTTL)
+	if err := pauseScript.Run(ctx, b.store.rdb, []string{b.store.keys.budget(name)}, max(d.Milliseconds(), 1)).Err(); err != nil {
+		return fmt.Errorf("pause slack budget %s: %w", method, err)
+	}
+	return nil
+}
+
+// ErrBudgetWait says a call was not made because Slack's budget would not
+// allow it before the caller's deadline; trying later makes sense.
+var ErrBudgetWait = fmt.Errorf("slack budget exhausted for now")
