@@ -168,7 +168,7 @@ func TestRecoverAJobThatAlreadyEnded(t *testing.T) {
 	if n, err := f.store.ActiveCount(ctx); err != nil || n != 0 {
 		t.Errorf("active jobs = %d, %v; want 0 (the job has ended)", n, err)
 	}
-	if n, err := f.store.OutboxLen(ctx); err != nil || n < 2 {
-		t.Errorf("outbox holds %d messages, %v; want the card edit and the reply", n, err)
+	if q, err := f.store.Queues(ctx); err != nil || q.Replies != 1 || q.CardsDue != 1 {
+		t.Errorf("queued: %+v, %v; want the reply and the card edit", q, err)
 	}
 }
