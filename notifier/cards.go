@@ -159,6 +159,16 @@ func (d *Deliverer) runCards(ctx context.Context) {
 
 func (d *Deliverer) handleCard(ctx context.Context, id int64, lease string) {
 	log := d.log.With("kind", kindCard, "job_id", id)
+	defer func() {
+		if v := recover(); v != nil {
+			d.panicked("card:"+strconv.FormatInt(id, 10), v)
+			bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			defer cancel()
+			if err := d.store.retryCard(bg, id, d.store.now().Add(2*time.Second)); err != nil {
+				log.Warn("requeue card edit", "err", err) // due again after its lease
+			}
+		}
+	}()
 	sent, err := d.deliverCard(ctx, id)
 	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()

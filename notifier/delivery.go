@@ -208,7 +208,11 @@ func (d *Deliverer) claimStale(ctx context.Context) error {
 // accepted it or it can never be delivered. A message that failed for a
 // transient reason stays pending and is claimed again after ClaimIdle.
 func (d *Deliverer) handle(ctx context.Context, m redis.XMessage, retry bool) {
-	defer d.recoverDelivery(m.ID)
+	defer func() {
+		if v := recover(); v != nil {
+			d.panicked(m.ID, v)
+		}
+	}()
 	kind, _ := m.Values["kind"].(string)
 	id, _ := strconv.ParseInt(fmt.Sprint(m.Values["job"]), 10, 64)
 	status := xplenty.Status(fmt.Sprint(m.Values["status"]))

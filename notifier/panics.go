@@ -48,14 +48,11 @@ func (w *Watcher) tickSafely(ctx context.Context) (st TickStats, err error) {
 	return w.Tick(ctx)
 }
 
-// recoverDelivery, deferred by handle, recovers a panic in one delivery.
-// The message was not acknowledged, so it stays pending and is claimed
-// again after ClaimIdle (cards and replies are idempotent).
-func (d *Deliverer) recoverDelivery(entry string) {
-	v := recover()
-	if v == nil {
-		return
-	}
+// panicked logs and counts a panic recovered in one delivery. A thread
+// message that panicked was not acknowledged, so it stays pending and is
+// claimed again after ClaimIdle; a card that panicked is due again shortly
+// (both kinds of delivery are idempotent).
+func (d *Deliverer) panicked(entry string, v any) {
 	LogPanic(d.log.With("entry", entry), "delivery", v)
 	if d.opts.OnPanic != nil {
 		d.opts.OnPanic()
