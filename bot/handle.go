@@ -470,7 +470,7 @@ func (b *Bot) lookForJob(ctx context.Context, in intent) (*xplenty.Job, int, err
 	var found []xplenty.Job
 	for _, j := range page.Jobs {
 		if j.ClusterID != l.ClusterID || j.CreatedAt == nil || j.CreatedAt.Before(asked.Add(-findSkew)) ||
-			!sameVars(j.Variables, l.Variables) {
+			!sameVars(j.Variables, l.Variables) || !sameDynamic(j, l) {
 			continue
 		}
 		if _, err := b.cfg.Store.Get(ctx, j.ID); !errors.Is(err, notifier.ErrNotTracked) {
@@ -490,6 +490,14 @@ func (b *Bot) lookForJob(ctx context.Context, in intent) (*xplenty.Job, int, err
 		return nil, 1 + twins, nil
 	}
 	return &found[0], 1, nil
+}
+
+// sameDynamic reports whether a job may have the launch's dynamic
+// variables: Xplenty does not always echo them, and a job that shows none
+// cannot be told apart by them (countTwins then weighs every launch that
+// differs only in them).
+func sameDynamic(j xplenty.Job, l launch) bool {
+	return j.DynamicVariables == nil || sameVars(j.DynamicVariables, l.DynamicVariables)
 }
 
 func sameVars(a, b map[string]string) bool {

@@ -14,7 +14,8 @@ import (
 const cardJobSkew = time.Hour
 
 // pendingTwins counts the other launches still pending in Redis that could
-// own job: same cluster, package, variables and dynamic variables, asked
+// own job: same cluster, package, variables and dynamic variables (unless
+// the job does not show its dynamic variables: then any), asked
 // early enough to have created it. Such a twin is another person's run, or
 // another click of one's own, whose answer may yet arrive; taking its job
 // would leave that card without one, so the job is not taken.
@@ -48,8 +49,8 @@ func (b *Bot) countTwins(ctx context.Context, in intent, job xplenty.Job) (int, 
 			continue
 		}
 		o, l := other.Launch, in.Launch
-		if o.ClusterID != l.ClusterID || o.PackageID != l.PackageID ||
-			!sameVars(o.Variables, l.Variables) || !sameVars(o.DynamicVariables, l.DynamicVariables) {
+		if o.ClusterID != l.ClusterID || o.PackageID != l.PackageID || !sameVars(o.Variables, l.Variables) ||
+			(job.DynamicVariables != nil && !sameVars(o.DynamicVariables, l.DynamicVariables)) {
 			continue
 		}
 		if job.CreatedAt != nil && !other.Asked.IsZero() && job.CreatedAt.Before(other.Asked.Add(-findSkew)) {
