@@ -53,14 +53,18 @@ type sealer struct {
 }
 
 // newSealer derives AES-256-GCM keys with HKDF: current seals and opens,
-// previous only opens (a rotation in progress), and every key given also
-// opens v1 values, derived as v1 did. A nil current key means no sealing.
+// previous and legacy only open (a rotation in progress, and values sealed
+// with the Xplenty API key before RUNJOB_SECRET_KEY was set), and every key
+// given also opens v1 values, derived as v1 did. A nil current key means no
+// sealing.
 func newSealer(current, previous, legacy []byte) (*sealer, error) {
 	if len(current) == 0 {
 		return nil, nil
 	}
 	s := &sealer{byKID: map[string]cipher.AEAD{}}
-	for i, secret := range [][]byte{current, previous} {
+	// The legacy key opens v2 values too: it is the Xplenty API key, which
+	// sealed them while RUNJOB_SECRET_KEY was unset.
+	for i, secret := range [][]byte{current, previous, legacy} {
 		if len(secret) == 0 {
 			continue
 		}

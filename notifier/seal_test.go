@@ -208,3 +208,23 @@ func TestObservedErrorsAreScrubbedBeforeTheyAreStored(t *testing.T) {
 		t.Errorf("stored errors = %q, want %q", stored, want)
 	}
 }
+
+// Moving from the key derived from the Xplenty API key (RUNJOB_SECRET_KEY
+// unset) to RUNJOB_SECRET_KEY loses nothing: the API key, which the bot
+// always has, still opens what it sealed, whatever its length.
+func TestValuesSealedWithTheAPIKeyOpenAfterMovingToASecretKey(t *testing.T) {
+	rdb, prefix := redistest.Client(t)
+	ctx := context.Background()
+	apiKey := []byte("short-api-k") // API keys were never held to RUNJOB_SECRET_KEY's length
+	before := storeWith(t, rdb, prefix, StoreOptions{SecretKey: apiKey, LegacySecretKey: apiKey})
+	r := testRecord(1001)
+	r.SecretNames = []string{"DB_PASSWORD"}
+	if err := before.Track(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	after := storeWith(t, rdb, prefix, StoreOptions{SecretKey: []byte("new-secret-key-0123456789abcdefgh"), LegacySecretKey: apiKey})
+	got, err := after.Get(ctx, 1001)
+	if err != nil || got.Variables["DB_PASSWORD"] != "hunter2" || len(got.LostSecrets) != 0 {
+		t.Errorf("Get after moving to RUNJOB_SECRET_KEY = %v, lost %v, %v; want the value", got.Variables, got.LostSecrets, err)
+	}
+}

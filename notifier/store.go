@@ -37,9 +37,9 @@ type StoreOptions struct {
 	// PreviousSecretKey, when set, only decrypts: values sealed before
 	// SecretKey replaced it stay readable while a rotation is under way.
 	PreviousSecretKey []byte
-	// LegacySecretKey, when set, only decrypts values of the v1 format
-	// ("sealed:v1:", from before key ids): the key they were sealed with,
-	// which was always the Xplenty API key.
+	// LegacySecretKey, when set, only decrypts: the Xplenty API key, which
+	// sealed every v1 value ("sealed:v1:", from before key ids) and, while
+	// RUNJOB_SECRET_KEY was unset, v2 values too.
 	LegacySecretKey []byte
 	// CardEvery is how often a card's edits for progress alone may go
 	// out; status changes go out at once. Default DefaultCardEvery.

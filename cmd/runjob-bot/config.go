@@ -66,8 +66,9 @@ const minSecretKeyLen = 32
 
 // sealingKeys are the keys the store seals and opens secret values with:
 // RUNJOB_SECRET_KEY, else the Xplenty API key (as before it existed); the
-// previous key only opens; the Xplenty API key also opens values of the v1
-// format, which were always sealed with it.
+// previous key only opens; the Xplenty API key also opens what it sealed
+// before RUNJOB_SECRET_KEY was set (v1 values, and v2 values sealed with
+// the key derived from it), so moving to RUNJOB_SECRET_KEY loses nothing.
 func (c config) sealingKeys() (current, previous, legacy []byte) {
 	current = []byte(c.SecretKey)
 	if c.SecretKey == "" {
@@ -152,7 +153,9 @@ func (e env) check() (config, error) {
 	}
 	c.SecretKey, c.SecretKeyPrevious = strings.TrimSpace(e.SecretKey), strings.TrimSpace(e.SecretKeyPrev)
 	for name, v := range map[string]string{"RUNJOB_SECRET_KEY": c.SecretKey, "RUNJOB_SECRET_KEY_PREVIOUS": c.SecretKeyPrevious} {
-		if v != "" && len(v) < minSecretKeyLen {
+		// The previous key may be the Xplenty API key, which sealed before
+		// RUNJOB_SECRET_KEY existed and was never held to this length.
+		if v != "" && len(v) < minSecretKeyLen && !(name == "RUNJOB_SECRET_KEY_PREVIOUS" && v == c.XplentyAPIKey) {
 			bad(name, fmt.Sprintf("is too short: use at least %d characters, e.g. the output of `openssl rand -base64 32`", minSecretKeyLen))
 		}
 	}

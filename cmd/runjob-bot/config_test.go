@@ -237,3 +237,18 @@ func TestConfigUpdateBudget(t *testing.T) {
 		}
 	}
 }
+
+// The README's rotation away from the key derived from the Xplenty API key
+// names that key as RUNJOB_SECRET_KEY_PREVIOUS; an API key shorter than a
+// RUNJOB_SECRET_KEY must be is accepted there.
+func TestConfigPreviousKeyMayBeTheAPIKey(t *testing.T) {
+	vars := validEnv()
+	vars["RUNJOB_SECRET_KEY"] = strings.Repeat("n", 44)
+	vars["RUNJOB_SECRET_KEY_PREVIOUS"] = vars["XPLENTY_API_KEY"]
+	if len(vars["XPLENTY_API_KEY"]) >= minSecretKeyLen {
+		t.Fatalf("the fixture's API key must be short for this test")
+	}
+	if _, err := loadChecked(t, vars); err != nil {
+		t.Errorf("rotation away from the Xplenty-derived key does not start:\n%v", err)
+	}
+}
