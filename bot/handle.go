@@ -696,9 +696,12 @@ func (b *Bot) status(ctx context.Context, req Request, id int64) string {
 	rec, err := b.cfg.Store.Get(ctx, id)
 	if err == nil {
 		// A job started in another (maybe private) channel is shown only to
-		// someone the policy lets run it.
-		t := policy.Target{Preset: rec.Preset, ClusterID: rec.ClusterID, PackageID: rec.PackageID}
-		if rec.Channel != req.ChannelID && !b.decide(ctx, req, t).Allowed {
+		// someone the allowlist and the policy let run it there, in its
+		// channel: being allowed the same package here is not enough.
+		there := req
+		there.ChannelID = rec.Channel
+		if rec.Channel != req.ChannelID && (!b.cfg.Access.Allowed(req.UserID, rec.Channel) ||
+			!b.decide(ctx, there, b.recorded(rec).target()).Allowed) {
 			b.answer(ctx, req, fmt.Sprintf("Job %d is not one you may see here.", id))
 			return "denied"
 		}
