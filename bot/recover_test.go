@@ -121,6 +121,23 @@ func TestRecoverLaunchThatCannotBeReadTellsItsCard(t *testing.T) {
 	in := f.launchCutShort(t, launch{ClusterID: 52, PackageID: 434, Variables: map[string]string{"DB_PASSWORD": "hunter2"}, SecretNames: []string{"DB_PASSWORD"}})
 	rotated := stores["new key"]
 	f.bot.cfg.Store = rotated
+
+	// A few minutes old, it is left for a replica that may have the key
+	// (a rolling rotation): the card is not touched, the launch is kept.
+	before, _ := f.slack.Message("C1", in.CardTS)
+	f.bot.RecoverLaunches(context.Background())
+	if m, _ := f.slack.Message("C1", in.CardTS); m.Text != before.Text {
+		t.Errorf("card of a launch another replica may read was rewritten: %q", m.Text)
+	}
+	if left, _ := stores["old key"].StaleIntents(context.Background(), time.Now(), 10); len(left) != 1 {
+		t.Fatalf("launch not kept for the replica with the key: %v", left)
+	}
+
+	// Past the grace, no replica had the key: it is lost.
+	data, _ := stores["old key"].StaleIntents(context.Background(), time.Now(), 10)
+	if err := stores["old key"].SaveIntent(context.Background(), in.id(), data[in.id()], time.Now().Add(-2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	f.bot.RecoverLaunches(context.Background())
 	m, ok := f.slack.Message("C1", in.CardTS)
 	page := f.bot.cfg.Xplenty.JobsPageURL()

@@ -152,6 +152,18 @@ func (s *sealer) open(ad, v1Label, value string) (string, error) {
 	return "", errUnsealable
 }
 
+// knowsKey reports whether value is not sealed with a key unknown here:
+// false only for a v2 value whose key id is none of this sealer's (a key
+// another replica may have, during a rotation).
+func (s *sealer) knowsKey(value string) bool {
+	rest, ok := strings.CutPrefix(value, sealedV2Prefix)
+	if !ok {
+		return true
+	}
+	kid, _, _ := strings.Cut(rest, ":")
+	return s != nil && s.byKID[kid] != nil
+}
+
 func openGCM(aead cipher.AEAD, ad, data string) (string, error) {
 	raw, err := base64.RawStdEncoding.DecodeString(data)
 	n := aead.NonceSize()

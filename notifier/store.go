@@ -658,19 +658,26 @@ func (s *Store) DeleteIntent(ctx context.Context, id string) error {
 	return nil
 }
 
+// unknownKeyGrace is how long a launch sealed with a key this replica does
+// not know is left for the others: during a rolling rotation, a replica
+// that has the new key recovers it; only after this is it taken as lost.
+const unknownKeyGrace = time.Hour
+
 // StaleIntents returns up to n launches asked before the given time and
 // still unresolved, oldest first; launches whose data expired are dropped.
 // A launch whose data cannot be opened (sealed with a key that is gone) is
-// returned with nil data: the launch's id still names its card.
+// returned with nil data: the launch's id still names its card. One sealed
+// with a key this replica does not know is skipped for unknownKeyGrace.
 func (s *Store) StaleIntents(ctx context.Context, before time.Time, n int64) (map[string][]byte, error) {
-	ids, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{
+	zs, err := s.rdb.ZRangeArgsWithScores(ctx, redis.ZRangeArgs{
 		Key: s.keys.intents(), Start: "-inf", Stop: strconv.FormatInt(before.UnixMilli(), 10), ByScore: true, Count: n,
 	}).Result()
 	if err != nil {
 		return nil, fmt.Errorf("stale launches: %w", err)
 	}
-	out := make(map[string][]byte, len(ids))
-	for _, id := range ids {
+	out := make(map[string][]byte, len(zs))
+	for _, z := range zs {
+		id := fmt.Sprint(z.Member)
 		v, err := s.rdb.Get(ctx, s.keys.intent(id)).Result()
 		if errors.Is(err, redis.Nil) {
 			_ = s.rdb.ZRem(ctx, s.keys.intents(), id).Err()
@@ -681,6 +688,10 @@ func (s *Store) StaleIntents(ctx context.Context, before time.Time, n int64) (ma
 		}
 		plain, err := s.sealer.openBlob("intent:"+id, v)
 		if err != nil {
+			asked := time.UnixMilli(int64(z.Score))
+			if !s.sealer.knowsKey(v) && s.now().Sub(asked) < unknownKeyGrace {
+				continue // another replica may have the key
+			}
 			// Sealed with a key that is gone: its details are lost, but
 			// its id names the card, which must not stay "Starting…".
 			out[id] = nil
