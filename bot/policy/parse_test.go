@@ -84,6 +84,24 @@ func TestLoadExample(t *testing.T) {
 	}
 }
 
+// The README shows testdata/example.yaml (without its header comment) as the
+// policy to start from; a copy that drifts from the tested file would teach a
+// shape Parse refuses.
+func TestREADMEShowsTheExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile("testdata/example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body, _ := strings.Cut(string(example), "\n\n")
+	if !strings.Contains(string(readme), "```yaml\n"+body+"```\n") {
+		t.Errorf("README.md does not show testdata/example.yaml below its header comment")
+	}
+}
+
 func TestParseEmpty(t *testing.T) {
 	for _, src := range []string{"", "\n", "# only a comment\n", "---\n", "~\n", "{}\n", "presets:\nprotected:\n"} {
 		p, err := Parse("policy.yaml", []byte(src))
