@@ -71,9 +71,11 @@ presets:
 rules:
   - name: on-call
     groups: [S0ONCALL]
+    channels: ["*"]
     presets: [nightly]
   - name: raw
     users: [U1]
+    channels: ["*"]
     packages: [434]
     clusters: [52]
 `))
@@ -109,7 +111,7 @@ presets:
   weekly: {cluster: 60, package: 434}
   daily: {cluster: 52, package: 500}
 rules:
-  - {users: ["*"], presets: ["*"]}
+  - {users: ["*"], channels: ["*"], presets: ["*"]}
 `))
 	if err != nil {
 		t.Fatal(err)

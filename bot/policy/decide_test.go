@@ -16,6 +16,7 @@ presets:
 rules:
   - name: admins
     users: [U0ADMIN]
+    channels: ["*"]
     presets: ["*"]
     packages: ["*"]
     clusters: ["*"]
@@ -30,6 +31,7 @@ rules:
     channels: ["*"]
     presets: [report]
   - name: sandbox-channel
+    users: ["*"]
     channels: [C0SANDBOX]
     presets: [sandbox]
     packages: ["*"]
@@ -93,7 +95,7 @@ func TestDecide(t *testing.T) {
 		{"no groups resolved", Subject{User: "U0DATA", Channel: "C0DATA"}, Target{Preset: "backfill"},
 			Decision{Reason: "no rule lets you run the preset backfill"}},
 
-		// A channel-only rule matches everyone in the channel.
+		// users: ["*"] with a channel: everyone in that channel.
 		{"anyone in the sandbox channel", boxUser, Target{Preset: "sandbox"},
 			Decision{Allowed: true, Rule: "sandbox-channel"}},
 		{"anyone in the sandbox channel, raw", boxUser, Target{ClusterID: 60, PackageID: 999},
@@ -135,9 +137,11 @@ func TestDecideFirstRuleWins(t *testing.T) {
 rules:
   - name: narrow
     users: [U0A]
+    channels: ["*"]
     presets: ["*"]
   - name: wide
     users: ["*"]
+    channels: ["*"]
     presets: ["*"]
 presets:
   x: {cluster: 1, package: 2}
@@ -244,7 +248,7 @@ func TestUsesGroups(t *testing.T) {
 	if !mustParse(t, decideSrc).UsesGroups() {
 		t.Errorf("UsesGroups() = false with a groups rule")
 	}
-	if mustParse(t, "rules:\n  - users: ['*']\n    presets: ['*']\n").UsesGroups() {
+	if mustParse(t, "rules:\n  - users: ['*']\n    channels: ['*']\n    presets: ['*']\n").UsesGroups() {
 		t.Errorf("UsesGroups() = true without groups")
 	}
 }
@@ -264,4 +268,16 @@ func TestConcurrentUse(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// Parse refuses a rule that does not say who or where; should one ever be
+// built without them, it matches nobody, nowhere, rather than everyone.
+func TestRuleWithoutWhoOrWhereMatchesNothing(t *testing.T) {
+	var r rule
+	if r.matchesUser(Subject{User: "U1", Channel: "C1", Groups: []string{"S1"}}) {
+		t.Errorf("a rule without users or groups matches U1")
+	}
+	if r.matchesChannel("C1") {
+		t.Errorf("a rule without channels matches C1")
+	}
 }

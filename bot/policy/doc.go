@@ -86,7 +86,13 @@
 //   - users: Slack user ids (U… or W…), or "*" for everyone.
 //   - groups: Slack user group ids (S…). "*" is refused here: write
 //     users: ["*"] to match everyone.
-//   - channels: Slack channel ids (C…, G… or D…), or "*" for every channel.
+//   - channels: Slack channel ids (C…, G… or D…), or "*" for every channel
+//     (direct messages included).
+//
+// Every rule says who (users, groups or both) and where (channels): access
+// is open only where someone wrote "*", so a key left out never stands for
+// everyone or everywhere, and a rule without who or without where is an
+// error.
 //   - presets: preset names from this file, or "*" for every preset.
 //   - packages, clusters: package and cluster ids, or "*" for any. They go
 //     together: a rule that gives one must give the other.
@@ -109,13 +115,12 @@
 //
 // A rule matches a subject when both hold:
 //
-//   - who: the rule gives neither users nor groups, or the user is in users
-//     (or users has "*"), or one of the user's groups is in groups;
-//   - where: the rule gives no channels, or the channel is in channels (or
-//     channels has "*").
+//   - who: the user is in users (or users has "*"), or one of the user's
+//     groups is in groups;
+//   - where: the channel is in channels (or channels has "*").
 //
-// A rule must give at least one of users, groups and channels (a rule that
-// matches everyone everywhere says so with users: ["*"]).
+// A rule that matches everyone everywhere says so: users: ["*"] and
+// channels: ["*"].
 //
 // A rule allows a target when:
 //
@@ -140,7 +145,8 @@
 // cluster or package, as a raw run of its recorded cluster and package.
 // The env allowlists (ALLOWED_USERS, ALLOWED_CHANNELS) are checked by the bot
 // as well; the policy narrows, never widens, them. Only a file with rules
-// lets them be left empty (the rules then decide alone).
+// lets them be left empty: the rules then decide alone, and since every rule
+// says who and where, access is still open only where someone wrote "*".
 //
 // An allowed run needs a confirmation (Decision.Confirm) when its cluster or
 // package is protected; a preset run counts the preset's cluster and

@@ -445,7 +445,7 @@ func (ps *parser) rule(p *Policy, n *yaml.Node, index int, names map[string]int)
 	for _, f := range fields {
 		key := f.key.Value
 		if key != "name" && ps.emptyList(f.val) {
-			ps.errorf(f.key, "%s: %s is empty; list something, or leave the key out", where, key)
+			ps.errorf(f.key, "%s: %s is empty; %s", where, key, emptyHint(key))
 		}
 		switch key {
 		case "name":
@@ -473,9 +473,7 @@ func (ps *parser) rule(p *Policy, n *yaml.Node, index int, names map[string]int)
 	if len(ps.errs) > before {
 		return r // as in preset: report the cause, not what it leaves missing
 	}
-	if r.users == nil && r.groups == nil && r.channels == nil {
-		ps.errorf(n, `%s names no users, groups or channels; write users: ["*"] to match everyone`, where)
-	}
+	ps.whoAndWhere(n, where, r)
 	switch {
 	case r.presets == nil && r.packages == nil && r.clusters == nil:
 		ps.errorf(n, "%s allows nothing; give presets, or packages and clusters", where)
@@ -485,6 +483,47 @@ func (ps *parser) rule(p *Policy, n *yaml.Node, index int, names map[string]int)
 		ps.errorf(n, `%s: clusters needs packages too (packages: ["*"] for any package)`, where)
 	}
 	return r
+}
+
+// whoAndWhere reports a rule that does not say who it is for (users or
+// groups) or where (channels). Access is open only where someone wrote "*":
+// a rule that leaves either out must not match everyone or everywhere, and
+// matching no one would only hide the mistake, so the file is refused.
+func (ps *parser) whoAndWhere(n *yaml.Node, where string, r rule) {
+	const (
+		addWho   = `add users: [...] or groups: [...]`
+		addWhere = `add channels: [...]`
+	)
+	var who []string
+	if r.users != nil {
+		who = append(who, "users")
+	}
+	if r.groups != nil {
+		who = append(who, "groups")
+	}
+	switch {
+	case who == nil && r.channels == nil:
+		ps.errorf(n, `%s says neither who nor where: %s (users: ["*"] for everyone), and channels: [...] (channels: ["*"] for every channel)`,
+			where, addWho)
+	case who == nil:
+		ps.errorf(n, `%s says where (channels) but not who: %s, or users: ["*"] for everyone`, where, addWho)
+	case r.channels == nil:
+		ps.errorf(n, `%s says who (%s) but not where: %s, or channels: ["*"] for every channel`,
+			where, strings.Join(who, " and "), addWhere)
+	}
+}
+
+// emptyHint says what to write instead of an empty list under key in a rule.
+// users and channels cannot simply be left out: a rule must say who and
+// where.
+func emptyHint(key string) string {
+	switch key {
+	case "users":
+		return `list user ids, or write users: ["*"] for everyone`
+	case "channels":
+		return `list channel ids, or write channels: ["*"] for every channel`
+	}
+	return "list something, or leave the key out"
 }
 
 // slackIDs reads a list of Slack ids, each matching re, or "*" when star.

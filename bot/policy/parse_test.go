@@ -84,6 +84,24 @@ func TestLoadExample(t *testing.T) {
 	}
 }
 
+// The README shows testdata/example.yaml (without its header comment) as the
+// policy to start from; a copy that drifts from the tested file would teach a
+// shape Parse refuses.
+func TestREADMEShowsTheExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile("testdata/example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body, _ := strings.Cut(string(example), "\n\n")
+	if !strings.Contains(string(readme), "```yaml\n"+body+"```\n") {
+		t.Errorf("README.md does not show testdata/example.yaml below its header comment")
+	}
+}
+
 func TestParseEmpty(t *testing.T) {
 	for _, src := range []string{"", "\n", "# only a comment\n", "---\n", "~\n", "{}\n", "presets:\nprotected:\n"} {
 		p, err := Parse("policy.yaml", []byte(src))
@@ -125,11 +143,13 @@ presets:
     variables: *vars
 rules:
   - users: &team [U0AAA, W0BBB]
+    channels: [C0OPS]
     presets: a
   - users: *team
     channels: "*"
     presets: [A, b-2_X]
-  - channels: [C0OPS, G0PRIV, D0DM]
+  - users: "*"
+    channels: [C0OPS, G0PRIV, D0DM]
     packages: "*"
     clusters: ["*", 4]
 protected:
@@ -170,7 +190,7 @@ secret_pattern: '^$'
 		t.Errorf("Decide(alias user, preset) = %+v, want allowed by rule 2 with confirmation", d)
 	}
 	if d := p.Decide(Subject{User: "U0ZZZ", Channel: "D0DM"}, Target{ClusterID: 99, PackageID: 1}); !d.Allowed || d.Rule != "rule 3" {
-		t.Errorf("Decide(channel-only rule) = %+v, want allowed by rule 3", d)
+		t.Errorf("Decide(everyone in listed channels) = %+v, want allowed by rule 3", d)
 	}
 
 	// Returned presets are copies: changing one changes nothing in the policy.
@@ -202,7 +222,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown anchor", "rules:\n  - users: ['*']\n    presets: *all\n", 3, "not valid YAML: unknown anchor 'all' referenced"},
 		{"two documents", "presets: {}\n---\nrules: []\n", 2, "a second YAML document starts here; the policy is one document"},
 		{"not a mapping", "- presets\n", 1, "the policy file must be a mapping with keys like presets: and rules:, not a list"},
-		{"duplicate key", "presets: {}\nrules:\n  - users: '*'\n    presets: '*'\npresets: {}\n", 5, `"presets" is given twice (first at line 1)`},
+		{"duplicate key", "presets: {}\nrules:\n  - users: '*'\n    channels: '*'\n    presets: '*'\npresets: {}\n", 6, `"presets" is given twice (first at line 1)`},
 		{"complex key", "presets: {}\n? [a, b]\n: 1\n", 2, "keys must be plain names, not a list"},
 		{"merge key", "presets:\n  a: &a {cluster: 1, package: 2}\n  b:\n    <<: *a\n", 4, `preset "b": merge keys (<<) are not supported; write the keys out`},
 
@@ -264,24 +284,38 @@ func TestParseErrors(t *testing.T) {
 		{"rule not a mapping", "rules:\n  - ops\n", 2, "rule 1 must be a mapping with keys like users: and presets:, not a single value"},
 		{"bad user id", "rules:\n  - name: ops\n    users: [U012AB3CD, alice]\n    presets: ['*']\n", 3, `rule "ops": users: "alice" is not a Slack user id (like U012AB3CD) or "*"; a member's id is in their profile, under ⋮ → Copy member ID`},
 		{"user id lower case", "rules:\n  - users:\n      - u012ab3cd\n    presets: ['*']\n", 3, `rule 1: users: "u012ab3cd" is not a Slack user id (like U012AB3CD) or "*"; a member's id is in their profile, under ⋮ → Copy member ID`},
-		{"channel id is a user", "rules:\n  - users: ['*']\n    presets: ['*']\n  - channels: [U012AB3CD]\n    presets: ['*']\n", 4, `rule 2: channels: "U012AB3CD" is not a Slack channel id (like C012AB3CD) or "*"; a channel's id is at the bottom of its details`},
+		{"channel id is a user", "rules:\n  - users: ['*']\n    channels: ['*']\n    presets: ['*']\n  - users: ['*']\n    channels: [U012AB3CD]\n    presets: ['*']\n", 6, `rule 2: channels: "U012AB3CD" is not a Slack channel id (like C012AB3CD) or "*"; a channel's id is at the bottom of its details`},
 		{"channel name", "rules:\n  - channels: ['#general']\n    presets: ['*']\n", 2, `rule 1: channels: "#general" is not a Slack channel id (like C012AB3CD) or "*"; a channel's id is at the bottom of its details`},
 		{"group handle", "rules:\n  - groups: ['@data-team']\n    presets: ['*']\n", 2, `rule 1: groups: "@data-team" is not a Slack user group id (like S0123ABCD)`},
 		{"group star", "rules:\n  - groups: ['*']\n    presets: ['*']\n", 2, `rule 1: groups: "*" is not allowed here; write users: ["*"] to match everyone`},
 		{"users a mapping", "rules:\n  - users: {U1: yes}\n    presets: ['*']\n", 2, `rule 1: users must be a list, not a mapping`},
-		{"empty users", "rules:\n  - name: ops\n    users: []\n    presets: ['*']\n", 3, `rule "ops": users is empty; list something, or leave the key out`},
-		{"null channels", "rules:\n  - users: ['*']\n    channels:\n    presets: ['*']\n", 3, `rule 1: channels is empty; list something, or leave the key out`},
+		{"empty users", "rules:\n  - name: ops\n    users: []\n    channels: ['*']\n    presets: ['*']\n", 3, `rule "ops": users is empty; list user ids, or write users: ["*"] for everyone`},
+		{"empty groups", "rules:\n  - users: ['*']\n    groups: []\n    channels: ['*']\n    presets: ['*']\n", 3, `rule 1: groups is empty; list something, or leave the key out`},
+		{"null channels", "rules:\n  - users: ['*']\n    channels:\n    presets: ['*']\n", 3, `rule 1: channels is empty; list channel ids, or write channels: ["*"] for every channel`},
 		{"unknown preset, near", "presets:\n  nightly: {cluster: 1, package: 2}\nrules:\n  - users: ['*']\n    presets: [nightly, nighty]\n", 5, `rule 1: presets: there is no preset "nighty" (did you mean "nightly"?)`},
 		{"unknown preset, far", "rules:\n  - users: ['*']\n    presets: [weekly]\n", 3, `rule 1: presets: there is no preset "weekly"`},
 		{"preset ref a list", "rules:\n  - users: ['*']\n    presets: [[a]]\n", 3, `rule 1: presets: a list is not a preset name`},
 		{"rule before its preset", "rules:\n  - users: ['*']\n    presets: [nighty]\npresets:\n  nightly: {cluster: 1, package: 2}\n", 3, `rule 1: presets: there is no preset "nighty" (did you mean "nightly"?)`},
 		{"bad cluster in rule", "rules:\n  - users: ['*']\n    packages: ['*']\n    clusters: [52, 0]\n", 4, `rule 1: clusters: "0" is not a cluster id (a positive whole number) or "*"`},
 		{"bad package in rule", "rules:\n  - users: ['*']\n    packages: [all]\n    clusters: ['*']\n", 3, `rule 1: packages: "all" is not a package id (a positive whole number) or "*"`},
-		{"matches nobody", "\nrules:\n  - name: ops\n    presets: ['*']\n", 3, `rule "ops" names no users, groups or channels; write users: ["*"] to match everyone`},
-		{"allows nothing", "rules:\n  - users: ['*']\n    presets: ['*']\n  - name: empty\n    users: [U0ONE]\n", 4, `rule "empty" allows nothing; give presets, or packages and clusters`},
-		{"packages without clusters", "rules:\n  - users: ['*']\n    presets: ['*']\n    packages: [434]\n", 2, `rule 1: packages needs clusters too (clusters: ["*"] for any cluster)`},
-		{"clusters without packages", "rules:\n  - users: ['*']\n    clusters: [52]\n", 2, `rule 1: clusters needs packages too (packages: ["*"] for any package)`},
-		{"duplicate rule name", "rules:\n  - name: ops\n    users: ['*']\n    presets: ['*']\n  - name: ops\n    users: ['*']\n    presets: ['*']\n", 5, `rule "ops": another rule has this name (line 2); rule names are unique`},
+		{"neither who nor where", "\nrules:\n  - name: ops\n    presets: ['*']\n", 3,
+			`rule "ops" says neither who nor where: add users: [...] or groups: [...] (users: ["*"] for everyone), and channels: [...] (channels: ["*"] for every channel)`},
+		{"where but not who", "rules:\n  - users: ['*']\n    channels: ['*']\n    presets: ['*']\n  - name: ops\n    channels: [C0OPS]\n    packages: [434]\n    clusters: [52]\n", 5,
+			`rule "ops" says where (channels) but not who: add users: [...] or groups: [...], or users: ["*"] for everyone`},
+		{"where but not who, star", "rules:\n  - channels: '*'\n    presets: ['*']\n", 2,
+			`rule 1 says where (channels) but not who: add users: [...] or groups: [...], or users: ["*"] for everyone`},
+		{"users but not where", "rules:\n  - name: ops\n    users: [U1]\n    presets: ['*']\n", 2,
+			`rule "ops" says who (users) but not where: add channels: [...], or channels: ["*"] for every channel`},
+		{"everyone but not where", "rules:\n  - users: '*'\n    presets: ['*']\n", 2,
+			`rule 1 says who (users) but not where: add channels: [...], or channels: ["*"] for every channel`},
+		{"groups but not where", "rules:\n  - groups: [S0DATA]\n    presets: ['*']\n", 2,
+			`rule 1 says who (groups) but not where: add channels: [...], or channels: ["*"] for every channel`},
+		{"users and groups but not where", "rules:\n  - groups: [S0DATA]\n    users: [U1]\n    presets: ['*']\n", 2,
+			`rule 1 says who (users and groups) but not where: add channels: [...], or channels: ["*"] for every channel`},
+		{"allows nothing", "rules:\n  - users: ['*']\n    channels: ['*']\n    presets: ['*']\n  - name: empty\n    users: [U0ONE]\n    channels: [C0ONE]\n", 5, `rule "empty" allows nothing; give presets, or packages and clusters`},
+		{"packages without clusters", "rules:\n  - users: ['*']\n    channels: ['*']\n    presets: ['*']\n    packages: [434]\n", 2, `rule 1: packages needs clusters too (clusters: ["*"] for any cluster)`},
+		{"clusters without packages", "rules:\n  - users: ['*']\n    channels: ['*']\n    clusters: [52]\n", 2, `rule 1: clusters needs packages too (packages: ["*"] for any package)`},
+		{"duplicate rule name", "rules:\n  - name: ops\n    users: ['*']\n    channels: ['*']\n    presets: ['*']\n  - name: ops\n    users: ['*']\n    channels: ['*']\n    presets: ['*']\n", 6, `rule "ops": another rule has this name (line 2); rule names are unique`},
 		{"empty rule name", "rules:\n  - name: ''\n    users: ['*']\n    presets: ['*']\n", 2, `rule 1: name is empty`},
 
 		// Protected.

@@ -352,7 +352,9 @@ func describe(t Target) string {
 	return fmt.Sprintf("package %d on cluster %d", t.PackageID, t.ClusterID)
 }
 
-// rule is one entry of rules:, parsed. A nil set was not given.
+// rule is one entry of rules:, parsed. A nil set was not given. Parse
+// refuses a rule without users or groups, or without channels: a key left
+// out never stands for everyone or everywhere, only "*" does.
 type rule struct {
 	name     string
 	users    *strSet // "*" allowed
@@ -364,10 +366,7 @@ type rule struct {
 }
 
 func (r *rule) matchesUser(s Subject) bool {
-	if r.users == nil && r.groups == nil {
-		return true
-	}
-	if r.users != nil && r.users.has(s.User) {
+	if r.users.has(s.User) {
 		return true
 	}
 	for _, g := range s.Groups {
@@ -379,7 +378,7 @@ func (r *rule) matchesUser(s Subject) bool {
 }
 
 func (r *rule) matchesChannel(channel string) bool {
-	return r.channels == nil || r.channels.has(channel)
+	return r.channels.has(channel)
 }
 
 func (r *rule) allows(t Target) bool {
@@ -390,13 +389,14 @@ func (r *rule) allows(t Target) bool {
 		r.packages.has(t.PackageID) && r.clusters.has(t.ClusterID)
 }
 
-// strSet is a set of strings that may hold "*", everything.
+// strSet is a set of strings that may hold "*", everything. A nil *strSet
+// (a key not given) holds nothing.
 type strSet struct {
 	any bool
 	m   map[string]bool
 }
 
-func (s *strSet) has(v string) bool { return s.any || v != "" && s.m[v] }
+func (s *strSet) has(v string) bool { return s != nil && (s.any || v != "" && s.m[v]) }
 
 // idSet is a set of ids that may hold "*", every id.
 type idSet struct {

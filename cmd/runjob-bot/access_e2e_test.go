@@ -223,6 +223,7 @@ presets:
 rules:
   - name: presets
     users: [U1]
+    channels: ["*"]
     presets: ["*"]
 `
 	e.cfg.PolicyFile = writePolicy(t, strings.ReplaceAll(preset, "%d", "52")+presetRule)
@@ -258,6 +259,7 @@ rules:
 rules:
   - name: raw
     users: [U1]
+    channels: ["*"]
     packages: [434]
     clusters: [52]
 `)

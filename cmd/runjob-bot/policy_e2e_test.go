@@ -25,11 +25,13 @@ presets:
 rules:
   - name: data-team
     users: [U1]
+    channels: ["*"]
     presets: [nightly]
     packages: [434]
     clusters: [52, 60]
   - name: on-call
     groups: [S0ONCALL]
+    channels: ["*"]
     presets: [nightly]
 protected:
   clusters: [60]
