@@ -1,6 +1,10 @@
 package notifier
 
 import (
+	"bytes"
+	"encoding/json"
+	"html"
+	"net/url"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -13,21 +17,24 @@ import (
 //
 // It must see the text raw, before anything shortens it, collapses its
 // spaces or escapes it: a secret cut in half by a length limit, one holding
-// two spaces, or one holding &, < or > would no longer be found.
+// two spaces, or one holding &, < or > would no longer be found. Text that
+// arrives escaped (a JSON body, an HTML error page, an echoed URL) is
+// covered by looking for each value's escaped forms too; see escapedForms.
 type Scrubber struct {
 	secrets []string // longest first, so a value is scrubbed before any part of it
 }
 
 // NewScrubber returns a Scrubber for the values in vars of the variables
-// named in secretNames (compared case-insensitively). Values shorter than
-// minSecretLen are left alone: replacing every "a" or "42" would make the
+// named in secretNames (compared case-insensitively), and for the forms
+// JSON, HTML and URLs escape them to. Values shorter than minSecretLen are
+// left alone, escaped or not: replacing every "a" or "42" would make the
 // text unreadable.
 func NewScrubber(secretNames []string, vars ...map[string]string) Scrubber {
 	var s Scrubber
 	for _, m := range vars {
 		for name, value := range m {
 			if isSecret(name, secretNames) && utf8.RuneCountInString(value) >= minSecretLen {
-				s.secrets = append(s.secrets, value)
+				s.secrets = append(s.secrets, escapedForms(value)...)
 			}
 		}
 	}
@@ -41,7 +48,39 @@ func NewScrubber(secretNames []string, vars ...map[string]string) Scrubber {
 	return s
 }
 
-// Scrub replaces every secret value in text with Mask.
+// escapedForms returns v and the forms it takes when the text that echoes
+// it was escaped: inside a JSON string (HTML-safe, as encoding/json and
+// Rails write & < >, or not), in HTML (&#34; as Go writes a quote, &quot;
+// as most others do), in a URL's query or path. Only the forms that differ
+// from v are added: a plain value costs one replacement, a value holding
+// &, ", <, >, spaces or non-ASCII a handful.
+func escapedForms(v string) []string {
+	forms := []string{v}
+	add := func(f string) {
+		if f != v && utf8.RuneCountInString(f) >= minSecretLen && !slices.Contains(forms, f) {
+			forms = append(forms, f)
+		}
+	}
+	if b, err := json.Marshal(v); err == nil {
+		add(string(b[1 : len(b)-1]))
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) == nil {
+		b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+		add(string(b[1 : len(b)-1]))
+	}
+	h := html.EscapeString(v)
+	add(h)
+	add(strings.ReplaceAll(h, "&#34;", "&quot;"))
+	add(url.QueryEscape(v))
+	add(url.PathEscape(v))
+	return forms
+}
+
+// Scrub replaces every secret value, and each escaped form of it, in text
+// with Mask.
 func (s Scrubber) Scrub(text string) string {
 	for _, v := range s.secrets {
 		text = strings.ReplaceAll(text, v, Mask)

@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -356,6 +357,57 @@ func TestSecretValuesAreEncryptedInRedis(t *testing.T) {
 	}
 	if _, ok := got.Variables["DB_PASSWORD"]; ok || len(got.LostSecrets) != 1 || got.Variables["DATE"] != "2026-11-01" {
 		t.Errorf("Get with another key = %+v, want DB_PASSWORD lost and the rest intact", got)
+	}
+}
+
+// A failed job whose errors Xplenty sends as an object (a Rails validation
+// hash, with & written \u0026 as Rails' to_json does) holds the secret only
+// in escaped form: neither Redis (field errors) nor the card may show it.
+func TestEscapedSecretInFailedJobErrorsIsNeverStored(t *testing.T) {
+	ctx := context.Background()
+	rdb, prefix := redistest.Client(t)
+	s, err := NewStore(rdb, StoreOptions{Prefix: prefix, SecretKey: []byte("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := testRecord(1001)
+	rec.Variables["DB_PASSWORD"] = `Zq8vK&w7"Xk9`
+	rec.SecretNames = []string{"DB_PASSWORD"}
+	rec.Status = xplenty.StatusRunning
+	if err := s.Track(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	var job xplenty.Job
+	body := `{"id":1001,"status":"failed","cluster_id":52,"package_id":434,"progress":1,
+	  "errors":{"base":["DB_PASSWORD value Zq8vK\u0026w7\"Xk9 was refused by the database"]}}`
+	if err := json.Unmarshal([]byte(body), &job); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Observe(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx, 1001)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := rdb.HGet(ctx, prefix+"job:1001", "errors").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "Xk9" is a piece of the secret only.
+	if strings.Contains(got.Errors, "Xk9") || strings.Contains(raw, "Xk9") {
+		t.Errorf("the secret's escaped echo is stored in Redis: %q", raw)
+	}
+	if !strings.Contains(raw, "DB_PASSWORD value "+Mask+" was refused") {
+		t.Errorf("stored errors = %q, want the readable text with the secret masked", raw)
+	}
+	card := Card(got)
+	b, err := json.Marshal(card.Blocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(card.Text+string(b), "Xk9") {
+		t.Errorf("the secret's escaped echo is on the card: %s", b)
 	}
 }
 

@@ -625,7 +625,15 @@ func TestErrorMessage(t *testing.T) {
 		{"empty message falls back", `{"message": "", "error": "E"}`, "E"},
 		{"json string", `"Rate Limit Exceeded"`, "Rate Limit Exceeded"},
 		{"raw text", "Service Unavailable\r\n", "Service Unavailable"},
-		{"object without message", `{"code": 5}`, `{"code": 5}`},
+		{"object without message", `{"code": 5}`, "code: 5"},
+		// Objects and lists are read as text, escapes decoded, so a
+		// secret's echo is the literal value the scrubber looks for.
+		{"errors object", `{"errors": {"variables": ["DB_PASSWORD value Zq8vK\u0026w7\"Xk9 is not allowed"]}}`,
+			`variables: DB_PASSWORD value Zq8vK&w7"Xk9 is not allowed`},
+		{"message object in order", `{"message": {"name": ["can't be blank", "is too short"], "base": ["x\u003cy"], "n": null, "code": 5}}`,
+			"name: can't be blank; is too short; base: x<y; code: 5"},
+		{"error list with an object", `{"error": ["first", {"detail": "second"}, [], ""]}`, "first; detail: second"},
+		{"object of nothing falls back", `{"message": {"a": null}, "error": "E"}`, "E"},
 		{"empty", "  ", ""},
 		{"not utf-8", "\xff\xfe", ""},
 		{"long, bounded for memory only", `{"message": "` + long + `"}`, strings.Repeat("é", maxMessageLen/2) + "…"},

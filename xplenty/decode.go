@@ -244,8 +244,8 @@ func (f *jsonFloat) UnmarshalJSON(b []byte) error {
 }
 
 // jsonText is text that may arrive as null (""), as a number or a boolean
-// (their JSON text), or, for errors, as a list of messages (joined with
-// "; "). Objects are kept as compact JSON rather than failing the job.
+// (their JSON text), or, for errors, as a list of messages or an object of
+// them (a Rails validation hash): those are read as plainText.
 type jsonText string
 
 func (t *jsonText) UnmarshalJSON(b []byte) error {
@@ -259,22 +259,73 @@ func (t *jsonText) UnmarshalJSON(b []byte) error {
 			return err
 		}
 		*t = jsonText(s)
-	case b[0] == '[':
-		var items []jsonText
-		if err := json.Unmarshal(b, &items); err != nil {
+	case b[0] == '[' || b[0] == '{':
+		text, err := plainText(b)
+		if err != nil {
 			return err
 		}
-		parts := make([]string, 0, len(items))
-		for _, it := range items {
-			if it != "" {
-				parts = append(parts, string(it))
-			}
-		}
-		*t = jsonText(strings.Join(parts, "; "))
+		*t = jsonText(text)
 	default:
 		*t = jsonText(compactJSON(b))
 	}
 	return nil
+}
+
+// plainText reads a JSON list or object as text for people: its strings,
+// numbers and booleans in order, escapes decoded, joined with "; ", an
+// object's members written "key: text"; nulls and empty strings are left
+// out. Kept as JSON, the text would keep its escapes, and a secret echoed
+// as Zq8vK\u0026w7 would slip past the scrubber, which looks for values.
+func plainText(b []byte) (string, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	parts, err := textParts(dec, nil)
+	if err != nil {
+		return "", err
+	}
+	return strings.Join(parts, "; "), nil
+}
+
+// textParts appends the texts of the next JSON value in dec to parts.
+func textParts(dec *json.Decoder, parts []string) ([]string, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch v := tok.(type) {
+	case json.Delim: // '[' or '{': Token checks the nesting
+		for dec.More() {
+			if v == '[' {
+				if parts, err = textParts(dec, parts); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			key, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			member, err := textParts(dec, nil)
+			if err != nil {
+				return nil, err
+			}
+			if len(member) > 0 {
+				parts = append(parts, fmt.Sprint(key)+": "+strings.Join(member, "; "))
+			}
+		}
+		if _, err := dec.Token(); err != nil {
+			return nil, err
+		}
+	case string:
+		if v != "" {
+			parts = append(parts, v)
+		}
+	case json.Number:
+		parts = append(parts, v.String())
+	case bool:
+		parts = append(parts, strconv.FormatBool(v))
+	}
+	return parts, nil
 }
 
 // jsonVars is a variables object. Values keep their JSON text when they are
@@ -297,8 +348,9 @@ func (v *jsonVars) UnmarshalJSON(b []byte) error {
 	for name, val := range raw {
 		var t jsonText
 		val = bytes.TrimSpace(val)
-		if len(val) > 0 && val[0] == '[' {
-			// A list value is kept as its JSON, not joined like errors.
+		if len(val) > 0 && (val[0] == '[' || val[0] == '{') {
+			// A list or object value is kept as its JSON, not read as
+			// text like errors: it is a value, sent back on a re-run.
 			t = jsonText(compactJSON(val))
 		} else if err := t.UnmarshalJSON(val); err != nil {
 			return fmt.Errorf("variable %q: %w", name, err)

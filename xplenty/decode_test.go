@@ -148,6 +148,16 @@ func TestJobUnmarshal(t *testing.T) {
 			want: Job{ID: 9, Status: StatusFailed, Errors: "source failed; destination failed"},
 		},
 		{
+			name: "errors as an object (Rails validation errors), escapes decoded",
+			in:   `{"id": 11, "status": "failed", "errors": {"base": ["source failed"], "cluster": ["is gone", "x\u0026y \"z\""]}}`,
+			want: Job{ID: 11, Status: StatusFailed, Errors: `base: source failed; cluster: is gone; x&y "z"`},
+		},
+		{
+			name: "errors as a list holding an object",
+			in:   `{"id": 12, "status": "failed", "errors": ["source failed", {"detail": "a\u003cb"}]}`,
+			want: Job{ID: 12, Status: StatusFailed, Errors: "source failed; detail: a<b"},
+		},
+		{
 			name: "odd timestamps: no colon in offset, space separator, epoch seconds, garbage",
 			in: `{"id": 10, "created_at": "2026-11-01T10:00:00+0300", "started_at": "2026-11-01 07:00:00Z",
 				"updated_at": 1793516400, "completed_at": "yesterday", "failed_at": ""}`,

@@ -40,8 +40,10 @@ type ErrorResponse struct {
 	Method     string // HTTP method of the request, e.g. "POST"
 	Path       string // escaped request path without scheme, host or query, e.g. "/acme/api/jobs/157"
 	StatusCode int    // HTTP status code of the answer
-	// message is the body's "message", else its "error", else the body
-	// itself, as sent (bounded by maxMessageLen for memory only).
+	// message is the body's "message", else its "error" or "errors",
+	// else the text of a JSON body, else the body itself, as sent (bounded
+	// by maxMessageLen for memory only). JSON is read as text, escapes
+	// decoded, so a secret's echo is the value the scrubber looks for.
 	message string
 }
 
@@ -115,6 +117,13 @@ func errorMessage(body []byte) string {
 			}
 		}
 	}
+	if (body[0] == '{' || body[0] == '[') && json.Valid(body) {
+		// Some other shape: its text, escapes decoded, rather than its
+		// JSON, whose escapes would hide a secret's echo from the scrubber.
+		if msg, err := plainText(body); err == nil && strings.TrimSpace(msg) != "" {
+			return strings.TrimSpace(msg)
+		}
+	}
 	var s string
 	if json.Unmarshal(body, &s) == nil {
 		return strings.TrimSpace(s)
@@ -125,8 +134,9 @@ func errorMessage(body []byte) string {
 	return string(body)
 }
 
-// messageText reads a message field that may be text, a list of texts or an
-// object with its own message ({"error": {"message": "..."}}).
+// messageText reads a message field that may be text, a list of texts, an
+// object with its own message ({"error": {"message": "..."}}), or any other
+// list or object (read as plainText).
 func messageText(raw json.RawMessage) string {
 	if len(raw) == 0 {
 		return ""

@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"html"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -26,7 +30,9 @@ import (
 
 const (
 	secretValue = "hunter2-s3cret"
-	waitLimit   = 20 * time.Second // guards against hangs; not a timing assertion
+	// escapedSecret holds characters that JSON, HTML and URLs escape.
+	escapedSecret = `Zq8vK&w7"Xk9`
+	waitLimit     = 20 * time.Second // guards against hangs; not a timing assertion
 )
 
 type e2e struct {
@@ -264,11 +270,15 @@ func (e *e2e) setStatus(id int64, st xplenty.Status) {
 	}
 }
 
-// checkNoSecrets looks for the secret variable's value and every token in
-// all that left the bot: Slack calls, messages, logs, and what it stored in
-// Redis.
+// checkNoSecrets looks for the secret variables' values and every token,
+// as typed and in each escaped form (JSON, HTML, URL) that Slack's JSON, a
+// JSON log line or an echo from Xplenty may write, in all that left the
+// bot: Slack calls, messages, logs, and what it stored in Redis.
 func (e *e2e) checkNoSecrets() {
-	secrets := []string{secretValue, e.cfg.SlackBotToken, e.cfg.SlackAppToken, e.cfg.XplentyAPIKey}
+	var secrets []string
+	for _, s := range []string{secretValue, spacedSecret, escapedSecret, e.cfg.SlackBotToken, e.cfg.SlackAppToken, e.cfg.XplentyAPIKey} {
+		secrets = append(secrets, escapedForms(s)...)
+	}
 	var all strings.Builder
 	for _, c := range e.slack.Calls("") {
 		fmt.Fprintf(&all, "%s %v\n", c.Method, c.Params)
@@ -292,6 +302,25 @@ func (e *e2e) checkNoSecrets() {
 			e.t.Errorf("a secret (%d chars) leaked into Slack or the logs", len(s))
 		}
 	}
+}
+
+// escapedForms returns s and the forms JSON (HTML-safe or not), HTML and
+// URLs write it in, written out here apart from the scrubber's own list.
+func escapedForms(s string) []string {
+	if s == "" {
+		return nil
+	}
+	var plain bytes.Buffer
+	enc := json.NewEncoder(&plain)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	safe, _ := json.Marshal(s)
+	forms := []string{s,
+		strings.Trim(strings.TrimSpace(plain.String()), `"`), strings.Trim(string(safe), `"`),
+		html.EscapeString(s), strings.ReplaceAll(html.EscapeString(s), "&#34;", "&quot;"),
+		url.QueryEscape(s), url.PathEscape(s)}
+	slices.Sort(forms)
+	return slices.Compact(forms)
 }
 
 func TestE2ECompletedJobGetsOneThreadReply(t *testing.T) {

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/runjob/runjob/bot/slacktest"
@@ -74,6 +76,59 @@ func TestE2ERefusalEchoingASecretNeverLeaks(t *testing.T) {
 			}
 			if !strings.Contains(e.logs.String(), "invalid value "+notifier.Mask) {
 				t.Errorf("the log does not carry the scrubbed reason:\n%s", e.logs.String())
+			}
+		})
+	}
+}
+
+// refusingProxy stands in front of the fake Xplenty and answers the next
+// run request (POST …/api/jobs) with status and a raw body, as a real
+// server or a gateway may write it; everything else goes to the fake.
+func refusingProxy(t *testing.T, xp *xplentytest.Server, status int, contentType, body string) (baseURL string) {
+	t.Helper()
+	var armed atomic.Bool
+	armed.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/api/jobs") && armed.CompareAndSwap(true, false) {
+			w.Header().Set("Content-Type", contentType)
+			w.WriteHeader(status)
+			_, _ = w.Write([]byte(body))
+			return
+		}
+		xp.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + strings.TrimPrefix(xp.URL(), strings.TrimSuffix(xp.URL(), "/xplenty/"))
+}
+
+// Xplenty refuses a run and echoes a secret holding characters that JSON,
+// HTML and URLs escape (&, ": common in passwords) in escaped form: Rails'
+// to_json writes & as \u0026 inside a validation object, an HTML error page
+// writes &amp;, a gateway echoes the query string. No form of it reaches
+// Slack, the log or the audit trail (checkNoSecrets looks in Redis too).
+func TestE2EEscapedEchoOfASecretNeverLeaks(t *testing.T) {
+	for name, c := range map[string]struct{ ctype, body string }{
+		"rails json object": {"application/json", `{"errors":{"variables":["DB_PASSWORD value Zq8vK\u0026w7\"Xk9 is not allowed"]}}`},
+		"html page":         {"text/html", `<html><body><p>DB_PASSWORD value Zq8vK&amp;w7&quot;Xk9 is not allowed</p></body></html>`},
+		"url-encoded":       {"text/plain", `Bad request: /api/jobs?DB_PASSWORD=Zq8vK%26w7%22Xk9 is not allowed`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newE2E(t, xplentytest.Options{})
+			e.cfg.XplentyURL = refusingProxy(t, e.xp, http.StatusUnprocessableEntity, c.ctype, c.body)
+			e.startBot()
+			e.command("U1", "C1", `cluster=52 package=434 DB_PASSWORD="Zq8vK&w7\"Xk9"`)
+			e.waitAudit("run", "refused")
+			e.wait("the refused card", func(s *slacktest.Snapshot) bool {
+				for _, m := range s.Messages() {
+					if strings.Contains(m.Text, "refused") && strings.Contains(blocks(m), notifier.Mask+" is not allowed") {
+						return true
+					}
+				}
+				return false
+			})
+			// "Xk9" is a piece of the secret only.
+			if where := e.leaked("Xk9"); len(where) > 0 {
+				t.Errorf("the secret's escaped echo reached %v", where)
 			}
 		})
 	}
