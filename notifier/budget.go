@@ -24,9 +24,8 @@ const (
 
 // Budget names: one Redis key each.
 const (
-	budgetUpdate = "update"         // chat.update, the workspace's
-	budgetPost   = "post:"          // + channel: chat.postMessage in one channel
-	budgetMaxTTL = 10 * time.Minute // a pause never outlives this
+	budgetUpdate = "update" // chat.update, the workspace's
+	budgetPost   = "post:"  // + channel: chat.postMessage in one channel
 )
 
 // takeScript is a GCRA rate limiter with a pause, on a hash of fields
@@ -56,7 +55,9 @@ return 0
 `)
 
 // pauseScript makes a budget refuse every call for ARGV[1] ms from now
-// (a 429's Retry-After), unless it is already paused longer.
+// (a 429's Retry-After), unless it is already paused longer. The pause is
+// Slack's to choose and is honoured whole; only the key's lifetime follows
+// it, a second past its end.
 var pauseScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -181,7 +182,6 @@ func (b *Budgets) Pause(ctx context.Context, method, channel string, d time.Dura
 	if name == "" {
 		return nil
 	}
-	d = min(d, budgetMaxTTL)
 	if err := pauseScript.Run(ctx, b.store.rdb, []string{b.store.keys.budget(name)}, max(d.Milliseconds(), 1)).Err(); err != nil {
 		return fmt.Errorf("pause slack budget %s: %w", method, err)
 	}

@@ -145,3 +145,22 @@ func TestPosterRetryAfterHoldsEveryReplica(t *testing.T) {
 		t.Errorf("%d messages, want 3", n)
 	}
 }
+
+// A Retry-After longer than the budget's usual lifetime is honoured whole:
+// the key outlives the pause, and the pause is not cut short.
+func TestBudgetPauseLongerThanTenMinutes(t *testing.T) {
+	s, rdb := newTestStore(t)
+	b := NewBudgets(s, Rate{}, Rate{})
+	ctx := context.Background()
+	if err := b.Pause(ctx, "chat.update", "", 20*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	wait, err := b.Take(ctx, "chat.update", "")
+	if err != nil || wait <= 19*time.Minute || wait > 20*time.Minute {
+		t.Errorf("update after a 20 min Retry-After: wait %v, %v; want about 20 min", wait, err)
+	}
+	ttl, err := rdb.PTTL(ctx, s.keys.budget(budgetUpdate)).Result()
+	if err != nil || ttl < wait {
+		t.Errorf("budget key expires in %v, before its pause ends in %v (%v)", ttl, wait, err)
+	}
+}

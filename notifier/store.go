@@ -366,7 +366,9 @@ const (
 // reply is queued. A finished job never changes again. The card is marked
 // in the cards set (one member per job, the earliest due time kept): due
 // now for a new status, for progress alone no sooner than CardEvery after
-// its last edit.
+// its last edit. A job given up (lost, unreadable) is left alone: its
+// thread says the bot stopped following it, and a reply after that note
+// would read out of order.
 //
 // KEYS: job hash, active set, outbox, cards. ARGV: id, status, progress,
 // errors, html_url, runtime seconds, outputs JSON, now (ms), terminal (0/1),
@@ -375,6 +377,7 @@ var observeScript = redis.NewScript(`
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return 0 end
 if cur == 'completed' or cur == 'failed' or cur == 'stopped' then return 0 end
+if redis.call('HEXISTS', KEYS[1], 'lost') == 1 then return 0 end
 redis.call('ZADD', KEYS[2], 'XX', ARGV[8], ARGV[1])
 redis.call('HDEL', KEYS[1], 'misses', 'read_failures', 'read_failure')
 local change = 0

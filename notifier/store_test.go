@@ -500,3 +500,38 @@ func TestJobXplentyNoLongerKnowsIsGivenUpOnce(t *testing.T) {
 		t.Error("gave up although Xplenty answered in between")
 	}
 }
+
+// A job given up (lost, or unreadable) that later shows up in the change
+// list and ends gets no second reply: its thread already says the bot
+// stopped following it, and a reply after that note would read out of
+// order.
+func TestGivenUpJobThatEndsLaterIsIgnored(t *testing.T) {
+	s, rdb := newTestStore(t)
+	ctx := context.Background()
+	for _, id := range []int64{1001, 1002} {
+		if err := s.Track(ctx, testRecord(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range lostAfter {
+		if _, err := s.Missed(ctx, 1001); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range unreadableAfter {
+		if _, _, err := s.ReadFailed(ctx, 1002, "HTTP 500", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []int64{1001, 1002} {
+		if ch, err := s.Observe(ctx, xplenty.Job{ID: id, Status: xplenty.StatusCompleted, Progress: 1}); err != nil || ch != Unchanged {
+			t.Errorf("job %d, given up, then completed: %v, %v; want Unchanged", id, ch, err)
+		}
+	}
+	if got := outbox(t, s, rdb); !equal(got, []string{"reply:lost", "reply:unreadable"}) {
+		t.Errorf("outbox = %v, want only the two notes", got)
+	}
+	if n, _ := rdb.ZCard(ctx, s.keys.cards()).Result(); n != 0 {
+		t.Errorf("%d cards due for given-up jobs", n)
+	}
+}
