@@ -2,10 +2,12 @@ package notifier
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
 )
 
 // Slack's limits, shared by every replica through Redis:
@@ -20,12 +22,19 @@ const (
 	DefaultPostBurst       = 2
 	DefaultUpdatePerMinute = 50
 	DefaultUpdateBurst     = 3
+	// conversations.replies (the lookup that finds a post whose answer was
+	// lost) is Tier 3 as well: about 50 calls a minute per app and
+	// workspace (https://docs.slack.dev/reference/methods/conversations.replies,
+	// https://docs.slack.dev/apis/web-api/rate-limits).
+	DefaultRepliesPerMinute = 50
+	DefaultRepliesBurst     = 3
 )
 
 // Budget names: one Redis key each.
 const (
-	budgetUpdate = "update" // chat.update, the workspace's
-	budgetPost   = "post:"  // + channel: chat.postMessage in one channel
+	budgetUpdate  = "update"  // chat.update, the workspace's
+	budgetPost    = "post:"   // + channel: chat.postMessage in one channel
+	budgetReplies = "replies" // conversations.replies, the workspace's
 )
 
 // takeScript is a GCRA rate limiter with a pause, on a hash of fields
@@ -76,6 +85,14 @@ type Rate struct {
 	Burst int
 }
 
+// limit is r for an in-process limiter; a zero Rate is no limit.
+func (r Rate) limit() rate.Limit {
+	if iv := r.interval(); iv > 0 {
+		return rate.Every(iv)
+	}
+	return rate.Inf
+}
+
 func (r Rate) interval() time.Duration {
 	if r.N <= 0 || r.Per <= 0 {
 		return 0
@@ -87,15 +104,18 @@ func (r Rate) interval() time.Duration {
 // budget is a GCRA limiter in Redis, and a 429's Retry-After pauses it for
 // all of them.
 type Budgets struct {
-	store  *Store
-	post   Rate
-	update Rate
+	store   *Store
+	post    Rate
+	update  Rate
+	replies Rate
 }
 
 // NewBudgets returns the shared budgets of store: post per channel, update
-// for the workspace. A zero Rate means "no limit".
+// for the workspace. A zero Rate means "no limit". Lookups
+// (conversations.replies) are paced at Slack's Tier 3 for the workspace.
 func NewBudgets(store *Store, post, update Rate) *Budgets {
-	return &Budgets{store: store, post: post, update: update}
+	return &Budgets{store: store, post: post, update: update,
+		replies: Rate{N: DefaultRepliesPerMinute, Per: time.Minute, Burst: DefaultRepliesBurst}}
 }
 
 // DefaultBudgets are Slack's limits.
@@ -113,8 +133,17 @@ func (b *Budgets) budgetOf(method, channel string) (string, Rate) {
 		return budgetPost + channel, b.post
 	case "chat.update":
 		return budgetUpdate, b.update
+	case "conversations.replies":
+		return budgetReplies, b.replies
 	}
 	return "", Rate{}
+}
+
+// paces reports whether calls of method spend a budget (and a 429 of it
+// can pause one).
+func (b *Budgets) paces(method string) bool {
+	name, _ := b.budgetOf(method, "")
+	return name != ""
 }
 
 // Take spends one call of method in channel if the budget allows it now;
@@ -145,12 +174,16 @@ func (b *Budgets) take(ctx context.Context, method, channel string, peek bool) (
 
 // Wait blocks until the budget allows one call of method in channel and
 // spends it. It gives up with an error wrapping ErrBudgetWait when the wait
-// would outlast ctx's deadline, and with ctx's error when ctx ends.
+// would outlast ctx's deadline, with ctx's error when ctx ends, and with
+// one wrapping errBudgetUnreadable when Redis does not answer.
 func (b *Budgets) Wait(ctx context.Context, method, channel string) error {
 	for {
 		wait, err := b.Take(ctx, method, channel)
-		if err != nil || wait <= 0 {
-			return err
+		if err != nil {
+			return fmt.Errorf("%w: %w", errBudgetUnreadable, err)
+		}
+		if wait <= 0 {
+			return nil
 		}
 		if !fitsDeadline(ctx, wait) {
 			return fmt.Errorf("%s: %w (%s)", method, ErrBudgetWait, wait.Round(time.Millisecond))
@@ -187,6 +220,10 @@ func (b *Budgets) Pause(ctx context.Context, method, channel string, d time.Dura
 	}
 	return nil
 }
+
+// errBudgetUnreadable says a budget could not be read (Redis is away): the
+// Poster then paces calls in its own process.
+var errBudgetUnreadable = errors.New("slack budget unreadable")
 
 // ErrBudgetWait says a call was not made because Slack's budget would not
 // allow it before the caller's deadline; trying later makes sense.

@@ -48,10 +48,11 @@ type PosterOptions struct {
 	// OnCall, when set, is told about every Web API call: its method and
 	// the Slack error code ("" on success, "ratelimited" on 429).
 	OnCall func(method, code string)
-	// Budgets, when set, pace chat.postMessage and chat.update under
-	// budgets shared by every replica through Redis, and a 429 pauses the
-	// budget for all of them; ChannelRate and ChannelBurst are then unused
-	// (calls are not paced twice).
+	// Budgets, when set, pace chat.postMessage, chat.update and
+	// conversations.replies under budgets shared by every replica through
+	// Redis, and a 429 pauses the budget for all of them; ChannelRate and
+	// ChannelBurst are then unused (calls are not paced twice). When Redis
+	// cannot be read, the same rates are kept in this process.
 	Budgets *Budgets
 }
 
@@ -62,7 +63,10 @@ type Poster struct {
 	api  SlackAPI
 	opts PosterOptions
 	mu   sync.Mutex
-	lims map[string]*rate.Limiter
+	lims map[string]*rate.Limiter // in-process pacing (budget_fallback.go)
+	// downUntil: the budgets failed to be read, calls skip Redis until
+	// then; downLogged: when that was last logged.
+	downUntil, downLogged time.Time
 }
 
 // NewPoster returns a Poster calling api.
@@ -83,20 +87,6 @@ func NewPoster(api SlackAPI, opts PosterOptions) *Poster {
 		opts.Attempts = 5
 	}
 	return &Poster{api: api, opts: opts, lims: map[string]*rate.Limiter{}}
-}
-
-func (p *Poster) limiter(channel string) *rate.Limiter {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	l, ok := p.lims[channel]
-	if !ok {
-		if len(p.lims) > 10000 { // forget idle channels rather than grow forever
-			p.lims = map[string]*rate.Limiter{}
-		}
-		l = rate.NewLimiter(p.opts.ChannelRate, p.opts.ChannelBurst)
-		p.lims[channel] = l
-	}
-	return l
 }
 
 // msgOptions turns a Message into slack-go options.
@@ -173,23 +163,14 @@ func (p *Poster) FindInThread(ctx context.Context, channel, threadTS, eventType 
 }
 
 // call runs one Web API call with a deadline, paced by the budgets (or,
-// without them, chat.postMessage by a per-channel limiter of its own),
-// waiting out 429s and, when idempotent, retrying transient failures with
-// backoff.
+// without them or Redis, by limiters of its own; see pace), waiting out
+// 429s and, when idempotent, retrying transient failures with backoff.
 func (p *Poster) call(ctx context.Context, method, channel string, idempotent bool, fn func(context.Context) error) error {
 	backoff := 500 * time.Millisecond
 	var err error
 	for attempt := 1; ; attempt++ {
-		switch {
-		case p.opts.Budgets != nil:
-			if werr := p.opts.Budgets.Wait(ctx, method, channel); werr != nil {
-				return fmt.Errorf("%s: %w", method, werr)
-			}
-		case method == "chat.postMessage":
-			if werr := p.limiter(channel).Wait(ctx); werr != nil {
-				// Cancelled, or the pacing would outlast the deadline.
-				return fmt.Errorf("%s: channel pacing: %w", method, werr)
-			}
+		if werr := p.pace(ctx, method, channel); werr != nil {
+			return fmt.Errorf("%s: %w", method, werr)
 		}
 		cctx, cancel := context.WithTimeout(ctx, slackCallTimeout)
 		err = fn(cctx)
@@ -211,15 +192,18 @@ func (p *Poster) call(ctx context.Context, method, channel string, idempotent bo
 			if wait <= 0 {
 				wait = time.Second
 			}
-			if p.opts.Budgets != nil {
-				// Every replica stands still for the Retry-After, not only
-				// this call; the budget's wait then paces the next try.
+			// Every replica stands still for the Retry-After, not only this
+			// call; the budget's wait then paces the next try. A method
+			// without a budget, or budgets Redis cannot hold now, wait here.
+			paused := false
+			if b := p.opts.Budgets; b != nil && b.paces(method) && !p.budgetsDown() {
 				pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-				perr := p.opts.Budgets.Pause(pctx, method, channel, wait)
+				perr := b.Pause(pctx, method, channel, wait)
 				cancel()
 				if perr != nil {
 					p.opts.Logger.Warn("pause slack budget", "method", method, "err", perr)
 				}
+				paused = perr == nil
 			}
 			if wait > p.opts.MaxRetryAfter || !fitsDeadline(ctx, wait) {
 				// Too long to wait here: the caller's retry path takes over
@@ -227,7 +211,7 @@ func (p *Poster) call(ctx context.Context, method, channel string, idempotent bo
 				return fmt.Errorf("%s: %w", method, err)
 			}
 			p.opts.Logger.Warn("slack rate limited", "method", method, "retry_after", wait)
-			if p.opts.Budgets != nil {
+			if paused {
 				continue // the paused budget makes the wait
 			}
 		case idempotent && IsRetryable(err) && fitsDeadline(ctx, backoff):

@@ -15,8 +15,10 @@ import (
 //
 // Slack allows chat.postMessage about one message per second per channel with
 // short bursts (https://docs.slack.dev/reference/methods/chat.postMessage, "Rate
-// limits"), and chat.update is a Tier 3 method: about 50 calls a minute per app
-// and workspace (https://docs.slack.dev/apis/web-api/rate-limits).
+// limits"); chat.update and conversations.replies are Tier 3 methods: about 50
+// calls a minute per app and workspace
+// (https://docs.slack.dev/apis/web-api/rate-limits). A zero rate leaves its
+// method unlimited.
 type Limits struct {
 	// PostPerSecond and PostBurst pace chat.postMessage per channel.
 	PostPerSecond float64
@@ -24,12 +26,17 @@ type Limits struct {
 	// UpdatePerMinute and UpdateBurst pace chat.update in the workspace.
 	UpdatePerMinute float64
 	UpdateBurst     int
+	// RepliesPerMinute and RepliesBurst pace conversations.replies in the
+	// workspace.
+	RepliesPerMinute float64
+	RepliesBurst     int
 }
 
 // DefaultLimits are Slack's published limits, with the short bursts Slack
 // tolerates.
 func DefaultLimits() Limits {
-	return Limits{PostPerSecond: 1, PostBurst: 4, UpdatePerMinute: 50, UpdateBurst: 5}
+	return Limits{PostPerSecond: 1, PostBurst: 4, UpdatePerMinute: 50, UpdateBurst: 5,
+		RepliesPerMinute: 50, RepliesBurst: 5}
 }
 
 // SetLimits switches the enforced limits on (or, with nil, off) from now on;
@@ -64,6 +71,8 @@ func (s *Server) limitLocked(method string, p url.Values, now time.Time) time.Du
 		key, per, burst = "post:"+p.Get("channel"), s.limits.PostPerSecond, s.limits.PostBurst
 	case "chat.update":
 		key, per, burst = "update", s.limits.UpdatePerMinute/60, s.limits.UpdateBurst
+	case "conversations.replies":
+		key, per, burst = "replies", s.limits.RepliesPerMinute/60, s.limits.RepliesBurst
 	default:
 		return 0
 	}

@@ -95,3 +95,37 @@ func TestLimitsAnswer429WithRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// conversations.replies is limited for the workspace like chat.update, and
+// a lookup inside its Retry-After is reported.
+func TestLimitsRepliesLookups(t *testing.T) {
+	ctx := testContext(t)
+	fake := newFake(t, Options{Limits: &Limits{RepliesPerMinute: 30, RepliesBurst: 2}})
+	api := newAPI(t, fake, fake.BotToken())
+	_, ts, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("card", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookup := func(ch string) error {
+		_, _, _, err := api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{ChannelID: ch, Timestamp: ts})
+		return err
+	}
+	for i := range 2 {
+		if err := lookup("C1"); err != nil {
+			t.Fatalf("lookup %d within the burst: %v", i, err)
+		}
+	}
+	if err := lookup("C2"); !isRateLimited(err, 2*time.Second) {
+		t.Fatalf("third lookup at once, in another channel: %v, want a 429 with Retry-After 2s", err)
+	}
+	if err := lookup("C1"); err == nil {
+		t.Error("a lookup inside the Retry-After went through")
+	}
+	v := fake.Snapshot().RetryAfterViolations()
+	if len(v) != 1 || v[0].Call.Method != "conversations.replies" {
+		t.Errorf("violations = %v, want the lookup inside the Retry-After", v)
+	}
+	if d := DefaultLimits(); d.RepliesPerMinute != 50 {
+		t.Errorf("default conversations.replies limit %v a minute, want Slack's Tier 3 (50)", d.RepliesPerMinute)
+	}
+}
