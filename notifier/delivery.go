@@ -189,9 +189,8 @@ func (d *Deliverer) pruneConsumers(ctx context.Context) {
 }
 
 // claimStale takes over messages that stayed unacknowledged too long. It
-// also claims this deliverer's own entries still waiting in their lanes
-// (which keeps other replicas off them while it is alive); dispatch skips
-// those.
+// comes across this deliverer's own entries still waiting in their lanes
+// as well; dispatch skips those (no second copy).
 func (d *Deliverer) claimStale(ctx context.Context) error {
 	start := "0-0"
 	for i := 0; i < 10; i++ {

@@ -71,17 +71,23 @@ func (l *lanes) stop() { l.wg.Wait() }
 // An entry this deliverer already holds (claimed again because it waited
 // in its lane longer than ClaimIdle) is not added twice.
 func (d *Deliverer) dispatch(ctx context.Context, msgs []redis.XMessage) {
-	if len(msgs) == 0 {
-		return
-	}
-	chans := d.channelsOf(ctx, msgs)
 	l := d.lanes
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	for i, m := range msgs {
-		if l.held[m.ID] {
-			continue
+	fresh := msgs[:0:0]
+	for _, m := range msgs {
+		if !l.held[m.ID] {
+			fresh = append(fresh, m)
 		}
+	}
+	l.mu.Unlock()
+	if len(fresh) == 0 {
+		return
+	}
+	chans := d.channelsOf(ctx, fresh)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, m := range fresh {
+		// Only this goroutine adds entries, so none was added meanwhile.
 		l.held[m.ID] = true
 		ch := chans[i]
 		q, running := l.byChan[ch]
