@@ -228,3 +228,17 @@ var errBudgetUnreadable = errors.New("slack budget unreadable")
 // ErrBudgetWait says a call was not made because Slack's budget would not
 // allow it before the caller's deadline; trying later makes sense.
 var ErrBudgetWait = fmt.Errorf("slack budget exhausted for now")
+
+// ReadyIn blocks until the budget of method in channel would allow a call,
+// without spending it (Ready is the workspace's).
+func (b *Budgets) ReadyIn(ctx context.Context, method, channel string) error {
+	for {
+		wait, err := b.take(ctx, method, channel, true)
+		if err != nil || wait <= 0 {
+			return err
+		}
+		if !sleep(ctx, wait) {
+			return ctx.Err()
+		}
+	}
+}

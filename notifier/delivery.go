@@ -72,11 +72,11 @@ type DelivererOptions struct {
 // once (a delivered marker in Redis, and message metadata found in the
 // thread when an answer from Slack was lost).
 type Deliverer struct {
-	store   *Store
-	poster  *Poster
-	opts    DelivererOptions
-	log     *slog.Logger
-	workers *replyWorkers // while Run runs
+	store  *Store
+	poster *Poster
+	opts   DelivererOptions
+	log    *slog.Logger
+	lanes  *lanes // while Run runs
 }
 
 // NewDeliverer returns a Deliverer writing to Slack through poster.
@@ -106,11 +106,15 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	cardsDone := make(chan struct{})
 	go func() { defer close(cardsDone); d.runCards(ctx) }()
 	defer func() { <-cardsDone }()
-	d.workers = d.startWorkers(ctx)
-	defer d.workers.stop()
+	d.lanes = newLanes(d.opts.Workers)
+	defer d.lanes.stop()
 	backoff := 100 * time.Millisecond
 	var lastClaim, lastPrune time.Time
 	for ctx.Err() == nil {
+		if d.lanes.full() {
+			d.lanes.waitRoom(ctx, d.opts.Block)
+			continue
+		}
 		err := d.ensureGroup(ctx)
 		if err == nil && time.Since(lastClaim) >= d.opts.ClaimIdle/3 {
 			lastClaim = time.Now()
@@ -156,7 +160,7 @@ func (d *Deliverer) readNew(ctx context.Context) error {
 		return fmt.Errorf("read outbox: %w", err)
 	}
 	for _, s := range streams {
-		d.dispatch(ctx, s.Messages, false)
+		d.dispatch(ctx, s.Messages)
 	}
 	return nil
 }
@@ -184,7 +188,9 @@ func (d *Deliverer) pruneConsumers(ctx context.Context) {
 	}
 }
 
-// claimStale takes over messages that stayed unacknowledged too long.
+// claimStale takes over messages that stayed unacknowledged too long. It
+// comes across this deliverer's own entries still waiting in their lanes
+// as well; dispatch skips those (no second copy).
 func (d *Deliverer) claimStale(ctx context.Context) error {
 	start := "0-0"
 	for i := 0; i < 10; i++ {
@@ -195,7 +201,7 @@ func (d *Deliverer) claimStale(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("claim outbox: %w", err)
 		}
-		d.dispatch(ctx, msgs, true)
+		d.dispatch(ctx, msgs)
 		if next == "0-0" || next == "" {
 			return nil
 		}
@@ -207,7 +213,7 @@ func (d *Deliverer) claimStale(ctx context.Context) error {
 // handle delivers one outbox message and acknowledges it once Slack
 // accepted it or it can never be delivered. A message that failed for a
 // transient reason stays pending and is claimed again after ClaimIdle.
-func (d *Deliverer) handle(ctx context.Context, m redis.XMessage, retry bool) {
+func (d *Deliverer) handle(ctx context.Context, m redis.XMessage) {
 	defer func() {
 		if v := recover(); v != nil {
 			d.panicked(m.ID, v)
@@ -228,7 +234,7 @@ func (d *Deliverer) handle(ctx context.Context, m redis.XMessage, retry bool) {
 		ack(ctx, d, m.ID, log)
 		return
 	case kindReply:
-		err = d.deliverReply(ctx, id, status, retry)
+		err = d.deliverReply(ctx, id, status)
 	default:
 		err = fmt.Errorf("unknown outbox kind %q", kind)
 	}
@@ -331,7 +337,7 @@ func (d *Deliverer) deliverCard(ctx context.Context, id int64) (sent bool, err e
 	return sent, err
 }
 
-func (d *Deliverer) deliverReply(ctx context.Context, id int64, status xplenty.Status, retry bool) error {
+func (d *Deliverer) deliverReply(ctx context.Context, id int64, status xplenty.Status) error {
 	if done, err := d.delivered(ctx, id, status); err != nil || done {
 		return err
 	}
@@ -347,9 +353,26 @@ func (d *Deliverer) deliverReply(ctx context.Context, id int64, status xplenty.S
 		if err != nil {
 			return err
 		}
+		msg := Reply(r)
+		switch status {
+		case statusLost:
+			msg = lostNote(r)
+		case statusUnreadable:
+			if msg, err = d.store.unreadableNote(ctx, r); err != nil {
+				return err
+			}
+		}
 		payload := map[string]any{"job_id": strconv.FormatInt(id, 10), "status": string(status)}
-		if retry {
-			// An earlier try may have posted and lost Slack's answer.
+		first, err := d.markAttempt(ctx, id, status)
+		if err != nil {
+			return err
+		}
+		if !first {
+			// An earlier try, here or on another replica, may have posted
+			// and lost Slack's answer, or died before recording it: the
+			// thread holds the proof. Looked up only when the post could
+			// follow, not while the channel's budget is paused.
+			d.postReady(ctx, r.Channel)
 			ts, found, err := d.poster.FindInThread(ctx, r.Channel, r.CardTS, ReplyEventType, func(p map[string]any) bool {
 				return fmt.Sprint(p["job_id"]) == payload["job_id"] && fmt.Sprint(p["status"]) == payload["status"]
 			})
@@ -360,17 +383,11 @@ func (d *Deliverer) deliverReply(ctx context.Context, id int64, status xplenty.S
 				return d.markDelivered(ctx, id, status, ts)
 			}
 		}
-		msg := Reply(r)
-		switch status {
-		case statusLost:
-			msg = lostNote(r)
-		case statusUnreadable:
-			if msg, err = d.store.unreadableNote(ctx, r); err != nil {
-				return err
-			}
-		}
 		ts, err := d.poster.Post(ctx, r.Channel, msg, r.CardTS, &slack.SlackMetadata{EventType: ReplyEventType, EventPayload: payload})
 		if err != nil {
+			if first && notPosted(err) {
+				d.clearAttempt(ctx, id, status)
+			}
 			return fmt.Errorf("reply to job %d: %w", id, err)
 		}
 		return d.markDelivered(ctx, id, status, ts)

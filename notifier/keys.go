@@ -17,6 +17,7 @@ const DefaultPrefix = "runjob:"
 //	outbox                 stream thread messages to deliver to Slack (kind=reply; kind=card from before cards)
 //	cards                  zset   job ids whose card needs an edit, scored by when it may go out (unix ms)
 //	delivered:{id}:{status} string ts of the thread reply for that terminal status
+//	attempt:{id}:{status}  string a post of that reply was tried (the thread is searched before another)
 //	lock:{name}            string short-lived lock held while delivering one message
 //	watch:since            string the watcher's high-water mark (RFC 3339)
 //	watch:leader           string the replica currently polling Xplenty
@@ -38,6 +39,9 @@ func (k keys) outbox() string { return k.prefix + "outbox" }
 func (k keys) cards() string  { return k.prefix + "cards" }
 func (k keys) delivered(id int64, st xplenty.Status) string {
 	return k.prefix + "delivered:" + strconv.FormatInt(id, 10) + ":" + string(st)
+}
+func (k keys) attempt(id int64, st xplenty.Status) string {
+	return k.prefix + "attempt:" + strconv.FormatInt(id, 10) + ":" + string(st)
 }
 func (k keys) lock(name string) string     { return k.prefix + "lock:" + name }
 func (k keys) since() string               { return k.prefix + "watch:since" }
