@@ -208,13 +208,19 @@ func (b *Budgets) Ready(ctx context.Context, method string) error {
 	}
 }
 
+// maxPause bounds how long one 429 stops a method for every replica.
+// Slack's Retry-After is seconds, at worst minutes; a value past an hour
+// is a fault, and honouring it would silence the bot for as long.
+const maxPause = time.Hour
+
 // Pause stops every replica's calls of method (in channel, for posts) for
-// d: Slack answered 429 with Retry-After d.
+// d: Slack answered 429 with Retry-After d (at most maxPause).
 func (b *Budgets) Pause(ctx context.Context, method, channel string, d time.Duration) error {
 	name, _ := b.budgetOf(method, channel)
 	if name == "" {
 		return nil
 	}
+	d = min(d, maxPause)
 	if err := pauseScript.Run(ctx, b.store.rdb, []string{b.store.keys.budget(name)}, max(d.Milliseconds(), 1)).Err(); err != nil {
 		return fmt.Errorf("pause slack budget %s: %w", method, err)
 	}

@@ -166,3 +166,18 @@ func TestBudgetPauseLongerThanTenMinutes(t *testing.T) {
 		t.Errorf("budget key expires in %v, before its pause ends in %v (%v)", ttl, wait, err)
 	}
 }
+
+// A Retry-After past maxPause is a fault: it stops the method for maxPause,
+// not for as long as it says.
+func TestBudgetPauseIsBounded(t *testing.T) {
+	s, _ := newTestStore(t)
+	b := NewBudgets(s, Rate{}, Rate{})
+	ctx := context.Background()
+	if err := b.Pause(ctx, "chat.update", "", 48*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	wait, err := b.Take(ctx, "chat.update", "")
+	if err != nil || wait > maxPause || wait < maxPause-time.Minute {
+		t.Errorf("update after a 48 h Retry-After: wait %v, %v; want about %v", wait, err, maxPause)
+	}
+}
