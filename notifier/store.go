@@ -705,11 +705,6 @@ func (s *Store) StaleIntents(ctx context.Context, before time.Time, n int64) (ma
 	return out, nil
 }
 
-// OutboxLen returns how many messages wait to be delivered.
-func (s *Store) OutboxLen(ctx context.Context) (int64, error) {
-	return s.rdb.XLen(ctx, s.keys.outbox()).Result()
-}
-
 // lostAfter is how many "not found" answers in a row make the watcher stop
 // following a job (Xplenty deleted it, or it belongs to another account).
 const lostAfter = 3
