@@ -164,8 +164,12 @@ func (b *Budgets) take(ctx context.Context, method, channel string, peek bool) (
 		iv = time.Millisecond
 		r.Burst = 1 << 30
 	}
+	peekArg := "0"
+	if peek {
+		peekArg = "1"
+	}
 	ms, err := takeScript.Run(ctx, b.store.rdb, []string{b.store.keys.budget(name)},
-		max(iv.Milliseconds(), 1), max(r.Burst, 1), map[bool]string{true: "1", false: "0"}[peek]).Int64()
+		max(iv.Milliseconds(), 1), max(r.Burst, 1), peekArg).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("slack budget %s: %w", method, err)
 	}
@@ -197,15 +201,7 @@ func (b *Budgets) Wait(ctx context.Context, method, channel string) error {
 // Ready blocks until the budget of method (for the workspace) would allow
 // a call, without spending it.
 func (b *Budgets) Ready(ctx context.Context, method string) error {
-	for {
-		wait, err := b.take(ctx, method, "", true)
-		if err != nil || wait <= 0 {
-			return err
-		}
-		if !sleep(ctx, wait) {
-			return ctx.Err()
-		}
-	}
+	return b.ReadyIn(ctx, method, "")
 }
 
 // maxPause bounds how long one 429 stops a method for every replica.
@@ -233,7 +229,7 @@ var errBudgetUnreadable = errors.New("slack budget unreadable")
 
 // ErrBudgetWait says a call was not made because Slack's budget would not
 // allow it before the caller's deadline; trying later makes sense.
-var ErrBudgetWait = fmt.Errorf("slack budget exhausted for now")
+var ErrBudgetWait = errors.New("slack budget exhausted for now")
 
 // ReadyIn blocks until the budget of method in channel would allow a call,
 // without spending it (Ready is the workspace's).
