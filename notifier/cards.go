@@ -72,8 +72,9 @@ func (s *Store) doneCard(ctx context.Context, id int64, lease string) error {
 	return doneCardScript.Run(ctx, s.rdb, []string{s.keys.cards()}, id, lease).Err()
 }
 
-// retryCard makes a card due again at t (unless it is due sooner).
-func (s *Store) retryCard(ctx context.Context, id int64, t time.Time) error {
+// markCard makes a card due at t (unless it is due sooner): QueueCard's
+// "now", or a retry's later time.
+func (s *Store) markCard(ctx context.Context, id int64, t time.Time) error {
 	return s.rdb.ZAddLT(ctx, s.keys.cards(), redis.Z{Score: float64(t.UnixMilli()), Member: id}).Err()
 }
 
@@ -164,7 +165,7 @@ func (d *Deliverer) handleCard(ctx context.Context, id int64, lease string) {
 			d.panicked("card:"+strconv.FormatInt(id, 10), v)
 			bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 			defer cancel()
-			if err := d.store.retryCard(bg, id, d.store.now().Add(2*time.Second)); err != nil {
+			if err := d.store.markCard(bg, id, d.store.now().Add(2*time.Second)); err != nil {
 				log.Warn("requeue card edit", "err", err) // due again after its lease
 			}
 		}
@@ -179,7 +180,7 @@ func (d *Deliverer) handleCard(ctx context.Context, id int64, lease string) {
 		}
 	case errors.Is(err, errBusy):
 		// Another deliverer is editing it; look again shortly.
-		err = d.store.retryCard(bg, id, d.store.now().Add(time.Second))
+		err = d.store.markCard(bg, id, d.store.now().Add(time.Second))
 		if err != nil {
 			log.Warn("requeue card edit", "err", err)
 		}
@@ -188,7 +189,7 @@ func (d *Deliverer) handleCard(ctx context.Context, id int64, lease string) {
 		log.Error("dropping undeliverable card edit", "err", err)
 	default:
 		log.Warn("card edit failed, will retry", "err", err)
-		if err := d.store.retryCard(bg, id, d.store.now().Add(2*time.Second)); err != nil {
+		if err := d.store.markCard(bg, id, d.store.now().Add(2*time.Second)); err != nil {
 			log.Warn("requeue card edit", "err", err)
 		}
 		return

@@ -622,8 +622,7 @@ func (s *Store) Unlock(ctx context.Context, name, holder string) error {
 
 // QueueCard asks the deliverers to bring a job's card up to date, now.
 func (s *Store) QueueCard(ctx context.Context, id int64) error {
-	err := s.rdb.ZAddLT(ctx, s.keys.cards(), redis.Z{Score: float64(s.now().UnixMilli()), Member: id}).Err()
-	if err != nil {
+	if err := s.markCard(ctx, id, s.now()); err != nil {
 		return fmt.Errorf("queue card of job %d: %w", id, err)
 	}
 	return nil
