@@ -36,11 +36,16 @@ const statusLost xplenty.Status = "lost"
 
 // lostNote is posted in the thread of a job the watcher gave up on.
 func lostNote(r Record) Message {
-	who := ""
-	if r.Requester != "" && slackUserID.MatchString(r.Requester) {
-		who = "<@" + r.Requester + "> "
+	return Message{Text: fmt.Sprintf("%sJob %d: lost – Xplenty no longer knows this job (was it deleted?), so I stopped following it.", notePing(r), r.JobID)}
+}
+
+// notePing starts a note about a job given up with a mention of whoever
+// started it, or with nothing when the requester is not a Slack user id.
+func notePing(r Record) string {
+	if slackUserID.MatchString(r.Requester) {
+		return "<@" + r.Requester + "> "
 	}
-	return Message{Text: fmt.Sprintf("%sJob %d: lost – Xplenty no longer knows this job (was it deleted?), so I stopped following it.", who, r.JobID)}
+	return ""
 }
 
 // DelivererOptions configure a Deliverer.

@@ -125,14 +125,10 @@ func (s *Store) unreadableNote(ctx context.Context, r Record) (Message, error) {
 	if reason, ok := v[1].(string); ok && reason != "" {
 		why = " (" + Escape(oneLine(reason)) + ")"
 	}
-	who := ""
-	if r.Requester != "" && slackUserID.MatchString(r.Requester) {
-		who = "<@" + r.Requester + "> "
-	}
 	page := ""
-	if target, ok := linkTarget(r.HTMLURL); ok {
-		page = " Check it on <" + target + "|its Xplenty page>."
+	if link := Link(r.HTMLURL, "its Xplenty page"); link != "" {
+		page = " Check it on " + link + "."
 	}
 	return Message{Text: fmt.Sprintf("%sJob %d: unreadable – I could not read this job from Xplenty %d times in a row%s, so I stopped following it.%s",
-		who, r.JobID, n, why, page)}, nil
+		notePing(r), r.JobID, n, why, page)}, nil
 }
