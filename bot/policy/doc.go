@@ -88,14 +88,14 @@
 //     users: ["*"] to match everyone.
 //   - channels: Slack channel ids (C…, G… or D…), or "*" for every channel
 //     (direct messages included).
+//   - presets: preset names from this file, or "*" for every preset.
+//   - packages, clusters: package and cluster ids, or "*" for any. They go
+//     together: a rule that gives one must give the other.
 //
 // Every rule says who (users, groups or both) and where (channels): access
 // is open only where someone wrote "*", so a key left out never stands for
 // everyone or everywhere, and a rule without who or without where is an
 // error.
-//   - presets: preset names from this file, or "*" for every preset.
-//   - packages, clusters: package and cluster ids, or "*" for any. They go
-//     together: a rule that gives one must give the other.
 //
 // Every list may be written as a single value (users: "*"); "*" must be
 // quoted, since a bare * starts a YAML alias. In a rule, a list that is given
