@@ -33,7 +33,8 @@ type GroupMembers interface {
 
 var _ GroupMembers = (*slack.Client)(nil)
 
-// groupCache remembers group members for groupTTL.
+// groupCache remembers group members for groupTTL, and while Slack cannot
+// list a group, for up to groupStaleLimit more.
 type groupCache struct {
 	api GroupMembers
 	now func() time.Time

@@ -286,8 +286,8 @@ func (b *Bot) start(ctx context.Context, req Request, l launch) (int64, string) 
 }
 
 // adopt tracks a started job for the launch's card, forgetting the launch
-// in the same step, and brings the card up to date through the outbox (one
-// ordered path for every card edit). When Redis cannot take it, the card is
+// in the same step, and brings the card up to date through the cards set
+// (one ordered path for every card edit). When Redis cannot take it, the card is
 // filled directly and the intent stays, so RecoverLaunches tracks the job
 // once Redis is back. A job already followed on another card is left there,
 // and this card says so.

@@ -70,8 +70,8 @@ type DelivererOptions struct {
 	Workers int
 }
 
-// Deliverer takes queued messages from the Redis outbox and delivers them to
-// Slack until Slack accepts them. Any number of replicas can run one: the
+// Deliverer takes thread messages from the Redis outbox, and card edits due
+// in the cards set, and delivers them to Slack until Slack accepts them. Any number of replicas can run one: the
 // consumer group hands each message to one of them, a crashed replica's
 // messages are claimed by the others, and a thread reply is posted at most
 // once (a delivered marker in Redis, and message metadata found in the

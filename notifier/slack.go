@@ -25,6 +25,7 @@ var _ SlackAPI = (*slack.Client)(nil)
 
 // Slack limits chat.postMessage to about one message per second per channel,
 // allowing short bursts (api.slack.com/methods/chat.postMessage, "Rate limiting").
+// These pace posts of a Poster without Budgets.
 const (
 	defaultChannelRate  = rate.Limit(1)
 	defaultChannelBurst = 4
@@ -57,8 +58,8 @@ type PosterOptions struct {
 }
 
 // Poster is the one path through which the bot writes to Slack: it paces
-// posts per channel, waits out 429s as Retry-After says, and retries only
-// what is safe to retry.
+// calls under the budgets (posts per channel), waits out 429s as
+// Retry-After says, and retries only what is safe to retry.
 type Poster struct {
 	api  SlackAPI
 	opts PosterOptions

@@ -9,7 +9,7 @@ package main
 //	runjob_commands_total{kind,result}          commands ("command") and clicks ("button") by outcome
 //	runjob_jobs_started_total                   commands and clicks that started a job
 //	runjob_jobs_finished_total{status}          terminal replies posted: completed, failed, stopped
-//	runjob_deliveries_total{kind}               outbox messages delivered: card, reply
+//	runjob_deliveries_total{kind}               messages delivered: card (edits, from the cards set), reply (outbox)
 //	runjob_xplenty_requests_total{method,route,code}    HTTP exchanges, retries included; code "error" when no answer came
 //	runjob_xplenty_request_duration_seconds{method,route}
 //	runjob_xplenty_ratelimit_limit / _remaining / _observed_timestamp_seconds
@@ -117,7 +117,7 @@ func newMetrics() *metrics {
 	m.commands = counterVec("commands_total", "Slash commands (kind=command) and button clicks (kind=button) handled, by result.", "kind", "result")
 	m.jobsStarted = prometheus.NewCounter(prometheus.CounterOpts{Namespace: metricsNamespace, Name: "jobs_started_total", Help: "Xplenty jobs started from Slack."})
 	m.jobsFinished = counterVec("jobs_finished_total", "Jobs whose terminal thread reply was posted, by final status.", "status")
-	m.deliveries = counterVec("deliveries_total", "Outbox messages delivered to Slack, by kind (card or reply).", "kind")
+	m.deliveries = counterVec("deliveries_total", "Messages delivered to Slack, by kind: card (an edit) or reply.", "kind")
 	m.xplentyRequests = counterVec("xplenty_requests_total", "HTTP exchanges with the Xplenty API, retries included; code is the HTTP status or \"error\" when no answer came.", "method", "route", "code")
 	m.xplentyDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: metricsNamespace, Name: "xplenty_request_duration_seconds",
