@@ -522,12 +522,8 @@ func (b *Bot) track(ctx context.Context, rec notifier.Record, intentID string) e
 			return err
 		}
 		b.log.Warn("track job, retrying", "job_id", rec.JobID, "err", err)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleepCtx(ctx, wait) {
 			return err
-		case <-t.C:
 		}
 		wait = min(wait*2, 5*time.Second)
 	}

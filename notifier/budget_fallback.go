@@ -32,7 +32,7 @@ func (p *Poster) pace(ctx context.Context, method, channel string) error {
 		if method != "chat.postMessage" {
 			return nil
 		}
-		if err := p.limiter(budgetPost+channel, p.opts.ChannelRate, p.opts.ChannelBurst).Wait(ctx); err != nil {
+		if err := p.channelLimiter(channel).Wait(ctx); err != nil {
 			// Cancelled, or the pacing would outlast the deadline.
 			return fmt.Errorf("channel pacing: %w", err)
 		}
@@ -83,6 +83,12 @@ func (p *Poster) budgetsUnreadable(err error) {
 	if warn {
 		p.opts.Logger.Warn("slack budgets unavailable, pacing Slack calls in this process", "err", err)
 	}
+}
+
+// channelLimiter paces posts in channel for a Poster without Budgets, at
+// ChannelRate and ChannelBurst.
+func (p *Poster) channelLimiter(channel string) *rate.Limiter {
+	return p.limiter(budgetPost+channel, p.opts.ChannelRate, p.opts.ChannelBurst)
 }
 
 // limiter returns the in-process limiter named key, made at r and burst on

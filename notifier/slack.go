@@ -221,12 +221,8 @@ func (p *Poster) call(ctx context.Context, method, channel string, idempotent bo
 		default:
 			return fmt.Errorf("%s: %w", method, err)
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, wait) {
 			return fmt.Errorf("%s: %w", method, ctx.Err())
-		case <-t.C:
 		}
 	}
 	return fmt.Errorf("%s: %w", method, err)

@@ -155,7 +155,7 @@ func (d *Deliverer) postReady(ctx context.Context, channel string) {
 		}
 		return
 	}
-	lim := d.poster.limiter(budgetPost+channel, d.poster.opts.ChannelRate, d.poster.opts.ChannelBurst)
+	lim := d.poster.channelLimiter(channel)
 	for {
 		tok := lim.Tokens()
 		if tok >= 1 {
