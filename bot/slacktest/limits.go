@@ -115,9 +115,16 @@ func (v Violation) String() string {
 		v.Call.Time.Sub(v.Limited.Time).Round(time.Millisecond), v.Limited.RetryAfter)
 }
 
+// inFlight is how long after a 429 a call in its scope is still taken for
+// one the client had sent before it could see the 429: concurrent calls
+// (two replicas posting at once) arrive within a millisecond of each other,
+// and a pause takes a Redis round trip to reach the other replicas. A
+// client that ignores Retry-After still calls later in the window.
+const inFlight = 200 * time.Millisecond
+
 // RetryAfterViolations returns every call that arrived inside the Retry-After
-// of an earlier 429 in its scope (see Violation); a well-behaved client has
-// none.
+// of an earlier 429 in its scope (see Violation), later than inFlight after
+// it; a well-behaved client has none.
 func (snap *Snapshot) RetryAfterViolations() []Violation {
 	// Calls are recorded as they are answered; concurrent ones may arrive
 	// in another order.
@@ -127,7 +134,7 @@ func (snap *Snapshot) RetryAfterViolations() []Violation {
 	until := map[string]Call{} // scope -> the 429 whose window ends last
 	for _, c := range calls {
 		scope := limitScope(c)
-		if l, ok := until[scope]; ok && c.Time.Before(l.Time.Add(l.RetryAfter)) {
+		if l, ok := until[scope]; ok && c.Time.After(l.Time.Add(inFlight)) && c.Time.Before(l.Time.Add(l.RetryAfter)) {
 			out = append(out, Violation{Limited: l, Call: c})
 		}
 		if c.Status == 429 {

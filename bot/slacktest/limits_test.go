@@ -67,7 +67,9 @@ func TestLimitsAnswer429WithRetryAfter(t *testing.T) {
 			resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
 
-	// A client that does not wait is caught.
+	// A client that does not wait is caught (past the allowance for calls
+	// already in flight).
+	time.Sleep(inFlight + 50*time.Millisecond)
 	if _, err := post("C1"); err == nil {
 		t.Error("a post inside the Retry-After went through")
 	}
@@ -118,6 +120,7 @@ func TestLimitsRepliesLookups(t *testing.T) {
 	if err := lookup("C2"); !isRateLimited(err, 2*time.Second) {
 		t.Fatalf("third lookup at once, in another channel: %v, want a 429 with Retry-After 2s", err)
 	}
+	time.Sleep(inFlight + 50*time.Millisecond)
 	if err := lookup("C1"); err == nil {
 		t.Error("a lookup inside the Retry-After went through")
 	}
@@ -127,5 +130,33 @@ func TestLimitsRepliesLookups(t *testing.T) {
 	}
 	if d := DefaultLimits(); d.RepliesPerMinute != 50 {
 		t.Errorf("default conversations.replies limit %v a minute, want Slack's Tier 3 (50)", d.RepliesPerMinute)
+	}
+}
+
+// Calls that were in flight together with the one answered 429 (two
+// replicas posting at once) arrive within the allowance and are no
+// violation: the client could not have seen the 429 yet.
+func TestLimitsCallsInFlightAreNoViolation(t *testing.T) {
+	ctx := testContext(t)
+	fake := newFake(t, Options{Limits: &Limits{PostPerSecond: 1, PostBurst: 1}})
+	api := newAPI(t, fake, fake.BotToken())
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			_, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("x", false))
+			errs <- err
+		}()
+	}
+	limited := 0
+	for range 3 {
+		if err := <-errs; err != nil {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Fatal("three posts at once with a burst of 1 were all accepted")
+	}
+	if v := fake.Snapshot().RetryAfterViolations(); len(v) != 0 {
+		t.Errorf("calls in flight together reported as violations: %v", v)
 	}
 }
