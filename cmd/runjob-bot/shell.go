@@ -834,13 +834,18 @@ func (sh *shell) drain(ctx context.Context, limit time.Duration) {
 	deadline := time.Now().Add(limit)
 	announced := false
 	for {
-		running := sh.unfinished(sh.fake.Snapshot())
-		if len(running) == 0 && sh.sent.Load() <= sh.handled.Load() {
+		snap := sh.fake.Snapshot()
+		running, starting := sh.unfinished(snap), shellStarting(snap)
+		if len(running) == 0 && starting == 0 && sh.sent.Load() <= sh.handled.Load() {
 			return
 		}
-		if !announced && len(running) > 0 {
+		if !announced && (len(running) > 0 || starting > 0) {
 			announced = true
-			sh.note(fmt.Sprintf("end of input: waiting up to %s for %s to end", limit.Round(time.Second), shellJobList(running)))
+			what := "the job being started"
+			if len(running) > 0 {
+				what = shellJobList(running)
+			}
+			sh.note(fmt.Sprintf("end of input: waiting up to %s for %s to end", limit.Round(time.Second), what))
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
@@ -852,7 +857,9 @@ func (sh *shell) drain(ctx context.Context, limit time.Duration) {
 		// The bot's hooks do not wake the fake Slack: look again at least
 		// every 100 ms.
 		wctx, cancel := context.WithTimeout(ctx, min(100*time.Millisecond, left))
-		_ = sh.fake.Wait(wctx, func(s *slacktest.Snapshot) bool { return len(sh.unfinished(s)) < len(running) })
+		_ = sh.fake.Wait(wctx, func(s *slacktest.Snapshot) bool {
+			return len(sh.unfinished(s)) < len(running) || shellStarting(s) < starting
+		})
 		cancel()
 		if ctx.Err() != nil {
 			return
@@ -869,6 +876,19 @@ func shellJobList(ids []int64) string {
 		return "job " + s[0]
 	}
 	return "jobs " + strings.Join(s, ", ")
+}
+
+// shellStarting counts the cards still saying "starting…": their job's id
+// reaches the card through the bot's card edits, which may lag the command
+// that started it, and until then the job is not in unfinished's list.
+func shellStarting(snap *slacktest.Snapshot) int {
+	n := 0
+	for _, m := range snap.Messages() {
+		if !m.Ephemeral && !m.Deleted && m.ThreadTS == "" && strings.HasSuffix(m.Text, ": starting…") {
+			n++
+		}
+	}
+	return n
 }
 
 // unfinished lists the jobs that have a card but whose final reply has not

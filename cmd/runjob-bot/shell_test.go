@@ -651,3 +651,24 @@ func TestShellLabelsAndIDs(t *testing.T) {
 		}
 	}
 }
+
+// At end of piped input the shell waits for a job whose card still says
+// "starting…" (its id reaches the card through an edit that may lag the
+// command), not only for jobs whose card already shows their id.
+func TestShellEndOfInputWaitsForAJobJustStarted(t *testing.T) {
+	clearShellEnv(t)
+	s := startShell(t, func(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error {
+		return runShellWith(ctx, nil, stdin, stdout, stderr, fastShellOptions())
+	})
+	s.send("/runjob cluster=52 package=434")
+	s.send("/runjob stop 1001")
+	s.in.Close()
+	select {
+	case <-s.read: // the shell ended and closed its output
+	case <-time.After(60 * time.Second):
+		t.Fatal("the shell did not end after its input")
+	}
+	if got := s.transcript(); !strings.Contains(got, "Job 1001 (package 434 on cluster 52) was stopped by @you") {
+		t.Errorf("the shell left before job 1001's stop reply:\n%s", got)
+	}
+}
