@@ -17,7 +17,8 @@ import (
 	"github.com/runjob/runjob/xplenty/xplentytest"
 )
 
-// End-to-end tests of issue 9's "access must never open by accident".
+// End-to-end tests that access never opens by accident: only where someone
+// wrote "*", and only in the channel a job belongs to.
 
 func writePolicy(t *testing.T, text string) string {
 	t.Helper()
