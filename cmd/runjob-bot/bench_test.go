@@ -242,21 +242,7 @@ func benchReplies(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), pressureWait)
-	defer cancel()
-	var lags []time.Duration
-	err := e.slack.Wait(ctx, func(s *slacktest.Snapshot) bool {
-		lags = lags[:0]
-		for _, m := range s.Messages() {
-			if m.ThreadTS != "" && m.Metadata != nil && m.Metadata.EventType == notifier.ReplyEventType {
-				lags = append(lags, m.PostedAt.Sub(done))
-			}
-		}
-		return len(lags) >= jobs
-	})
-	if err != nil {
-		b.Fatalf("%d of %d replies: %v", len(lags), jobs, err)
-	}
+	lags := e.replyLags(b, jobs, done)
 	b.StopTimer()
 	store, err := notifier.NewStore(e.rdb, notifier.StoreOptions{Prefix: e.cfg.RedisPrefix})
 	if err != nil {

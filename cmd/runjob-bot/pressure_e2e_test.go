@@ -103,28 +103,16 @@ func TestE2ERepliesFirstUnderSlackLimits(t *testing.T) {
 	done := time.Now()
 	move(xplenty.StatusCompleted, 0)
 
-	ctx, cancel := context.WithTimeout(context.Background(), pressureWait)
-	defer cancel()
-	var lags []time.Duration
-	err := e.slack.Wait(ctx, func(s *slacktest.Snapshot) bool {
-		lags = lags[:0]
-		for _, m := range s.Messages() {
-			if m.ThreadTS != "" && m.Metadata != nil && m.Metadata.EventType == notifier.ReplyEventType {
-				lags = append(lags, m.PostedAt.Sub(done))
-			}
-		}
-		return len(lags) >= jobs
-	})
-	if err != nil {
-		t.Fatalf("%d of %d replies: %v", len(lags), jobs, err)
-	}
+	lags := e.replyLags(t, jobs, done)
 	p50, p99 := percentile(lags, 0.5), percentile(lags, 0.99)
 	t.Logf("reply lag after the completion: p50 %s, p99 %s", p50, p99)
 	if bound := 2*interval + 10*time.Second; p99 > bound {
 		t.Errorf("reply lag p99 %s, want within %s", p99, bound)
 	}
 
-	err = e.slack.Wait(ctx, func(s *slacktest.Snapshot) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), pressureWait)
+	defer cancel()
+	err := e.slack.Wait(ctx, func(s *slacktest.Snapshot) bool {
 		for _, r := range recs {
 			if m, ok := s.Message(r.Channel, r.CardTS); !ok || !strings.Contains(m.Text, "completed") {
 				return false
@@ -157,4 +145,26 @@ func TestE2ERepliesFirstUnderSlackLimits(t *testing.T) {
 	for _, v := range snap.RetryAfterViolations() {
 		t.Errorf("call inside a Retry-After: %s", v)
 	}
+}
+
+// replyLags waits until jobs terminal replies were posted, and returns how
+// long after since each was.
+func (e *e2e) replyLags(tb testing.TB, jobs int, since time.Time) []time.Duration {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), pressureWait)
+	defer cancel()
+	var lags []time.Duration
+	err := e.slack.Wait(ctx, func(s *slacktest.Snapshot) bool {
+		lags = lags[:0]
+		for _, m := range s.Messages() {
+			if m.ThreadTS != "" && m.Metadata != nil && m.Metadata.EventType == notifier.ReplyEventType {
+				lags = append(lags, m.PostedAt.Sub(since))
+			}
+		}
+		return len(lags) >= jobs
+	})
+	if err != nil {
+		tb.Fatalf("%d of %d replies: %v", len(lags), jobs, err)
+	}
+	return lags
 }
