@@ -137,7 +137,11 @@ func (d *Deliverer) runCards(ctx context.Context) {
 				continue
 			}
 		}
+		d.carding.Store(true)
 		id, lease, wait, err := d.store.takeCard(ctx)
+		if id == 0 || err != nil {
+			d.carding.Store(false)
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				d.log.Warn("card edits unavailable, retrying", "err", err, "in", backoff)
@@ -155,6 +159,7 @@ func (d *Deliverer) runCards(ctx context.Context) {
 			continue
 		}
 		d.handleCard(ctx, id, lease)
+		d.carding.Store(false)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -82,7 +83,13 @@ type Deliverer struct {
 	opts   DelivererOptions
 	log    *slog.Logger
 	lanes  *lanes // while Run runs
+	// carding is set from taking a card to the end of its edit: the card
+	// is then no longer due, and a drain must still wait for it.
+	carding atomic.Bool
 }
+
+// EditingCard reports whether this deliverer is taking or editing a card.
+func (d *Deliverer) EditingCard() bool { return d.carding.Load() }
 
 // NewDeliverer returns a Deliverer writing to Slack through poster.
 func NewDeliverer(store *Store, poster *Poster, opts DelivererOptions) *Deliverer {

@@ -204,7 +204,7 @@ func serve(ctx context.Context, cfg config, d deps) error {
 	shutErr := b.Shutdown(sctx)
 	// Let the deliverers send what the last commands queued (their cards),
 	// briefly; whatever is left stays in the outbox for the next replica.
-	drainOutbox(context.WithoutCancel(ctx), store, drainLimit)
+	drainOutbox(context.WithoutCancel(ctx), store, deliverer, drainLimit)
 	stopBG()
 	wg.Wait()
 	if runErr != nil {
@@ -277,13 +277,13 @@ func recoverLaunches(ctx context.Context, b *bot.Bot) {
 	}
 }
 
-// drainOutbox waits until no reply and no due card edit waits, at most
-// limit.
-func drainOutbox(ctx context.Context, store *notifier.Store, limit time.Duration) {
+// drainOutbox waits until no reply and no due card edit waits and the
+// deliverer is not in the middle of a card edit, at most limit.
+func drainOutbox(ctx context.Context, store *notifier.Store, d *notifier.Deliverer, limit time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	for {
-		if q, err := store.Queues(ctx); err != nil || q.Replies+q.CardsDue == 0 {
+		if q, err := store.Queues(ctx); err != nil || (q.Replies+q.CardsDue == 0 && !d.EditingCard()) {
 			return
 		}
 		select {
