@@ -5,8 +5,7 @@ package commands
 const (
 	// MaxTextLen is the longest run, in characters of its canonical form.
 	// Slack's clients limit a message, slash command included, to 4,000
-	// characters (api.slack.com, RTM API, "Limits"), so a command typed in
-	// Slack fits.
+	// characters, so a command typed in Slack fits.
 	MaxTextLen = 4000
 	// MaxVariables is the most variables and dynamic variables, together,
 	// that one run may set.

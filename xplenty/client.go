@@ -1,26 +1,18 @@
 package xplenty
 
 import (
-	"bytes"
-	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"math/rand/v2"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
-// DefaultBaseURL is where Xplenty serves its API (API docs, "Requests").
-// The account id and "/api/" follow it.
+// DefaultBaseURL is where Xplenty serves its API. The account id and
+// "/api/" follow it: https://api.xplenty.com/<account>/api/jobs.
 const DefaultBaseURL = "https://api.xplenty.com/"
 
 // mediaType pins version 2 of the API: without the version parameter the
@@ -97,7 +89,7 @@ func (cfg Config) GoString() string { return cfg.String() }
 //     other tool on the account) refills only over the hour, so a retry
 //     within seconds can only spend more of it, and clients that keep
 //     calling over budget get blacklisted. Backing off is the caller's job;
-//     the watcher does it (notifier.NextDelay).
+//     runjob's job watcher does it by slowing its polling.
 //   - POST (RunJob) and DELETE (StopJob) are retried only when the request
 //     certainly did not reach the server: no connection could be opened
 //     (refused, DNS, TLS handshake). Once a connection was open they are
@@ -237,68 +229,9 @@ func hasControl(s string) bool {
 	return false
 }
 
-// sameOriginRedirects returns a copy of hc (same transport, timeout and
-// jar) that follows a redirect only for a GET, and only within its scheme,
-// host and port. The redirect answer itself is returned instead, and
-// becomes an *ErrorResponse.
-//
-// To another origin the Authorization header would go along (net/http keeps
-// it for the same host name, whatever the port or scheme).
-//
-// A POST or DELETE follows no redirect at all: net/http turns a POST into a
-// GET without its body on a 301, 302 or 303, so the run would silently become
-// a read, and following a 307 or 308 would send the request a second time.
-// Nor is a 3xx a clean refusal: a server may well act before redirecting
-// (POST-redirect-GET answers 303 after creating the resource), so once or
-// do sees it, it carries ErrOutcomeUnknown like any unexpected answer.
-func (c *Client) sameOriginRedirects(hc *http.Client) *http.Client {
-	cp := *hc
-	next := hc.CheckRedirect
-	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		// via[0] is the request as the caller made it; req.Method may
-		// already have been rewritten to GET.
-		if len(via) > 0 && (via[0].Method != http.MethodGet || !sameOrigin(req.URL, via[0].URL)) {
-			return http.ErrUseLastResponse
-		}
-		if next != nil {
-			return next(req, via)
-		}
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		return nil
-	}
-	return &cp
-}
-
 // String names the client's endpoint and account, not its key.
 func (c *Client) String() string {
 	return fmt.Sprintf("xplenty.Client{BaseURL: %q, AccountID: %q}", c.base.String(), c.account)
-}
-
-// RateLimit returns the budget reported by the latest answer that carried
-// the X-RateLimit headers, successful or not. It is safe for concurrent use.
-func (c *Client) RateLimit() RateLimit {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.rate
-}
-
-func (c *Client) recordRate(h http.Header) {
-	limit, errL := strconv.Atoi(strings.TrimSpace(h.Get("X-RateLimit-Limit")))
-	remaining, errR := strconv.Atoi(strings.TrimSpace(h.Get("X-RateLimit-Remaining")))
-	if errL != nil && errR != nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if errL == nil {
-		c.rate.Limit = limit
-	}
-	if errR == nil {
-		c.rate.Remaining = remaining
-	}
-	c.rate.Observed = time.Now()
 }
 
 // endpoint is the URL of path under the account's API root, e.g. "jobs/157".
@@ -308,208 +241,4 @@ func (c *Client) endpoint(path string) (*url.URL, error) {
 		return nil, fmt.Errorf("xplenty: build URL for %s: %w", path, err)
 	}
 	return u, nil
-}
-
-// call describes one API call for do.
-type call struct {
-	method string
-	route  string   // template for OnResponse, e.g. "/jobs/{id}"
-	u      *url.URL // absolute, without user info
-	form   url.Values
-	out    any // decoded from a 2xx body when non-nil
-	// allowEmpty accepts a 2xx without a body, leaving out untouched.
-	allowEmpty bool
-	// check vets the decoded answer; its error counts as an undecodable
-	// answer.
-	check func() error
-}
-
-func (cl *call) path() string { return cl.u.EscapedPath() }
-
-// do sends the call, retrying what the method allows (see Client), and
-// returns the answer's header. Every failure it returns is an
-// *ErrorResponse or names the method and path; none names the host or
-// holds the API key.
-func (c *Client) do(ctx context.Context, cl *call) (http.Header, error) {
-	for attempt := 1; ; attempt++ {
-		h, retryBase, err := c.once(ctx, cl)
-		if err == nil {
-			return h, nil
-		}
-		if retryBase <= 0 || attempt >= c.maxAttempts || ctx.Err() != nil {
-			return nil, err
-		}
-		if !sleep(ctx, c.backoff(attempt, retryBase)) {
-			return nil, err
-		}
-	}
-}
-
-// backoff is the wait before attempt+1: full jitter over a capped
-// exponential, so that many clients failing together do not retry together.
-func (c *Client) backoff(attempt int, base time.Duration) time.Duration {
-	ceiling := min(base, c.retryMax)
-	for i := 1; i < attempt; i++ {
-		if ceiling >= c.retryMax/2 {
-			ceiling = c.retryMax
-			break
-		}
-		ceiling *= 2
-	}
-	if ceiling <= 0 {
-		return 0
-	}
-	return time.Duration(rand.Int64N(int64(ceiling)))
-}
-
-// sleep waits d unless ctx ends first, or would end before d is over (then
-// waiting is pointless). It reports whether the wait completed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
-		return false
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// once makes one HTTP exchange. A positive retryBase means the failure may
-// be retried with that backoff base.
-func (c *Client) once(ctx context.Context, cl *call) (h http.Header, retryBase time.Duration, err error) {
-	var body io.Reader
-	if cl.form != nil {
-		body = strings.NewReader(cl.form.Encode())
-	}
-	// connected turns true once a connection is open: from then on the
-	// request may have reached the server.
-	var connected atomic.Bool
-	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { connected.Store(true) }}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), cl.method, cl.u.String(), body)
-	if err != nil {
-		return nil, 0, fmt.Errorf("xplenty: %s %s: %w", cl.method, cl.path(), err)
-	}
-	req.Header.Set("Accept", mediaType)
-	req.Header.Set("User-Agent", c.userAgent)
-	req.Header.Set("Authorization", c.auth)
-	if cl.form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-
-	start := time.Now()
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		c.observe(cl, 0, time.Since(start))
-		err = c.transportError(cl, err)
-		switch {
-		case ctx.Err() != nil && (!connected.Load() || cl.method == http.MethodGet):
-			return nil, 0, err
-		case !connected.Load() || cl.method == http.MethodGet:
-			return nil, c.retryBase, err
-		default:
-			return nil, 0, outcomeUnknown(err)
-		}
-	}
-	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBodySize+1))
-	resp.Body.Close()
-	c.observe(cl, resp.StatusCode, time.Since(start))
-	c.recordRate(resp.Header)
-	if readErr == nil && len(data) > maxBodySize {
-		readErr = fmt.Errorf("answer larger than %d bytes", maxBodySize)
-	}
-
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		er := &ErrorResponse{
-			Method:     cl.method,
-			Path:       cl.path(),
-			StatusCode: resp.StatusCode,
-			message:    truncate(c.scrub(errorMessage(data)), maxMessageLen),
-		}
-		switch {
-		case cl.method == http.MethodGet && resp.StatusCode >= 500:
-			return resp.Header, c.retryBase, er
-		case cl.method == http.MethodGet, resp.StatusCode >= 400 && resp.StatusCode < 500:
-			// Final, a 429 included: see Client for why it is not retried.
-			return resp.Header, 0, er
-		default:
-			// A 5xx (often a gateway that lost the backend's answer), a
-			// redirect (never followed, see sameOriginRedirects) or an
-			// unexpected 1xx: the server may have acted.
-			return resp.Header, 0, outcomeUnknown(er)
-		}
-	}
-
-	if readErr != nil {
-		err := fmt.Errorf("xplenty: %s %s: read answer: %w", cl.method, cl.path(), c.scrubErr(readErr))
-		if cl.method == http.MethodGet {
-			return resp.Header, c.retryBase, err
-		}
-		return resp.Header, 0, outcomeUnknown(err)
-	}
-	if err := c.decode(cl, data); err != nil {
-		err = undecodable(fmt.Errorf("xplenty: %s %s: %d answer: %w", cl.method, cl.path(), resp.StatusCode, c.scrubErr(err)))
-		if cl.method != http.MethodGet {
-			err = outcomeUnknown(err)
-		}
-		return resp.Header, 0, err
-	}
-	return resp.Header, 0, nil
-}
-
-func (c *Client) decode(cl *call, data []byte) error {
-	if cl.out == nil {
-		return nil
-	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		if cl.allowEmpty {
-			return nil
-		}
-		return errors.New("empty body")
-	}
-	if err := json.Unmarshal(data, cl.out); err != nil {
-		return fmt.Errorf("decode: %w", err)
-	}
-	if cl.check != nil {
-		return cl.check()
-	}
-	return nil
-}
-
-// transportError names the call without repeating the URL: *url.Error
-// would add the host and the query to every message.
-func (c *Client) transportError(cl *call, err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return fmt.Errorf("xplenty: %s %s: %w", cl.method, cl.path(), c.scrubErr(err))
-}
-
-func (c *Client) observe(cl *call, status int, d time.Duration) {
-	if c.onResponse != nil {
-		c.onResponse(cl.method, cl.route, status, d)
-	}
-}
-
-// scrub removes the API key, raw or as Basic credentials, from text that
-// came from elsewhere (a server echoing the request, say).
-func (c *Client) scrub(s string) string {
-	if c.apiKey == "" {
-		return s
-	}
-	s = strings.ReplaceAll(s, c.apiKey, "[redacted]")
-	return strings.ReplaceAll(s, strings.TrimPrefix(c.auth, "Basic "), "[redacted]")
-}
-
-// scrubErr keeps err in the chain unless its text holds the key, in which
-// case only the scrubbed text survives. Transport errors never should.
-func (c *Client) scrubErr(err error) error {
-	if s := err.Error(); c.scrub(s) != s {
-		return errors.New(c.scrub(s))
-	}
-	return err
 }

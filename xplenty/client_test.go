@@ -748,7 +748,7 @@ func TestGetRetries(t *testing.T) {
 	}{
 		{"503 then ok", []int{503, 503, 200}, 3, false},
 		// The hourly budget does not come back in seconds; the caller
-		// backs off (notifier.NextDelay).
+		// backs off (the bot's job watcher slows its polling).
 		{"429 is final", []int{429, 200}, 1, true},
 		{"dropped connection then ok", []int{0, 200}, 2, false},
 		{"500 four times", []int{500, 500, 500, 500, 200}, 4, true},
@@ -832,20 +832,49 @@ func TestGetRetryStopsWithContext(t *testing.T) {
 
 }
 
-func TestSleep(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
-	defer cancel()
-	// A wait that would outlast the deadline is not started.
-	if sleep(ctx, 2*time.Hour) {
-		t.Error("sleep past the deadline reported a completed wait")
-	}
-	if !sleep(ctx, 0) || !sleep(ctx, time.Microsecond) {
-		t.Error("a short sleep did not complete")
-	}
-	canceled, cancel2 := context.WithCancel(context.Background())
-	cancel2()
-	if sleep(canceled, time.Hour) {
-		t.Error("sleep on a canceled context reported a completed wait")
+// TestGetRetryWaitStops checks the wait between attempts: one that would
+// outlast ctx's deadline is not started, and one in progress ends with ctx.
+func TestGetRetryWaitStops(t *testing.T) {
+	// Backoff draws from [0, 2⁶² ns), about 146 years: below the hour left
+	// with odds of one in a million.
+	const huge = time.Duration(1 << 62)
+	for _, tc := range []struct {
+		name string
+		ctx  func(*testing.T) context.Context
+	}{
+		{name: "past the deadline", ctx: func(t *testing.T) context.Context {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+			t.Cleanup(cancel)
+			return ctx
+		}},
+		{name: "canceled during the wait", ctx: func(t *testing.T) context.Context {
+			ctx, cancel := context.WithCancel(context.Background())
+			t.Cleanup(cancel)
+			// Cancel once the wait has begun, not before do looks at ctx.
+			time.AfterFunc(50*time.Millisecond, cancel)
+			return ctx
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, mux, _ := newTestClient(t, Config{RetryBase: huge, RetryMax: huge})
+			var calls atomic.Int32
+			mux.HandleFunc("/prefix/acme/api/jobs/1", func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				writeJSON(w, http.StatusServiceUnavailable, `{"message": "down"}`)
+			})
+			start := time.Now()
+			_, err := c.GetJob(tc.ctx(t), 1)
+			var er *ErrorResponse
+			if !errors.As(err, &er) || er.StatusCode != 503 {
+				t.Errorf("GetJob = %v, want the 503", err)
+			}
+			if got := calls.Load(); got != 1 {
+				t.Errorf("calls = %d, want 1", got)
+			}
+			if d := time.Since(start); d > time.Minute {
+				t.Errorf("GetJob took %s: the wait did not stop", d)
+			}
+		})
 	}
 }
 

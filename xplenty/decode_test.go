@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// seedExample is the Run Job page's response example, made valid JSON (the
-// page has trailing commas after each output and after the outputs list).
+// seedExample is a Run Job answer as Xplenty documents it, made valid JSON
+// (the documented example has trailing commas after each output and after
+// the outputs list).
 const seedExample = `{
     "id": 157,
     "status": "completed",

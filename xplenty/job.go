@@ -1,12 +1,17 @@
 package xplenty
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Status is the state of an Xplenty job. Unknown statuses are kept as they
 // came, treated as not terminal and shown as they are.
 type Status string
 
-// The documented job statuses (see the Run Job API page and ../shared/xplenty-api.md).
+// The job statuses Xplenty documents. A job goes from idle or pending
+// through queued and running to one of the terminal statuses; a stop request
+// passes through pending_stoppage and stopping.
 const (
 	StatusIdle            Status = "idle"
 	StatusPending         Status = "pending"
@@ -19,14 +24,16 @@ const (
 	StatusStopped         Status = "stopped"
 )
 
+// terminalStatuses are the statuses a job never leaves.
+var terminalStatuses = [...]Status{StatusCompleted, StatusFailed, StatusStopped}
+
+// TerminalStatuses returns the statuses a job never leaves (those for which
+// Terminal holds), in a new slice each time, e.g. to hand them to a script
+// that must agree with Terminal.
+func TerminalStatuses() []Status { return slices.Clone(terminalStatuses[:]) }
+
 // Terminal reports whether a job in this status will not change any more.
-func (s Status) Terminal() bool {
-	switch s {
-	case StatusCompleted, StatusFailed, StatusStopped:
-		return true
-	}
-	return false
-}
+func (s Status) Terminal() bool { return slices.Contains(terminalStatuses[:], s) }
 
 // Known reports whether s is one of the documented statuses.
 func (s Status) Known() bool {
@@ -115,7 +122,8 @@ type ListOptions struct {
 	Limit     int // at most MaxListLimit
 }
 
-// MaxListLimit is the largest page the list endpoint serves (API docs, "List Jobs").
+// MaxListLimit is the largest page the list endpoint serves; it serves 20
+// jobs when the request gives no limit.
 const MaxListLimit = 100
 
 // JobPage is one page of a job list. NextURL is the rel="next" target of
@@ -140,11 +148,4 @@ type UndecodableJob struct {
 	// Err says what was wrong. It never holds the job's JSON (variables
 	// may hold secrets): at most a field's short number text.
 	Err error
-}
-
-// RateLimit is the API budget as of the last response.
-type RateLimit struct {
-	Limit     int       // X-RateLimit-Limit; 0 when never seen
-	Remaining int       // X-RateLimit-Remaining
-	Observed  time.Time // when the headers were read; zero when never
 }

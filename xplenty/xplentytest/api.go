@@ -14,7 +14,8 @@ import (
 	"github.com/runjob/runjob/xplenty"
 )
 
-// List defaults and limits (API docs, "List Jobs").
+// List defaults and limits: Xplenty serves 20 jobs a page unless the
+// request asks for up to xplenty.MaxListLimit.
 const (
 	defaultListLimit = 20
 	maxListLimit     = xplenty.MaxListLimit

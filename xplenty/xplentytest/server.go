@@ -44,8 +44,8 @@ const (
 	DefaultAccountID  = "acme"
 	DefaultAPIKey     = "test-key"
 	DefaultFirstJobID = 1001
-	// DefaultBudget is Xplenty's hourly call budget per user (API docs,
-	// "Rate limit": 5,000 credits per hour, one per call).
+	// DefaultBudget is Xplenty's hourly call budget: 5,000 credits an
+	// hour, one per call.
 	DefaultBudget       = 5000
 	defaultKeepRequests = 10000
 	maxRequestBody      = 1 << 20
