@@ -109,14 +109,14 @@ func (b *Bot) recorded(rec notifier.Record) launch {
 }
 
 // target is what a launch would run, as the policy sees it.
-func (l launch) target() policy.Target {
-	return policy.Target{Preset: l.Preset, ClusterID: l.ClusterID, PackageID: l.PackageID}
+func (l launch) target() commands.Run {
+	return commands.Run{Preset: l.Preset, ClusterID: l.ClusterID, PackageID: l.PackageID}
 }
 
 // decide asks the policy whether req's user may run t here. A denial that
 // a group Slack could not list may have caused says so, so the person knows
 // to try again rather than to ask for rights they have.
-func (b *Bot) decide(ctx context.Context, req Request, t policy.Target) policy.Decision {
+func (b *Bot) decide(ctx context.Context, req Request, t commands.Run) policy.Decision {
 	subj, unchecked := b.checkedSubject(ctx, req)
 	d := b.cfg.Policy.Decide(subj, t)
 	if !d.Allowed && len(unchecked) > 0 {

@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/runjob/runjob/bot/policy"
+	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/notifier"
 )
 
@@ -89,17 +90,17 @@ rules:
 	req := Request{UserID: "U5", ChannelID: "C1"}
 	ctx := context.Background()
 
-	d := b.decide(ctx, req, policy.Target{Preset: "nightly"})
+	d := b.decide(ctx, req, commands.Run{Preset: "nightly"})
 	if d.Allowed || !strings.Contains(d.Reason, "user group could not be checked with Slack") {
 		t.Errorf("group rule, Slack down: %+v, want a denial that says the group could not be checked", d)
 	}
 	// No group rule could allow this: the note would mislead.
-	d = b.decide(ctx, req, policy.Target{ClusterID: 52, PackageID: 434})
+	d = b.decide(ctx, req, commands.Run{ClusterID: 52, PackageID: 434})
 	if d.Allowed || strings.Contains(d.Reason, "could not be checked") {
 		t.Errorf("raw run no group allows: %+v, want a plain denial", d)
 	}
 	api.err, api.members = nil, map[string][]string{"S0ONCALL": {"U5"}}
-	if d := b.decide(ctx, req, policy.Target{Preset: "nightly"}); !d.Allowed {
+	if d := b.decide(ctx, req, commands.Run{Preset: "nightly"}); !d.Allowed {
 		t.Errorf("Slack back: %+v, want allowed", d)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
@@ -714,7 +713,7 @@ func (b *Bot) status(ctx context.Context, req Request, id int64) string {
 		b.answer(ctx, req, fmt.Sprintf("I could not find job %d: %s", id, notifier.Escape(reasonText(launch{}, jerr))))
 		return "invalid"
 	}
-	if d := b.decide(ctx, req, policy.Target{ClusterID: job.ClusterID, PackageID: job.PackageID}); !d.Allowed {
+	if d := b.decide(ctx, req, commands.Run{ClusterID: job.ClusterID, PackageID: job.PackageID}); !d.Allowed {
 		b.answer(ctx, req, fmt.Sprintf("Job %d is not one you may see here.", id))
 		return "denied"
 	}

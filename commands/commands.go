@@ -28,8 +28,11 @@ type Command interface{ isCommand() }
 // Help asks for the usage text (also what empty text means).
 type Help struct{}
 
-// Run starts a job: on ClusterID and PackageID, or on whatever the caller
-// resolves Preset to.
+// Run is a run's parameters: what the command asked for, and what the bot
+// adds on the way (the secret names the policy and the preset declare, the
+// job a re-run repeats). It is the one shape of a run, carried unchanged
+// from the parse through the policy, the job's record and its card to the
+// run request.
 type Run struct {
 	// Preset is the preset name as typed, "" when the cluster and package
 	// are given. Parse leaves ClusterID and PackageID 0 with a preset; the
@@ -43,6 +46,11 @@ type Run struct {
 	// DynamicVariables are the job's dynamic variables (Xplenty
 	// expressions), nil when none.
 	DynamicVariables map[string]string
+	// SecretNames lists the variables whose values are never shown. Parse
+	// leaves it nil: secrecy is the bot's policy, not the grammar's.
+	SecretNames []string
+	// RerunOf is the job this run repeats, 0 when none. Parse leaves it 0.
+	RerunOf int64
 }
 
 // Status asks for the status of a job.

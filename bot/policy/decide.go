@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"strings"
+
+	"github.com/runjob/runjob/commands"
 )
 
 // Deciding: the parsed rules and the sets they hold, matched against who
@@ -10,7 +12,7 @@ import (
 
 // Decide reports whether s may run t, and whether the run needs a
 // confirmation first.
-func (p *Policy) Decide(s Subject, t Target) Decision {
+func (p *Policy) Decide(s Subject, t commands.Run) Decision {
 	if p == nil {
 		return Decision{Allowed: true}
 	}
@@ -38,7 +40,7 @@ func (p *Policy) Decide(s Subject, t Target) Decision {
 
 // protection says which of t's clusters and packages are protected, "" when
 // none is.
-func (p *Policy) protection(t Target) string {
+func (p *Policy) protection(t commands.Run) string {
 	clusters, packages := []int64{t.ClusterID}, []int64{t.PackageID}
 	if t.Preset != "" {
 		if pr, ok := p.presets[strings.ToLower(t.Preset)]; ok {
@@ -72,7 +74,7 @@ func firstIn(set idSet, ids []int64) (int64, bool) {
 	return 0, false
 }
 
-func describe(t Target) string {
+func describe(t commands.Run) string {
 	if t.Preset != "" {
 		return "the preset " + t.Preset
 	}
@@ -108,7 +110,7 @@ func (r *rule) matchesChannel(channel string) bool {
 	return r.channels.has(channel)
 }
 
-func (r *rule) allows(t Target) bool {
+func (r *rule) allows(t commands.Run) bool {
 	if t.Preset != "" {
 		return r.presets != nil && r.presets.has(strings.ToLower(t.Preset))
 	}

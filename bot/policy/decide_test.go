@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/runjob/runjob/commands"
 )
 
 const decideSrc = `
@@ -64,63 +66,63 @@ func TestDecide(t *testing.T) {
 	tests := []struct {
 		name string
 		s    Subject
-		t    Target
+		t    commands.Run
 		want Decision
 	}{
 		// Users and wildcards.
-		{"admin, raw", admin, Target{ClusterID: 99, PackageID: 1},
+		{"admin, raw", admin, commands.Run{ClusterID: 99, PackageID: 1},
 			Decision{Allowed: true, Rule: "admins"}},
-		{"admin, any preset", admin, Target{Preset: "sandbox"},
+		{"admin, any preset", admin, commands.Run{Preset: "sandbox"},
 			Decision{Allowed: true, Rule: "admins"}},
-		{"admin, raw on a protected cluster", admin, Target{ClusterID: 52, PackageID: 1},
+		{"admin, raw on a protected cluster", admin, commands.Run{ClusterID: 52, PackageID: 1},
 			Decision{Allowed: true, Confirm: true, Rule: "admins", Reason: "cluster 52 is protected"}},
-		{"admin, raw on a protected cluster and package", admin, Target{ClusterID: 52, PackageID: 600},
+		{"admin, raw on a protected cluster and package", admin, commands.Run{ClusterID: 52, PackageID: 600},
 			Decision{Allowed: true, Confirm: true, Rule: "admins", Reason: "cluster 52 and package 600 are protected"}},
 
 		// Groups and channels.
-		{"group member, listed channel, preset", data, Target{Preset: "backfill"},
+		{"group member, listed channel, preset", data, commands.Run{Preset: "backfill"},
 			Decision{Allowed: true, Rule: "data-team"}},
-		{"group member, listed channel, raw", data, Target{ClusterID: 53, PackageID: 434},
+		{"group member, listed channel, raw", data, commands.Run{ClusterID: 53, PackageID: 434},
 			Decision{Allowed: true, Rule: "data-team"}},
-		{"group member, cluster not listed", data, Target{ClusterID: 54, PackageID: 434},
+		{"group member, cluster not listed", data, commands.Run{ClusterID: 54, PackageID: 434},
 			Decision{Reason: "no rule lets you run package 434 on cluster 54"}},
-		{"group member, package not listed", data, Target{ClusterID: 53, PackageID: 435},
+		{"group member, package not listed", data, commands.Run{ClusterID: 53, PackageID: 435},
 			Decision{Reason: "no rule lets you run package 435 on cluster 53"}},
-		{"group member, other channel", dataOut, Target{Preset: "backfill"},
+		{"group member, other channel", dataOut, commands.Run{Preset: "backfill"},
 			Decision{Reason: "no rule lets you run the preset backfill in this channel"}},
-		{"group member, other channel, raw", dataOut, Target{ClusterID: 53, PackageID: 434},
+		{"group member, other channel, raw", dataOut, commands.Run{ClusterID: 53, PackageID: 434},
 			Decision{Reason: "no rule lets you run package 434 on cluster 53 in this channel"}},
-		{"not in the group", nobody, Target{Preset: "backfill"},
+		{"not in the group", nobody, commands.Run{Preset: "backfill"},
 			Decision{Reason: "no rule lets you run the preset backfill"}},
-		{"no groups resolved", Subject{User: "U0DATA", Channel: "C0DATA"}, Target{Preset: "backfill"},
+		{"no groups resolved", Subject{User: "U0DATA", Channel: "C0DATA"}, commands.Run{Preset: "backfill"},
 			Decision{Reason: "no rule lets you run the preset backfill"}},
 
 		// users: ["*"] with a channel: everyone in that channel.
-		{"anyone in the sandbox channel", boxUser, Target{Preset: "sandbox"},
+		{"anyone in the sandbox channel", boxUser, commands.Run{Preset: "sandbox"},
 			Decision{Allowed: true, Rule: "sandbox-channel"}},
-		{"anyone in the sandbox channel, raw", boxUser, Target{ClusterID: 60, PackageID: 999},
+		{"anyone in the sandbox channel, raw", boxUser, commands.Run{ClusterID: 60, PackageID: 999},
 			Decision{Allowed: true, Rule: "sandbox-channel"}},
-		{"anyone in the sandbox channel, other cluster", boxUser, Target{ClusterID: 52, PackageID: 501},
+		{"anyone in the sandbox channel, other cluster", boxUser, commands.Run{ClusterID: 52, PackageID: 501},
 			Decision{Reason: "no rule lets you run package 501 on cluster 52"}},
-		{"the sandbox elsewhere", data, Target{Preset: "sandbox"},
+		{"the sandbox elsewhere", data, commands.Run{Preset: "sandbox"},
 			Decision{Reason: "no rule lets you run the preset sandbox in this channel"}},
-		{"group member in the sandbox channel", dataBox, Target{Preset: "sandbox"},
+		{"group member in the sandbox channel", dataBox, commands.Run{Preset: "sandbox"},
 			Decision{Allowed: true, Rule: "sandbox-channel"}},
 
 		// Presets vs raw runs: a preset allowed by name is enough, and
 		// packages/clusters never allow a preset.
-		{"preset by name, case-insensitive, protected package", ops, Target{Preset: "REPORT"},
+		{"preset by name, case-insensitive, protected package", ops, commands.Run{Preset: "REPORT"},
 			Decision{Allowed: true, Confirm: true, Rule: "ops-anywhere", Reason: "package 600 is protected"}},
-		{"preset's cluster and package as a raw run", ops, Target{ClusterID: 61, PackageID: 600},
+		{"preset's cluster and package as a raw run", ops, commands.Run{ClusterID: 61, PackageID: 600},
 			Decision{Reason: "no rule lets you run package 600 on cluster 61"}},
-		{"raw rights do not allow a preset", boxUser, Target{Preset: "nightly"},
+		{"raw rights do not allow a preset", boxUser, commands.Run{Preset: "nightly"},
 			Decision{Reason: "no rule lets you run the preset nightly"}},
 
 		// Protection of presets: the preset's cluster and package count, and
 		// so do ids the bot passes along (a re-run).
-		{"preset on a protected cluster", data, Target{Preset: "nightly"},
+		{"preset on a protected cluster", data, commands.Run{Preset: "nightly"},
 			Decision{Allowed: true, Confirm: true, Rule: "data-team", Reason: "cluster 52 is protected"}},
-		{"re-run of a preset with its ids", admin, Target{Preset: "sandbox", ClusterID: 52, PackageID: 501},
+		{"re-run of a preset with its ids", admin, commands.Run{Preset: "sandbox", ClusterID: 52, PackageID: 501},
 			Decision{Allowed: true, Confirm: true, Rule: "admins", Reason: "cluster 52 is protected"}},
 	}
 	for _, tt := range tests {
@@ -146,13 +148,13 @@ rules:
 presets:
   x: {cluster: 1, package: 2}
 `)
-	if d := p.Decide(Subject{User: "U0A", Channel: "C0"}, Target{Preset: "x"}); d.Rule != "narrow" {
+	if d := p.Decide(Subject{User: "U0A", Channel: "C0"}, commands.Run{Preset: "x"}); d.Rule != "narrow" {
 		t.Errorf("Decide(U0A).Rule = %q, want narrow", d.Rule)
 	}
-	if d := p.Decide(Subject{User: "U0B", Channel: "C0"}, Target{Preset: "x"}); d.Rule != "wide" {
+	if d := p.Decide(Subject{User: "U0B", Channel: "C0"}, commands.Run{Preset: "x"}); d.Rule != "wide" {
 		t.Errorf("Decide(U0B).Rule = %q, want wide", d.Rule)
 	}
-	if d := p.Decide(Subject{User: "", Channel: "C0"}, Target{Preset: "x"}); d.Rule != "wide" {
+	if d := p.Decide(Subject{User: "", Channel: "C0"}, commands.Run{Preset: "x"}); d.Rule != "wide" {
 		t.Errorf(`Decide(no user).Rule = %q, want wide ("*" matches anyone)`, d.Rule)
 	}
 }
@@ -167,11 +169,11 @@ protected:
 `)
 	s := Subject{User: "U0ANY", Channel: "C0ANY"}
 	tests := []struct {
-		t    Target
+		t    commands.Run
 		want Decision
 	}{
-		{Target{ClusterID: 1, PackageID: 2}, Decision{Allowed: true, Confirm: true, Reason: "package 2 is protected"}},
-		{Target{Preset: "nightly"}, Decision{Allowed: true, Confirm: true, Reason: "package 434 is protected"}},
+		{commands.Run{ClusterID: 1, PackageID: 2}, Decision{Allowed: true, Confirm: true, Reason: "package 2 is protected"}},
+		{commands.Run{Preset: "nightly"}, Decision{Allowed: true, Confirm: true, Reason: "package 434 is protected"}},
 	}
 	for _, tt := range tests {
 		if got := p.Decide(s, tt.t); got != tt.want {
@@ -189,10 +191,10 @@ protected:
 func TestNilPolicy(t *testing.T) {
 	var p *Policy
 	s := Subject{User: "U0ANY", Channel: "C0ANY"}
-	if d := p.Decide(s, Target{ClusterID: 52, PackageID: 434}); d != (Decision{Allowed: true}) {
+	if d := p.Decide(s, commands.Run{ClusterID: 52, PackageID: 434}); d != (Decision{Allowed: true}) {
 		t.Errorf("nil Decide(raw) = %+v, want allowed without confirmation", d)
 	}
-	if d := p.Decide(s, Target{Preset: "nightly"}); d != (Decision{Allowed: true}) {
+	if d := p.Decide(s, commands.Run{Preset: "nightly"}); d != (Decision{Allowed: true}) {
 		t.Errorf("nil Decide(preset) = %+v, want allowed", d)
 	}
 	if _, ok := p.Preset("nightly"); ok {
@@ -259,7 +261,7 @@ func TestConcurrentUse(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for range 100 {
-				p.Decide(Subject{User: "U0ADMIN", Channel: "C0"}, Target{Preset: "nightly"})
+				p.Decide(Subject{User: "U0ADMIN", Channel: "C0"}, commands.Run{Preset: "nightly"})
 				for _, pr := range p.PresetsFor(Subject{User: "U0ADMIN"}) {
 					pr.Variables = map[string]string{"X": "y"}
 				}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/runjob/runjob/commands"
 )
 
 func TestLoadExample(t *testing.T) {
@@ -62,20 +64,20 @@ func TestLoadExample(t *testing.T) {
 	// The example's rules, as the package comment describes them.
 	for _, c := range []struct {
 		s    Subject
-		t    Target
+		t    commands.Run
 		want Decision
 	}{
-		{Subject{User: "U0ANYONE1", Channel: "C012AB3CD", Groups: []string{"S0DATATEAM"}}, Target{ClusterID: 53, PackageID: 9},
+		{Subject{User: "U0ANYONE1", Channel: "C012AB3CD", Groups: []string{"S0DATATEAM"}}, commands.Run{ClusterID: 53, PackageID: 9},
 			Decision{Allowed: true, Rule: "data-team"}},
-		{Subject{User: "U0ANYONE1", Channel: "C012AB3CD", Groups: []string{"S0DATATEAM"}}, Target{Preset: "nightly"},
+		{Subject{User: "U0ANYONE1", Channel: "C012AB3CD", Groups: []string{"S0DATATEAM"}}, commands.Run{Preset: "nightly"},
 			Decision{Allowed: true, Confirm: true, Rule: "data-team", Reason: "cluster 52 and package 434 are protected"}},
-		{Subject{User: "W0ONCALL1", Channel: "D0DIRECT1"}, Target{Preset: "backfill"},
+		{Subject{User: "W0ONCALL1", Channel: "D0DIRECT1"}, commands.Run{Preset: "backfill"},
 			Decision{Allowed: true, Confirm: true, Rule: "on-call", Reason: "package 434 is protected"}},
-		{Subject{User: "W0ONCALL1", Channel: "D0DIRECT1"}, Target{Preset: "sandbox"},
+		{Subject{User: "W0ONCALL1", Channel: "D0DIRECT1"}, commands.Run{Preset: "sandbox"},
 			Decision{Reason: "no rule lets you run the preset sandbox in this channel"}},
-		{Subject{User: "U0ANYONE1", Channel: "C0SANDBOX"}, Target{Preset: "sandbox"},
+		{Subject{User: "U0ANYONE1", Channel: "C0SANDBOX"}, commands.Run{Preset: "sandbox"},
 			Decision{Allowed: true, Rule: "sandbox-for-everyone"}},
-		{Subject{User: "U0ANYONE1", Channel: "C0SANDBOX"}, Target{ClusterID: 52, PackageID: 501},
+		{Subject{User: "U0ANYONE1", Channel: "C0SANDBOX"}, commands.Run{ClusterID: 52, PackageID: 501},
 			Decision{Reason: "no rule lets you run package 501 on cluster 52"}},
 	} {
 		if got := p.Decide(c.s, c.t); got != c.want {
@@ -116,7 +118,7 @@ func TestParseEmpty(t *testing.T) {
 		if len(p.Presets()) != 0 || p.HasRules() || p.UsesGroups() || p.SecretVariables() != nil {
 			t.Errorf("Parse(%q) is not empty", src)
 		}
-		if d := p.Decide(Subject{User: "U1", Channel: "C1"}, Target{ClusterID: 1, PackageID: 2}); d != (Decision{Allowed: true}) {
+		if d := p.Decide(Subject{User: "U1", Channel: "C1"}, commands.Run{ClusterID: 1, PackageID: 2}); d != (Decision{Allowed: true}) {
 			t.Errorf("Parse(%q).Decide = %+v, want allowed", src, d)
 		}
 		if got := p.ConfirmWithin(); got != DefaultConfirmWithin {
@@ -186,10 +188,10 @@ secret_pattern: '^$'
 	if p.Secrets().IsSecret("PASSWORD") {
 		t.Errorf("with secret_pattern '^$', PASSWORD should not be secret")
 	}
-	if d := p.Decide(Subject{User: "W0BBB", Channel: "C0X"}, Target{Preset: "b-2_x"}); !d.Allowed || d.Rule != "rule 2" || !d.Confirm {
+	if d := p.Decide(Subject{User: "W0BBB", Channel: "C0X"}, commands.Run{Preset: "b-2_x"}); !d.Allowed || d.Rule != "rule 2" || !d.Confirm {
 		t.Errorf("Decide(alias user, preset) = %+v, want allowed by rule 2 with confirmation", d)
 	}
-	if d := p.Decide(Subject{User: "U0ZZZ", Channel: "D0DM"}, Target{ClusterID: 99, PackageID: 1}); !d.Allowed || d.Rule != "rule 3" {
+	if d := p.Decide(Subject{User: "U0ZZZ", Channel: "D0DM"}, commands.Run{ClusterID: 99, PackageID: 1}); !d.Allowed || d.Rule != "rule 3" {
 		t.Errorf("Decide(everyone in listed channels) = %+v, want allowed by rule 3", d)
 	}
 

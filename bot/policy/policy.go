@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/runjob/runjob/commands"
 )
 
 // Bounds of the file and of what it holds.
@@ -96,16 +98,7 @@ type Subject struct {
 	Groups []string
 }
 
-// Target is what a run starts: a preset, or a cluster and a package. For a
-// preset run the bot may set ClusterID and PackageID too (a re-run knows
-// them); both the preset's and these count for protection.
-type Target struct {
-	Preset    string
-	ClusterID int64
-	PackageID int64
-}
-
-// Decision is the answer to "may this subject run this target?".
+// Decision is the answer to "may this subject start this run?".
 type Decision struct {
 	Allowed bool
 	// Confirm is set on an allowed run whose cluster or package is
@@ -117,7 +110,7 @@ type Decision struct {
 	// Reason is for the user: why the run is denied ("no rule lets you run
 	// package 434 on cluster 52 in this channel"), or why it needs a
 	// confirmation ("cluster 52 is protected"); "" otherwise. It holds the
-	// preset name as given in Target, so the bot escapes it like any
+	// preset name as given in the run, so the bot escapes it like any
 	// user text.
 	Reason string
 }
@@ -213,7 +206,7 @@ func (p *Policy) PresetsFor(s Subject) []Preset {
 	var out []Preset
 	for _, key := range p.sorted {
 		pr := p.presets[key]
-		if p.Decide(s, Target{Preset: pr.Name}).Allowed {
+		if p.Decide(s, commands.Run{Preset: pr.Name}).Allowed {
 			out = append(out, pr.clone())
 		}
 	}

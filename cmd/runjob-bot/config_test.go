@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/runjob/runjob/bot/policy"
+	"github.com/runjob/runjob/commands"
 )
 
 // setEnv sets every configuration variable, unset ones to "".
@@ -188,14 +189,14 @@ func TestPolicyRuleThatDoesNotSayWhoOrWhereStopsStartUp(t *testing.T) {
 	for _, c := range []struct {
 		name, rule string
 		who        policy.Subject
-		what       policy.Target
+		what       commands.Run
 		want       string
 	}{
 		{"channel only", "  - name: ops\n    channels: [C0OPS]\n    packages: [434]\n    clusters: [52]\n",
-			policy.Subject{User: "URANDOM1", Channel: "C0OPS"}, policy.Target{ClusterID: 52, PackageID: 434},
+			policy.Subject{User: "URANDOM1", Channel: "C0OPS"}, commands.Run{ClusterID: 52, PackageID: 434},
 			`policy.yaml:4: rule "ops" says where (channels) but not who: add users: [...] or groups: [...], or users: ["*"] for everyone`},
 		{"user only", "  - name: ops\n    users: [U1]\n    presets: [x]\n",
-			policy.Subject{User: "U1", Channel: "D0DIRECT1"}, policy.Target{Preset: "x"},
+			policy.Subject{User: "U1", Channel: "D0DIRECT1"}, commands.Run{Preset: "x"},
 			`policy.yaml:4: rule "ops" says who (users) but not where: add channels: [...], or channels: ["*"] for every channel`},
 	} {
 		path := writePolicy(t, "presets:\n  x: {cluster: 52, package: 434}\nrules:\n"+c.rule)
