@@ -1,6 +1,9 @@
 package xplenty
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Status is the state of an Xplenty job. Unknown statuses are kept as they
 // came, treated as not terminal and shown as they are.
@@ -19,14 +22,15 @@ const (
 	StatusStopped         Status = "stopped"
 )
 
+// terminalStatuses are the statuses a job does not leave.
+var terminalStatuses = []Status{StatusCompleted, StatusFailed, StatusStopped}
+
+// TerminalStatuses returns the statuses a job does not leave, the ones
+// Terminal reports.
+func TerminalStatuses() []Status { return slices.Clone(terminalStatuses) }
+
 // Terminal reports whether a job in this status will not change any more.
-func (s Status) Terminal() bool {
-	switch s {
-	case StatusCompleted, StatusFailed, StatusStopped:
-		return true
-	}
-	return false
-}
+func (s Status) Terminal() bool { return slices.Contains(terminalStatuses, s) }
 
 // Known reports whether s is one of the documented statuses.
 func (s Status) Known() bool {
