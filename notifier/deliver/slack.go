@@ -66,7 +66,7 @@ type Poster struct {
 	api  SlackAPI
 	opts PosterOptions
 	mu   sync.Mutex
-	lims map[string]*rate.Limiter // in-process pacing (budget_fallback.go)
+	lims map[string]*rate.Limiter // in-process pacing (see pace)
 	// downUntil: the budgets failed to be read, calls skip Redis until
 	// then; downLogged: when that was last logged.
 	downUntil, downLogged time.Time

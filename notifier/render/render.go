@@ -11,7 +11,7 @@ type Message struct {
 	Blocks []slack.Block
 }
 
-// Action ids of the card's buttons (a contract with the bot, see design.md).
+// Action ids of the card's buttons (a contract with the bot, which routes clicks by them).
 // The button's value is the Xplenty job id in decimal.
 const (
 	ActionRerun = "runjob_rerun"
