@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runjob/runjob/notifier"
+	jobrec "github.com/runjob/runjob/notifier/job"
+	"github.com/runjob/runjob/notifier/render"
+	"github.com/runjob/runjob/notifier/store"
+
 	"github.com/runjob/runjob/xplenty"
 )
 
@@ -25,12 +28,12 @@ func TestRecoverLeavesTheCardOfATrackedJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := notifier.Record{JobID: job.ID, Channel: in.Channel, CardTS: in.CardTS, Requester: in.Requester,
+	rec := jobrec.Record{JobID: job.ID, Channel: in.Channel, CardTS: in.CardTS, Requester: in.Requester,
 		ClusterID: 52, PackageID: 434, Variables: l.Variables, Status: xplenty.StatusRunning}
 	if err := f.store.Track(ctx, rec); err != nil { // the launch is not forgotten
 		t.Fatal(err)
 	}
-	if err := f.bot.cfg.Poster.Update(ctx, in.Channel, in.CardTS, notifier.Card(rec)); err != nil {
+	if err := f.bot.cfg.Poster.Update(ctx, in.Channel, in.CardTS, render.Card(rec)); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := f.slack.Message("C1", in.CardTS)
@@ -66,7 +69,7 @@ func TestRecoverDoesNotTakeAJobAnIdenticalLaunchCouldOwn(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.bot.RecoverLaunches(ctx)
-	if got, err := f.store.Get(ctx, job.ID); !errors.Is(err, notifier.ErrNotTracked) {
+	if got, err := f.store.Get(ctx, job.ID); !errors.Is(err, store.ErrNotTracked) {
 		t.Errorf("job %d was taken by the card of %s, though another identical launch was pending (err %v)", job.ID, got.Requester, err)
 	}
 	for _, in := range []intent{mine, theirs} {
@@ -113,7 +116,7 @@ func TestAdoptedElsewhereSaysSo(t *testing.T) {
 		t.Fatal(err)
 	}
 	job.HTMLURL = "https://app.xplenty.com/acme/jobs/1001"
-	winner := notifier.Record{JobID: job.ID, Channel: "C1", CardTS: "1700000999.000100", Requester: "U2",
+	winner := jobrec.Record{JobID: job.ID, Channel: "C1", CardTS: "1700000999.000100", Requester: "U2",
 		ClusterID: 52, PackageID: 434, Status: xplenty.StatusRunning, HTMLURL: job.HTMLURL}
 	if err := f.store.Track(ctx, winner); err != nil {
 		t.Fatal(err)

@@ -15,10 +15,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/runjob/runjob/notifier/deliver"
+	"github.com/runjob/runjob/notifier/store"
+
 	"github.com/slack-go/slack"
 
 	"github.com/runjob/runjob/bot/policy"
-	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
 )
 
@@ -35,10 +37,10 @@ type Xplenty interface {
 var _ Xplenty = (*xplenty.Client)(nil)
 
 // Slack is the part of Slack's Web API the bot calls: posting and editing
-// messages (through notifier.Poster) and answering one person.
+// messages (through deliver.Poster) and answering one person.
 // *slack.Client implements it.
 type Slack interface {
-	notifier.SlackAPI
+	deliver.SlackAPI
 	GroupMembers
 	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...slack.MsgOption) (string, error)
 }
@@ -49,8 +51,8 @@ var _ Slack = (*slack.Client)(nil)
 type Config struct {
 	Logger  *slog.Logger
 	Slack   Slack
-	Poster  *notifier.Poster // posts and edits through one paced, retrying path
-	Store   *notifier.Store
+	Poster  *deliver.Poster // posts and edits through one paced, retrying path
+	Store   *store.Store
 	Xplenty Xplenty
 	Access  Access
 	// Policy holds presets, rules and protected targets; nil is no policy.

@@ -10,9 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slack-go/slack"
+	"github.com/runjob/runjob/notifier/render"
+	"github.com/runjob/runjob/notifier/store"
 
-	"github.com/runjob/runjob/notifier"
+	"github.com/slack-go/slack"
 )
 
 // pending is a run waiting for its runner's confirmation, kept in Redis
@@ -45,7 +46,7 @@ func (b *Bot) askConfirm(ctx context.Context, req Request, l launch, action, rea
 		return "error"
 	}
 	b.audit(ctx, req, "confirm", l, 0, "asked", reason)
-	b.answerMessage(ctx, req, notifier.ConfirmPrompt(l.starting(req.UserID), reason, token, within), false)
+	b.answerMessage(ctx, req, render.ConfirmPrompt(l.starting(req.UserID), reason, token, within), false)
 	return "confirm"
 }
 
@@ -53,7 +54,7 @@ func (b *Bot) askConfirm(ctx context.Context, req Request, l launch, action, rea
 // of two clicks, one starts the job (the pending run is taken atomically).
 func (b *Bot) confirm(ctx context.Context, req Request, token string) string {
 	p, err := b.peekPending(ctx, token)
-	if errors.Is(err, notifier.ErrExpired) {
+	if errors.Is(err, store.ErrExpired) {
 		b.audit(ctx, req, "confirm", launch{}, 0, "expired", "")
 		b.answerMessage(ctx, req, textMessage("This confirmation has expired, so nothing was started. Run the command again."), true)
 		return "expired"
@@ -109,7 +110,7 @@ func (b *Bot) peekPending(ctx context.Context, token string) (pending, error) {
 	return p, nil
 }
 
-func textMessage(text string) notifier.Message { return notifier.Message{Text: text} }
+func textMessage(text string) render.Message { return render.Message{Text: text} }
 
 // audit records an action in the audit trail (Redis stream) and as a
 // structured log line. Variables are masked; a failure to record is logged,
@@ -119,7 +120,7 @@ func (b *Bot) audit(ctx context.Context, req Request, action string, l launch, j
 	if l.ClusterID != 0 || l.Preset != "" {
 		vars = maskedText(l)
 	}
-	e := notifier.AuditEntry{
+	e := store.AuditEntry{
 		Action: action, User: req.UserID, Channel: req.ChannelID, Preset: l.Preset,
 		ClusterID: l.ClusterID, PackageID: l.PackageID, JobID: jobID,
 		Variables: vars, Outcome: outcome, Detail: detail,
@@ -136,8 +137,8 @@ func (b *Bot) audit(ctx context.Context, req Request, action string, l launch, j
 
 // answerMessage tells only the person who acted, with blocks; replace
 // swaps the message they clicked in (a confirmation) for this one.
-func (b *Bot) answerMessage(ctx context.Context, req Request, m notifier.Message, replace bool) {
-	m.Text = notifier.FitText(m.Text) // too long is cut, never refused
+func (b *Bot) answerMessage(ctx context.Context, req Request, m render.Message, replace bool) {
+	m.Text = render.FitText(m.Text) // too long is cut, never refused
 	if req.ResponseURL != "" {
 		msg := &slack.WebhookMessage{Text: m.Text, ResponseType: slack.ResponseTypeEphemeral, ReplaceOriginal: replace}
 		if len(m.Blocks) > 0 {

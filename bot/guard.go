@@ -6,11 +6,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/runjob/runjob/notifier/job"
+	"github.com/runjob/runjob/notifier/render"
+
 	"github.com/slack-go/slack"
 
 	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/commands"
-	"github.com/runjob/runjob/notifier"
 )
 
 // groupTTL is how long a user group's members are cached: policy rules
@@ -97,7 +99,7 @@ func (g *groupCache) members(ctx context.Context, id string) ([]string, bool, er
 // preset's name would let a rule written for the preset's new target allow
 // the old one, or presets: ["*"] allow a run nobody reviewed. Its variables
 // and secret names stay as recorded.
-func (b *Bot) recorded(rec notifier.Record) launch {
+func (b *Bot) recorded(rec job.Record) launch {
 	l := launch{Preset: rec.Preset, ClusterID: rec.ClusterID, PackageID: rec.PackageID,
 		Variables: rec.Variables, DynamicVariables: rec.DynamicVariables, SecretNames: rec.SecretNames}
 	if l.Preset != "" {
@@ -172,7 +174,7 @@ func maskedText(l launch) string {
 		out := make(map[string]string, len(m))
 		for k, v := range m {
 			if slices.Contains(l.SecretNames, k) {
-				v = notifier.Mask
+				v = render.Mask
 			}
 			out[k] = v
 		}

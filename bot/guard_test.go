@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runjob/runjob/notifier/job"
+
 	"github.com/slack-go/slack"
 
 	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/commands"
-	"github.com/runjob/runjob/notifier"
 )
 
 // fakeGroups answers usergroups.users.list from members, or fails with err.
@@ -131,7 +132,7 @@ rules:
 		{"monthly", 52, ""},        // removed
 		{"", 52, ""},
 	} {
-		rec := notifier.Record{Preset: c.preset, ClusterID: c.cluster, PackageID: 434, Variables: vars, SecretNames: []string{"SFTP_LOGIN"}}
+		rec := job.Record{Preset: c.preset, ClusterID: c.cluster, PackageID: 434, Variables: vars, SecretNames: []string{"SFTP_LOGIN"}}
 		l := b.recorded(rec)
 		if l.Preset != c.wantPreset || l.ClusterID != 52 || l.PackageID != 434 || l.Variables["SFTP_LOGIN"] != "x" ||
 			!slices.Equal(l.SecretNames, []string{"SFTP_LOGIN"}) {

@@ -9,8 +9,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/runjob/runjob/notifier/deliver"
+	jobrec "github.com/runjob/runjob/notifier/job"
+	"github.com/runjob/runjob/notifier/loop"
+	"github.com/runjob/runjob/notifier/render"
+	"github.com/runjob/runjob/notifier/store"
+
 	"github.com/runjob/runjob/commands"
-	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
 )
 
@@ -50,7 +55,7 @@ func (b *Bot) handleCommand(ctx context.Context, req Request, text string) strin
 	}
 	cmd, err := commands.Parse(text)
 	if err != nil {
-		b.answer(ctx, req, notifier.Escape(b.parseErrorText(err)))
+		b.answer(ctx, req, render.Escape(b.parseErrorText(err)))
 		return "invalid"
 	}
 	if !b.allowlisted(ctx, req, "command") {
@@ -73,7 +78,7 @@ func (b *Bot) handleCommand(ctx context.Context, req Request, text string) strin
 		if c.Preset != "" {
 			p, ok := b.cfg.Policy.Preset(c.Preset)
 			if !ok {
-				b.answer(ctx, req, fmt.Sprintf("There is no preset called `%s`. `/runjob help` lists the presets you may run.", notifier.Escape(c.Preset)))
+				b.answer(ctx, req, fmt.Sprintf("There is no preset called `%s`. `/runjob help` lists the presets you may run.", render.Escape(c.Preset)))
 				return "invalid"
 			}
 			vars, dyn := p.Apply(c.Variables, c.DynamicVariables)
@@ -115,9 +120,9 @@ func (b *Bot) maskWord(word string) (string, bool) {
 		return word, false
 	}
 	if dynamic {
-		return name + ":=" + notifier.Mask, true
+		return name + ":=" + render.Mask, true
 	}
-	return name + "=" + notifier.Mask, true
+	return name + "=" + render.Mask, true
 }
 
 // help is the usage text with the presets the asking user may run.
@@ -131,7 +136,7 @@ func (b *Bot) help(ctx context.Context, req Request) string {
 	sb.WriteString(text)
 	sb.WriteString("\n\n*Presets you may run here:*\n")
 	for _, p := range presets {
-		fmt.Fprintf(&sb, "• `%s` – %s (package %d on cluster %d)\n", notifier.Escape(p.Name), notifier.Escape(p.Description), p.PackageID, p.ClusterID)
+		fmt.Fprintf(&sb, "• `%s` – %s (package %d on cluster %d)\n", render.Escape(p.Name), render.Escape(p.Description), p.PackageID, p.ClusterID)
 	}
 	return sb.String()
 }
@@ -182,9 +187,9 @@ func (b *Bot) handleAction(ctx context.Context, req Request, actionID, value str
 		return "denied"
 	}
 	switch actionID {
-	case notifier.ActionConfirm:
+	case render.ActionConfirm:
 		return b.confirm(ctx, req, value)
-	case notifier.ActionCancel:
+	case render.ActionCancel:
 		return b.cancel(ctx, req, value)
 	}
 	id, err := strconv.ParseInt(value, 10, 64)
@@ -193,9 +198,9 @@ func (b *Bot) handleAction(ctx context.Context, req Request, actionID, value str
 		return "invalid"
 	}
 	switch actionID {
-	case notifier.ActionRerun:
+	case render.ActionRerun:
 		return b.rerun(ctx, req, id)
-	case notifier.ActionStop:
+	case render.ActionStop:
 		return b.stop(ctx, req, id)
 	}
 	log.Warn("unknown action")
@@ -212,8 +217,8 @@ type launch struct {
 	RerunOf              int64
 }
 
-func (l launch) starting(user string) notifier.Starting {
-	return notifier.Starting{
+func (l launch) starting(user string) render.Starting {
+	return render.Starting{
 		Requester: user, ClusterID: l.ClusterID, PackageID: l.PackageID, Preset: l.Preset,
 		Variables: l.Variables, DynamicVariables: l.DynamicVariables, SecretNames: l.SecretNames,
 		RerunOf: l.RerunOf,
@@ -239,7 +244,7 @@ func (in intent) id() string { return in.Channel + ":" + in.CardTS }
 func (b *Bot) start(ctx context.Context, req Request, l launch) (int64, string) {
 	log := b.log.With("user", req.UserID, "channel", req.ChannelID, "cluster_id", l.ClusterID, "package_id", l.PackageID)
 	st := l.starting(req.UserID)
-	ts, err := b.cfg.Poster.Post(ctx, req.ChannelID, notifier.StartingCard(st), "", nil)
+	ts, err := b.cfg.Poster.Post(ctx, req.ChannelID, render.StartingCard(st), "", nil)
 	if err != nil {
 		log.Warn("cannot post the job card", "err", err)
 		b.answer(ctx, req, cannotPost(err))
@@ -248,7 +253,7 @@ func (b *Bot) start(ctx context.Context, req Request, l launch) (int64, string) 
 	in := intent{Channel: req.ChannelID, CardTS: ts, Requester: req.UserID, Launch: l, Asked: time.Now()}
 	if err := b.saveIntent(ctx, in); err != nil {
 		log.Error("remember the launch", "err", err)
-		b.updateCard(ctx, req.ChannelID, ts, notifier.RefusedCard(st, "runjob could not reach its database, so it did not start the job. Try again in a minute."))
+		b.updateCard(ctx, req.ChannelID, ts, render.RefusedCard(st, "runjob could not reach its database, so it did not start the job. Try again in a minute."))
 		return 0, "error"
 	}
 	job, err := b.cfg.Xplenty.RunJob(ctx, xplenty.RunRequest{
@@ -260,11 +265,11 @@ func (b *Bot) start(ctx context.Context, req Request, l launch) (int64, string) 
 			reason := reasonText(l, err)
 			log.Warn("Xplenty refused the run", "status", statusCode(err), "reason", reason)
 			b.forgetIntent(ctx, in)
-			b.updateCard(ctx, req.ChannelID, ts, notifier.RefusedCard(st, reason))
+			b.updateCard(ctx, req.ChannelID, ts, render.RefusedCard(st, reason))
 			return 0, "refused"
 		}
 		log.Error("run request outcome unknown", "status", statusCode(err))
-		b.updateCard(ctx, req.ChannelID, ts, notifier.UnknownOutcomeCard(st, b.cfg.Xplenty.JobsPageURL()))
+		b.updateCard(ctx, req.ChannelID, ts, render.UnknownOutcomeCard(st, b.cfg.Xplenty.JobsPageURL()))
 		// Never run it again; look for it instead.
 		if job = b.findStarted(ctx, in); job == nil {
 			// The intent stays: RecoverLaunches looks again later.
@@ -292,7 +297,7 @@ func (b *Bot) start(ctx context.Context, req Request, l launch) (int64, string) 
 // and this card says so.
 func (b *Bot) adopt(ctx context.Context, in intent, job *xplenty.Job) (int64, bool) {
 	l := in.Launch
-	rec := notifier.Record{
+	rec := jobrec.Record{
 		JobID: job.ID, Channel: in.Channel, CardTS: in.CardTS, Requester: in.Requester,
 		ClusterID: l.ClusterID, PackageID: l.PackageID, Preset: l.Preset,
 		Variables: l.Variables, DynamicVariables: l.DynamicVariables, SecretNames: l.SecretNames,
@@ -307,13 +312,13 @@ func (b *Bot) adopt(ctx context.Context, in intent, job *xplenty.Job) (int64, bo
 		rec.Status = xplenty.StatusIdle
 	}
 	err := b.track(ctx, rec, in.id())
-	if errors.Is(err, notifier.ErrAlreadyTracked) {
+	if errors.Is(err, store.ErrAlreadyTracked) {
 		b.log.Warn("job already followed on another card", "job_id", job.ID)
 		page := job.HTMLURL
 		if other, err := b.cfg.Store.Get(ctx, job.ID); err == nil && other.HTMLURL != "" {
 			page = other.HTMLURL
 		}
-		b.updateCard(ctx, in.Channel, in.CardTS, notifier.FollowedElsewhereCard(l.starting(in.Requester), job.ID, page))
+		b.updateCard(ctx, in.Channel, in.CardTS, render.FollowedElsewhereCard(l.starting(in.Requester), job.ID, page))
 		b.forgetIntent(ctx, in)
 		return 0, false
 	}
@@ -326,7 +331,7 @@ func (b *Bot) adopt(ctx context.Context, in intent, job *xplenty.Job) (int64, bo
 		}
 	}
 	b.log.Error("job started but not recorded yet", "job_id", job.ID, "err", err)
-	b.updateCard(ctx, in.Channel, in.CardTS, notifier.Card(rec))
+	b.updateCard(ctx, in.Channel, in.CardTS, render.Card(rec))
 	return job.ID, false
 }
 
@@ -381,7 +386,7 @@ func (b *Bot) lostLaunch(ctx context.Context, id string) {
 	channel, ts, _ := strings.Cut(id, ":") // intent.id
 	b.log.Warn("a launch whose details cannot be read (sealing key gone): the card is told", "channel", channel, "card", ts)
 	if channel != "" && ts != "" {
-		b.updateCard(ctx, channel, ts, notifier.LostLaunchCard(b.cfg.Xplenty.JobsPageURL()))
+		b.updateCard(ctx, channel, ts, render.LostLaunchCard(b.cfg.Xplenty.JobsPageURL()))
 	}
 	if err := b.cfg.Store.DeleteIntent(context.WithoutCancel(ctx), id); err != nil {
 		b.log.Warn("forget launch", "err", err)
@@ -413,7 +418,7 @@ func (b *Bot) recoverLaunch(ctx context.Context, in intent) {
 		return
 	}
 	log.Warn("unfinished launch: the job cannot be identified", "candidates", n)
-	b.updateCard(ctx, in.Channel, in.CardTS, notifier.UnknownOutcomeCard(in.Launch.starting(in.Requester), b.cfg.Xplenty.JobsPageURL()))
+	b.updateCard(ctx, in.Channel, in.CardTS, render.UnknownOutcomeCard(in.Launch.starting(in.Requester), b.cfg.Xplenty.JobsPageURL()))
 	b.forgetIntent(ctx, in)
 }
 
@@ -434,7 +439,7 @@ func findPauses() []time.Duration {
 // runs anything.
 func (b *Bot) findStarted(ctx context.Context, in intent) *xplenty.Job {
 	for _, pause := range findPauses() {
-		if !sleepCtx(ctx, pause) {
+		if !loop.Sleep(ctx, pause) {
 			return nil
 		}
 		job, n, err := b.lookForJob(ctx, in)
@@ -472,7 +477,7 @@ func (b *Bot) lookForJob(ctx context.Context, in intent) (*xplenty.Job, int, err
 			!sameVars(j.Variables, l.Variables) || !sameDynamic(j, l) {
 			continue
 		}
-		if _, err := b.cfg.Store.Get(ctx, j.ID); !errors.Is(err, notifier.ErrNotTracked) {
+		if _, err := b.cfg.Store.Get(ctx, j.ID); !errors.Is(err, store.ErrNotTracked) {
 			continue // ours already, or Redis cannot tell: do not guess
 		}
 		found = append(found, j)
@@ -513,22 +518,22 @@ func sameVars(a, b map[string]string) bool {
 
 // track records a started job, retrying while Redis restarts: the job is
 // running, losing it is the one thing not to do.
-func (b *Bot) track(ctx context.Context, rec notifier.Record, intentID string) error {
+func (b *Bot) track(ctx context.Context, rec jobrec.Record, intentID string) error {
 	wait := 100 * time.Millisecond
 	for {
 		err := b.cfg.Store.TrackLaunch(ctx, rec, intentID)
-		if err == nil || errors.Is(err, notifier.ErrAlreadyTracked) {
+		if err == nil || errors.Is(err, store.ErrAlreadyTracked) {
 			return err
 		}
 		b.log.Warn("track job, retrying", "job_id", rec.JobID, "err", err)
-		if !sleepCtx(ctx, wait) {
+		if !loop.Sleep(ctx, wait) {
 			return err
 		}
 		wait = min(wait*2, 5*time.Second)
 	}
 }
 
-func (b *Bot) updateCard(ctx context.Context, channel, ts string, m notifier.Message) {
+func (b *Bot) updateCard(ctx context.Context, channel, ts string, m render.Message) {
 	if err := b.cfg.Poster.Update(ctx, channel, ts, m); err != nil {
 		b.log.Warn("update job card", "channel", channel, "ts", ts, "err", err)
 	}
@@ -537,10 +542,10 @@ func (b *Bot) updateCard(ctx context.Context, channel, ts string, m notifier.Mes
 // tracked reads the record of a job to re-run or stop; when there is none,
 // or the job belongs to another channel, it answers the user and returns
 // the command's result.
-func (b *Bot) tracked(ctx context.Context, req Request, id int64, verb string) (notifier.Record, string) {
+func (b *Bot) tracked(ctx context.Context, req Request, id int64, verb string) (jobrec.Record, string) {
 	rec, err := b.cfg.Store.Get(ctx, id)
 	switch {
-	case errors.Is(err, notifier.ErrNotTracked):
+	case errors.Is(err, store.ErrNotTracked):
 		b.answer(ctx, req, fmt.Sprintf("I have no record of job %d: it was not started from Slack, or it ended long enough ago to be forgotten. I can only %s jobs I started and remember.", id, verb))
 		return rec, "invalid"
 	case err != nil:
@@ -571,7 +576,7 @@ func (b *Bot) rerun(ctx context.Context, req Request, id int64) string {
 	}
 	if len(old.LostSecrets) > 0 {
 		b.answer(ctx, req, fmt.Sprintf("I can no longer read the secret values of job %d (%s): the key they were encrypted with has changed. Start the job again with `/runjob`.",
-			id, notifier.Escape(strings.Join(old.LostSecrets, ", "))))
+			id, render.Escape(strings.Join(old.LostSecrets, ", "))))
 		return "invalid"
 	}
 	// A double click within clickDedupe starts one job; a click that
@@ -604,7 +609,7 @@ func (b *Bot) noteRerun(ctx context.Context, req Request, oldID, newID int64) {
 		b.log.Warn("read job for the re-run note", "job_id", oldID, "err", err)
 		return
 	}
-	if _, err := b.cfg.Poster.Post(ctx, old.Channel, notifier.RerunNote(old, newID, req.UserID), old.CardTS, nil); err != nil {
+	if _, err := b.cfg.Poster.Post(ctx, old.Channel, render.RerunNote(old, newID, req.UserID), old.CardTS, nil); err != nil {
 		b.log.Warn("post re-run note", "job_id", oldID, "err", err)
 	}
 }
@@ -618,7 +623,7 @@ func (b *Bot) run(ctx context.Context, req Request, l launch, action string) str
 		b.log.Warn("run denied by the policy", "user", req.UserID, "channel", req.ChannelID, "preset", l.Preset,
 			"cluster_id", l.ClusterID, "package_id", l.PackageID)
 		b.audit(ctx, req, "deny", l, 0, "denied", d.Reason)
-		b.answer(ctx, req, "Not allowed: "+notifier.Escape(d.Reason)+".")
+		b.answer(ctx, req, "Not allowed: "+render.Escape(d.Reason)+".")
 		return "denied"
 	}
 	if d.Confirm {
@@ -656,7 +661,7 @@ func (b *Bot) stop(ctx context.Context, req Request, id int64) string {
 	// Whoever may run a job may stop it.
 	if d := b.decide(ctx, req, l.target()); !d.Allowed {
 		b.audit(ctx, req, "deny", l, id, "denied", "stop: "+d.Reason)
-		b.answer(ctx, req, "Not allowed: "+notifier.Escape(d.Reason)+".")
+		b.answer(ctx, req, "Not allowed: "+render.Escape(d.Reason)+".")
 		return "denied"
 	}
 	key := "stop:" + strconv.FormatInt(id, 10)
@@ -672,11 +677,11 @@ func (b *Bot) stop(ctx context.Context, req Request, id int64) string {
 		reason := reasonText(l, err)
 		b.log.Warn("stop job", "job_id", id, "err", err, "reason", reason)
 		b.audit(ctx, req, "stop", l, id, "refused", reason)
-		b.answer(ctx, req, fmt.Sprintf("Xplenty did not stop job %d: %s", id, notifier.Escape(reason)))
+		b.answer(ctx, req, fmt.Sprintf("Xplenty did not stop job %d: %s", id, render.Escape(reason)))
 		return "refused"
 	}
 	b.audit(ctx, req, "stop", l, id, "stopping", "")
-	if err := b.cfg.Store.RequestStop(ctx, id, req.UserID); err != nil && !errors.Is(err, notifier.ErrFinished) {
+	if err := b.cfg.Store.RequestStop(ctx, id, req.UserID); err != nil && !errors.Is(err, store.ErrFinished) {
 		b.log.Warn("record stop request", "job_id", id, "err", err)
 	}
 	if _, err := b.cfg.Store.Observe(ctx, *job); err != nil {
@@ -703,21 +708,21 @@ func (b *Bot) status(ctx context.Context, req Request, id int64) string {
 		b.answer(ctx, req, statusLine(rec))
 		return "status"
 	}
-	if !errors.Is(err, notifier.ErrNotTracked) {
+	if !errors.Is(err, store.ErrNotTracked) {
 		b.log.Warn("read job for status", "job_id", id, "err", err)
 	}
 	// Not started from Slack: ask Xplenty, and show it only to someone the
 	// policy lets run that package on that cluster.
 	job, jerr := b.cfg.Xplenty.GetJob(ctx, id)
 	if jerr != nil {
-		b.answer(ctx, req, fmt.Sprintf("I could not find job %d: %s", id, notifier.Escape(reasonText(launch{}, jerr))))
+		b.answer(ctx, req, fmt.Sprintf("I could not find job %d: %s", id, render.Escape(reasonText(launch{}, jerr))))
 		return "invalid"
 	}
 	if d := b.decide(ctx, req, commands.Run{ClusterID: job.ClusterID, PackageID: job.PackageID}); !d.Allowed {
 		b.answer(ctx, req, fmt.Sprintf("Job %d is not one you may see here.", id))
 		return "denied"
 	}
-	b.answer(ctx, req, statusLine(notifier.Record{
+	b.answer(ctx, req, statusLine(jobrec.Record{
 		JobID: job.ID, ClusterID: job.ClusterID, PackageID: job.PackageID, Status: job.Status,
 		Progress: job.Progress, HTMLURL: job.HTMLURL, Errors: job.Errors,
 	}))
@@ -752,10 +757,10 @@ func (b *Bot) list(ctx context.Context, req Request) string {
 }
 
 // statusLine is one line about a job, for status and list answers.
-func statusLine(r notifier.Record) string {
-	s := fmt.Sprintf("%s Job %d: *%s*", notifier.StatusEmoji(r.Status), r.JobID, notifier.StatusText(r.Status))
+func statusLine(r jobrec.Record) string {
+	s := fmt.Sprintf("%s Job %d: *%s*", render.StatusEmoji(r.Status), r.JobID, render.StatusText(r.Status))
 	if r.Status == xplenty.StatusRunning {
-		s += " " + notifier.ProgressBar(r.Progress)
+		s += " " + render.ProgressBar(r.Progress)
 	}
 	s += fmt.Sprintf(" · package %d on cluster %d", r.PackageID, r.ClusterID)
 	if r.Requester != "" {
@@ -764,7 +769,7 @@ func statusLine(r notifier.Record) string {
 	if !r.CreatedAt.IsZero() {
 		s += fmt.Sprintf(" <!date^%d^{date_short_pretty} {time}|%s>", r.CreatedAt.Unix(), r.CreatedAt.UTC().Format(time.RFC3339))
 	}
-	if link := notifier.Link(r.HTMLURL, "open"); link != "" {
+	if link := render.Link(r.HTMLURL, "open"); link != "" {
 		s += " · " + link
 	}
 	return s
@@ -806,12 +811,12 @@ const maxReason = 500
 // crossing the length limit is still found). It is raw text: escape it, or
 // let the renderer do it.
 func reasonText(l launch, err error) string {
-	return notifier.NewScrubber(l.SecretNames, l.Variables, l.DynamicVariables).Summary(refusal(err), maxReason)
+	return render.NewScrubber(l.SecretNames, l.Variables, l.DynamicVariables).Summary(refusal(err), maxReason)
 }
 
 // cannotPost explains why the card could not be posted.
 func cannotPost(err error) string {
-	switch notifier.SlackErrorCode(err) {
+	switch deliver.SlackErrorCode(err) {
 	case "not_in_channel", "channel_not_found":
 		return "I can't post in this channel, so I did not start the job (nobody could follow it). Invite me first: type `/invite @runjob` here, then run the command again."
 	case "is_archived":

@@ -3,9 +3,9 @@ package bot
 import (
 	"context"
 
-	"github.com/slack-go/slack/socketmode"
+	"github.com/runjob/runjob/notifier/loop"
 
-	"github.com/runjob/runjob/notifier"
+	"github.com/slack-go/slack/socketmode"
 )
 
 // recoverEnvelope, deferred where the handling of one envelope runs,
@@ -17,7 +17,7 @@ func (b *Bot) recoverEnvelope() {
 	if v == nil {
 		return
 	}
-	notifier.LogPanic(b.log, "envelope", v)
+	loop.LogPanic(b.log, "envelope", v)
 	if b.cfg.OnPanic != nil {
 		b.cfg.OnPanic()
 	}

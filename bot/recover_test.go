@@ -8,10 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runjob/runjob/notifier/deliver"
+	"github.com/runjob/runjob/notifier/render"
+	"github.com/runjob/runjob/notifier/store"
+
 	"github.com/slack-go/slack"
 
 	"github.com/runjob/runjob/bot/slacktest"
-	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/notifier/redistest"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
@@ -19,7 +22,7 @@ import (
 
 type recoverFixture struct {
 	bot   *Bot
-	store *notifier.Store
+	store *store.Store
 	slack *slacktest.Server
 	xp    *xplentytest.Server
 }
@@ -31,7 +34,7 @@ func newRecoverFixture(t *testing.T) *recoverFixture {
 	xs := xplentytest.New(xplentytest.Options{})
 	t.Cleanup(xs.Close)
 	rdb, prefix := redistest.Client(t)
-	store, err := notifier.NewStore(rdb, notifier.StoreOptions{Prefix: prefix, SecretKey: []byte("k")})
+	store, err := store.New(rdb, store.Options{Prefix: prefix, SecretKey: []byte("k")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +44,7 @@ func newRecoverFixture(t *testing.T) *recoverFixture {
 	}
 	api := slack.New(sl.BotToken(), slack.OptionAPIURL(sl.APIURL()))
 	access, _ := ParseAllowlist([]string{"*"}, []string{"*"})
-	b, err := New(Config{Slack: api, Poster: notifier.NewPoster(api, notifier.PosterOptions{}), Store: store, Xplenty: xp, Access: access})
+	b, err := New(Config{Slack: api, Poster: deliver.NewPoster(api, deliver.PosterOptions{}), Store: store, Xplenty: xp, Access: access})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +56,7 @@ func newRecoverFixture(t *testing.T) *recoverFixture {
 func (f *recoverFixture) launchCutShort(t *testing.T, l launch) intent {
 	t.Helper()
 	ctx := context.Background()
-	ts, err := f.bot.cfg.Poster.Post(ctx, "C1", notifier.StartingCard(l.starting("U1")), "", nil)
+	ts, err := f.bot.cfg.Poster.Post(ctx, "C1", render.StartingCard(l.starting("U1")), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +100,7 @@ func TestRecoverLaunchWithoutAJobSaysUnknown(t *testing.T) {
 	if left, _ := f.store.StaleIntents(context.Background(), time.Now(), 10); len(left) != 0 {
 		t.Errorf("intent not forgotten: %v", left)
 	}
-	if _, err := f.store.Get(context.Background(), 1001); !errors.Is(err, notifier.ErrNotTracked) {
+	if _, err := f.store.Get(context.Background(), 1001); !errors.Is(err, store.ErrNotTracked) {
 		t.Errorf("a job was tracked from nothing: %v", err)
 	}
 }
@@ -109,9 +112,9 @@ func TestRecoverLaunchWithoutAJobSaysUnknown(t *testing.T) {
 func TestRecoverLaunchThatCannotBeReadTellsItsCard(t *testing.T) {
 	f := newRecoverFixture(t)
 	rdb, prefix := redistest.Client(t)
-	stores := map[string]*notifier.Store{}
+	stores := map[string]*store.Store{}
 	for _, key := range []string{"old key", "new key"} {
-		s, err := notifier.NewStore(rdb, notifier.StoreOptions{Prefix: prefix, SecretKey: []byte(key)})
+		s, err := store.New(rdb, store.Options{Prefix: prefix, SecretKey: []byte(key)})
 		if err != nil {
 			t.Fatal(err)
 		}

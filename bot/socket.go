@@ -3,6 +3,8 @@ package bot
 import (
 	"context"
 
+	"github.com/runjob/runjob/notifier/loop"
+
 	"errors"
 	"strconv"
 	"strings"
@@ -56,7 +58,7 @@ func (s *SocketMode) Run(ctx context.Context) error {
 			}
 			s.connected.Store(false)
 			s.bot.log.Warn("socket mode connection failed, reconnecting", "err", err, "in", wait)
-			if !sleepCtx(ctx, wait) {
+			if !loop.Sleep(ctx, wait) {
 				return
 			}
 			wait = min(wait*2, time.Minute)
@@ -172,15 +174,4 @@ func isAuthError(err error) bool {
 	}
 	s := err.Error()
 	return strings.Contains(s, "invalid_auth") || strings.Contains(s, "not_allowed_token_type")
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

@@ -12,8 +12,10 @@ import (
 
 	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/bot/slacktest"
-	"github.com/runjob/runjob/notifier"
+	"github.com/runjob/runjob/notifier/deliver"
 	"github.com/runjob/runjob/notifier/redistest"
+	"github.com/runjob/runjob/notifier/render"
+	"github.com/runjob/runjob/notifier/store"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
 )
@@ -25,7 +27,7 @@ import (
 // useCase is a bot wired to fakes, recording the outcome of each request.
 type useCase struct {
 	bot   *Bot
-	store *notifier.Store
+	store *store.Store
 	slack *slacktest.Server
 	xp    *xplentytest.Server
 
@@ -46,7 +48,7 @@ func newUseCase(t *testing.T, o useCaseOptions) *useCase {
 	xs := xplentytest.New(xplentytest.Options{})
 	t.Cleanup(xs.Close)
 	rdb, prefix := redistest.Client(t)
-	store, err := notifier.NewStore(rdb, notifier.StoreOptions{Prefix: prefix, SecretKey: []byte("use-case key")})
+	st, err := store.New(rdb, store.Options{Prefix: prefix, SecretKey: []byte("use-case key")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,8 +73,8 @@ func newUseCase(t *testing.T, o useCaseOptions) *useCase {
 		}
 	}
 	api := slack.New(sl.BotToken(), slack.OptionAPIURL(sl.APIURL()))
-	uc := &useCase{store: store, slack: sl, xp: xs}
-	uc.bot, err = New(Config{Slack: api, Poster: notifier.NewPoster(api, notifier.PosterOptions{}), Store: store,
+	uc := &useCase{store: st, slack: sl, xp: xs}
+	uc.bot, err = New(Config{Slack: api, Poster: deliver.NewPoster(api, deliver.PosterOptions{}), Store: st,
 		Xplenty: xp, Access: access, Policy: pol,
 		OnCommand: func(_, result string) {
 			uc.mu.Lock()
@@ -137,7 +139,7 @@ func (uc *useCase) cards(channel string) []slacktest.Message {
 }
 
 // audit is the audit trail so far.
-func (uc *useCase) audit(t *testing.T) []notifier.AuditEntry {
+func (uc *useCase) audit(t *testing.T) []store.AuditEntry {
 	t.Helper()
 	entries, err := uc.store.AuditSince(context.Background(), time.Now().Add(-time.Hour), 100)
 	if err != nil {
@@ -266,10 +268,10 @@ func TestUseCaseStopAndRerunFromTheCard(t *testing.T) {
 	job := uc.onlyJob(t)
 	id := strconv.FormatInt(job.ID, 10)
 
-	if got := uc.click(t, "U2", "C1", notifier.ActionRerun, id); got != "started" {
+	if got := uc.click(t, "U2", "C1", render.ActionRerun, id); got != "started" {
 		t.Fatalf("re-run: outcome = %q, answer %q", got, uc.answer("U2"))
 	}
-	if got := uc.click(t, "U2", "C1", notifier.ActionRerun, id); got != "duplicate" {
+	if got := uc.click(t, "U2", "C1", render.ActionRerun, id); got != "duplicate" {
 		t.Errorf("second re-run click: outcome = %q, want duplicate", got)
 	}
 	jobs := uc.xp.Jobs()
@@ -292,7 +294,7 @@ func TestUseCaseStopAndRerunFromTheCard(t *testing.T) {
 		t.Errorf("old thread = %+v, want a note linking job %d", replies, second.ID)
 	}
 
-	if got := uc.click(t, "U1", "C1", notifier.ActionStop, id); got != "stopped" {
+	if got := uc.click(t, "U1", "C1", render.ActionStop, id); got != "stopped" {
 		t.Fatalf("stop: outcome = %q, answer %q", got, uc.answer("U1"))
 	}
 	if j, _ := uc.xp.Job(job.ID); j.Status == xplenty.StatusRunning || j.Status == xplenty.StatusIdle {
@@ -310,8 +312,8 @@ func TestUseCaseJobIsActedOnOnlyInItsChannel(t *testing.T) {
 	}
 	id := strconv.FormatInt(uc.onlyJob(t).ID, 10)
 	for _, do := range []func() string{
-		func() string { return uc.click(t, "U1", "C2", notifier.ActionStop, id) },
-		func() string { return uc.click(t, "U1", "C2", notifier.ActionRerun, id) },
+		func() string { return uc.click(t, "U1", "C2", render.ActionStop, id) },
+		func() string { return uc.click(t, "U1", "C2", render.ActionRerun, id) },
 		func() string { return uc.command(t, "U1", "C2", "stop "+id) },
 		func() string { return uc.command(t, "U1", "C2", "rerun "+id) },
 	} {
@@ -344,15 +346,15 @@ func TestUseCaseProtectedRunWaitsForItsRunner(t *testing.T) {
 	if len(eph) == 0 {
 		t.Fatal("no confirmation prompt")
 	}
-	token := buttonValue(t, eph[len(eph)-1], notifier.ActionConfirm)
+	token := buttonValue(t, eph[len(eph)-1], render.ActionConfirm)
 
-	if got := uc.click(t, "U2", "C1", notifier.ActionConfirm, token); got != "denied" {
+	if got := uc.click(t, "U2", "C1", render.ActionConfirm, token); got != "denied" {
 		t.Errorf("someone else's confirmation: outcome = %q, want denied", got)
 	}
-	if got := uc.click(t, "U1", "C1", notifier.ActionConfirm, token); got != "started" {
+	if got := uc.click(t, "U1", "C1", render.ActionConfirm, token); got != "started" {
 		t.Fatalf("runner's confirmation: outcome = %q, want started", got)
 	}
-	if got := uc.click(t, "U1", "C1", notifier.ActionConfirm, token); got != "expired" && got != "duplicate" {
+	if got := uc.click(t, "U1", "C1", render.ActionConfirm, token); got != "expired" && got != "duplicate" {
 		t.Errorf("second confirmation: outcome = %q, want expired or duplicate", got)
 	}
 	if jobs := uc.xp.Jobs(); len(jobs) != 1 {
@@ -366,11 +368,11 @@ func TestUseCaseCancelStartsNothing(t *testing.T) {
 		t.Fatalf("outcome = %q, want confirm", got)
 	}
 	eph := uc.slack.Ephemerals("U1")
-	token := buttonValue(t, eph[len(eph)-1], notifier.ActionCancel)
-	if got := uc.click(t, "U1", "C1", notifier.ActionCancel, token); got != "cancelled" {
+	token := buttonValue(t, eph[len(eph)-1], render.ActionCancel)
+	if got := uc.click(t, "U1", "C1", render.ActionCancel, token); got != "cancelled" {
 		t.Errorf("outcome = %q, want cancelled", got)
 	}
-	if got := uc.click(t, "U1", "C1", notifier.ActionConfirm, token); got != "expired" {
+	if got := uc.click(t, "U1", "C1", render.ActionConfirm, token); got != "expired" {
 		t.Errorf("confirming a cancelled run: outcome = %q, want expired", got)
 	}
 	if n := uc.xp.RequestCount(); n != 0 {
@@ -451,7 +453,7 @@ func TestUseCaseStatusAndList(t *testing.T) {
 func TestUseCaseDatabaseDownStartsNothing(t *testing.T) {
 	uc := newUseCase(t, useCaseOptions{})
 	rdb, _ := redistest.Client(t)
-	broken, err := notifier.NewStore(rdb, notifier.StoreOptions{Prefix: "unused:"})
+	broken, err := store.New(rdb, store.Options{Prefix: "unused:"})
 	if err != nil {
 		t.Fatal(err)
 	}

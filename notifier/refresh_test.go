@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runjob/runjob/notifier/render"
+	"github.com/runjob/runjob/notifier/store"
+
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
 )
@@ -73,8 +76,7 @@ func TestOneUnreadableJobDoesNotStallTheOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, rdb := newTestStore(t)
-	s.now = clk.Now
+	s, rdb := newTestStoreAt(t, clk.Now)
 	for _, id := range []int64{good.ID, bad.ID} {
 		r := testRecord(id)
 		r.CreatedAt = clk.Now()
@@ -86,7 +88,7 @@ func TestOneUnreadableJobDoesNotStallTheOthers(t *testing.T) {
 	const interval = 10 * time.Second
 	w := NewWatcher(s, xp, WatcherOptions{Holder: "a", Interval: interval, StaleAfter: 10 * time.Minute})
 	var failed, gaveUp int
-	for i := 0; i < 3*unreadableAfter; i++ {
+	for i := 0; i < 3*store.UnreadableAfter; i++ {
 		clk.Add(3 * time.Hour) // past any job's backoff: each tick reads one stale job
 		if i == 4 {
 			if err := xs.SetStatus(good.ID, xplenty.StatusCompleted); err != nil {
@@ -110,14 +112,14 @@ func TestOneUnreadableJobDoesNotStallTheOthers(t *testing.T) {
 	if n := countOf(kinds, "reply:unreadable"); n != 1 {
 		t.Errorf("outbox = %v, want one unreadable note for the bad job", kinds)
 	}
-	if failed != unreadableAfter || gaveUp != 1 || badGets != unreadableAfter {
+	if failed != store.UnreadableAfter || gaveUp != 1 || badGets != store.UnreadableAfter {
 		t.Errorf("read failures = %d, given up = %d, GETs of the bad job = %d; want %d, 1, %d",
-			failed, gaveUp, badGets, unreadableAfter, unreadableAfter)
+			failed, gaveUp, badGets, store.UnreadableAfter, store.UnreadableAfter)
 	}
 	if n, _ := s.ActiveCount(ctx); n != 0 {
 		t.Errorf("%d jobs still followed, want 0", n)
 	}
-	if ttl, _ := rdb.TTL(ctx, s.keys.job(bad.ID)).Result(); ttl <= 0 {
+	if ttl, _ := rdb.TTL(ctx, s.Keys().Job(bad.ID)).Result(); ttl <= 0 {
 		t.Errorf("the given-up record does not expire (ttl %v)", ttl)
 	}
 
@@ -126,10 +128,11 @@ func TestOneUnreadableJobDoesNotStallTheOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, err := s.unreadableNote(ctx, r)
+	n, reason, err := s.ReadFailures(ctx, r.JobID)
 	if err != nil {
 		t.Fatal(err)
 	}
+	msg := render.UnreadableNote(r, n, reason)
 	for _, want := range []string{"Job 1002", "unreadable", "6 times in a row", "HTTP 403 Forbidden", "stopped following it", "https://app.xplenty.com/acme/jobs/1002"} {
 		if !strings.Contains(msg.Text, want) {
 			t.Errorf("note %q lacks %q", msg.Text, want)
@@ -170,9 +173,8 @@ func TestRefreshFailureClasses(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s, _ := newTestStore(t)
 			clk := &testClock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
-			s.now = clk.Now
+			s, _ := newTestStoreAt(t, clk.Now)
 			trackMany(t, s, 1)
 			clk.Add(time.Hour)
 			src := &fakeSource{get: func(int64) (*xplenty.Job, error) { return nil, c.err }}
@@ -194,9 +196,8 @@ func TestRefreshFailureClasses(t *testing.T) {
 // observation clears its count.
 func TestUnreadableJobBacksOffAlone(t *testing.T) {
 	ctx := context.Background()
-	s, rdb := newTestStore(t)
 	clk := &testClock{t: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
-	s.now = clk.Now
+	s, rdb := newTestStoreAt(t, clk.Now)
 	trackMany(t, s, 2) // 1001, 1002, seen at the same time
 	clk.Add(time.Hour)
 	var got []int64
@@ -224,7 +225,7 @@ func TestUnreadableJobBacksOffAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	due := func() time.Duration {
-		score, err := rdb.ZScore(ctx, s.keys.active(), "1001").Result()
+		score, err := rdb.ZScore(ctx, s.Keys().Active(), "1001").Result()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -233,7 +234,7 @@ func TestUnreadableJobBacksOffAlone(t *testing.T) {
 	if d := due(); d != stale {
 		t.Errorf("after failure 1 job 1001 is due in %v, want %v", d, stale)
 	}
-	for i, want := range []time.Duration{2 * stale, 4 * stale, 8 * stale, maxRefreshBackoff} {
+	for i, want := range []time.Duration{2 * stale, 4 * stale, 8 * stale, store.MaxRefreshBackoff} {
 		clk.Add(due())
 		if _, err := w.Tick(ctx); err != nil {
 			t.Fatal(err)
@@ -245,7 +246,7 @@ func TestUnreadableJobBacksOffAlone(t *testing.T) {
 	if _, err := s.Observe(ctx, xplenty.Job{ID: 1001, Status: xplenty.StatusRunning}); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := rdb.HExists(ctx, s.keys.job(1001), fReadFailures).Result(); n {
+	if n, _ := rdb.HExists(ctx, s.Keys().Job(1001), "read_failures").Result(); n {
 		t.Error("a successful observation left the failure count")
 	}
 }

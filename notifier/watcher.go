@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/runjob/runjob/notifier/loop"
+	"github.com/runjob/runjob/notifier/store"
 	"github.com/runjob/runjob/xplenty"
 )
 
@@ -69,14 +71,14 @@ type TickStats struct {
 // paging), and fetches at most one long-unseen job per tick on its own.
 // Replicas share the work: only the holder of a lease in Redis polls.
 type Watcher struct {
-	store *Store
+	store *store.Store
 	src   JobSource
 	opts  WatcherOptions
 	log   *slog.Logger
 }
 
 // NewWatcher returns a Watcher of the jobs in store, polling src.
-func NewWatcher(store *Store, src JobSource, opts WatcherOptions) *Watcher {
+func NewWatcher(store *store.Store, src JobSource, opts WatcherOptions) *Watcher {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -130,7 +132,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 				w.log.Warn("extend watch lease", "err", lerr)
 			}
 		}
-		if !sleep(ctx, delay) {
+		if !loop.Sleep(ctx, delay) {
 			return nil
 		}
 	}
@@ -214,13 +216,13 @@ func (w *Watcher) apply(ctx context.Context, j xplenty.Job, st *TickStats) error
 		return err
 	}
 	switch ch {
-	case Finished:
+	case store.Finished:
 		st.Finished++
 		st.Changes++
-	case StatusChanged, ProgressMoved:
+	case store.StatusChanged, store.ProgressMoved:
 		st.Changes++
 	}
-	if ch != Unchanged {
+	if ch != store.Unchanged {
 		w.log.Info("job changed", "job_id", j.ID, "status", j.Status, "progress", j.Progress)
 	}
 	st.Listed++
@@ -231,7 +233,7 @@ func (w *Watcher) apply(ctx context.Context, j xplenty.Job, st *TickStats) error
 // been long enough. Jobs that do not change never appear in the change
 // list; this is the safety net for a change the list missed.
 func (w *Watcher) refreshStale(ctx context.Context, st *TickStats) error {
-	ids, err := w.store.Stale(ctx, w.store.now().Add(-w.opts.StaleAfter), 1)
+	ids, err := w.store.Stale(ctx, w.store.Now().Add(-w.opts.StaleAfter), 1)
 	if err != nil || len(ids) == 0 {
 		return err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/runjob/runjob/notifier/store"
+
 	"sync"
 	"testing"
 	"time"
@@ -71,7 +73,7 @@ func pager(jobs []xplenty.Job) (func(xplenty.ListOptions) (*xplenty.JobPage, err
 		}
 }
 
-func trackMany(t *testing.T, s *Store, n int) {
+func trackMany(t *testing.T, s *store.Store, n int) {
 	t.Helper()
 	for i := 0; i < n; i++ {
 		if err := s.Track(context.Background(), testRecord(int64(1001+i))); err != nil {
@@ -159,10 +161,9 @@ func TestOnlyTheLeaseHolderPolls(t *testing.T) {
 }
 
 func TestStaleJobIsFetchedOnePerTick(t *testing.T) {
-	s, _ := newTestStore(t)
 	var mu sync.Mutex
 	now := time.Now()
-	s.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s, _ := newTestStoreAt(t, func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
 	trackMany(t, s, 3)
 	mu.Lock()
 	now = now.Add(time.Hour) // every job now unseen for an hour

@@ -11,8 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runjob/runjob/notifier/render"
+
 	"github.com/runjob/runjob/bot/slacktest"
-	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
 )
@@ -142,7 +143,7 @@ func TestE2EStopAndRerunFromAnotherChannelAreRefused(t *testing.T) {
 	other := e.waitCard(1002, "idle")
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
-	for _, action := range []string{notifier.ActionRerun, notifier.ActionStop} {
+	for _, action := range []string{render.ActionRerun, render.ActionStop} {
 		id, err := e.slack.SendBlockAction(ctx, slacktest.BlockAction{UserID: "U3", ChannelID: other.Channel,
 			MessageTS: other.TS, ActionID: action, Value: "1001"})
 		if err != nil {
@@ -274,7 +275,7 @@ rules:
 	if strings.Contains(nc.Text+blocks(nc), "nightly") {
 		t.Errorf("the re-run's card claims the removed preset: %s", blocks(nc))
 	}
-	if !strings.Contains(blocks(nc), notifier.Mask) {
+	if !strings.Contains(blocks(nc), render.Mask) {
 		t.Errorf("the re-run's card does not mask the recorded secret: %s", blocks(nc))
 	}
 	a := e.waitAudit("rerun", "started")

@@ -12,9 +12,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/runjob/runjob/notifier/store"
 
-	"github.com/runjob/runjob/notifier"
+	"github.com/redis/go-redis/v9"
 )
 
 // auditLimit bounds how many entries `runjob-bot audit` prints.
@@ -42,7 +42,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	rdb := redis.NewClient(opts)
 	defer rdb.Close()
-	store, err := notifier.NewStore(rdb, notifier.StoreOptions{Prefix: e.RedisPrefix})
+	store, err := store.New(rdb, store.Options{Prefix: e.RedisPrefix})
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return printAudit(stdout, entries)
 }
 
-func printAudit(w io.Writer, entries []notifier.AuditEntry) error {
+func printAudit(w io.Writer, entries []store.AuditEntry) error {
 	if len(entries) == 0 {
 		_, err := fmt.Fprintln(w, "no audit entries in that period")
 		return err

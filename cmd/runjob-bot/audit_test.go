@@ -6,25 +6,26 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runjob/runjob/notifier"
+	"github.com/runjob/runjob/notifier/store"
+
 	"github.com/runjob/runjob/notifier/redistest"
 )
 
 func TestAuditCommandPrintsRecentEntries(t *testing.T) {
 	rdb, prefix := redistest.Client(t)
-	store, err := notifier.NewStore(rdb, notifier.StoreOptions{Prefix: prefix})
+	st, err := store.New(rdb, store.Options{Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	for _, e := range []notifier.AuditEntry{
+	for _, e := range []store.AuditEntry{
 		{At: time.Now().Add(-48 * time.Hour), Action: "run", User: "U0OLD", Outcome: "started"},
 		{Action: "run", User: "U1", Channel: "C1", ClusterID: 52, PackageID: 434, JobID: 1001,
 			Variables: "cluster=52 package=434 DB_PASSWORD=••••", Outcome: "started"},
 		{Action: "deny", User: "U9", Channel: "C1", ClusterID: 52, PackageID: 434, Outcome: "denied",
 			Detail: "no rule lets you run package 434 on cluster 52"},
 	} {
-		if err := store.Audit(ctx, e); err != nil {
+		if err := st.Audit(ctx, e); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -49,18 +50,18 @@ func TestAuditCommandPrintsRecentEntries(t *testing.T) {
 // not act on the operator's terminal (a \r could forge a row).
 func TestAuditCommandEscapesControlCharacters(t *testing.T) {
 	rdb, prefix := redistest.Client(t)
-	store, err := notifier.NewStore(rdb, notifier.StoreOptions{Prefix: prefix})
+	st, err := store.New(rdb, store.Options{Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	e := notifier.AuditEntry{
+	e := store.AuditEntry{
 		Action: "run\x1b[2J", User: "U1\u202e", Channel: "C1\t", Preset: "nightly\x1b]8;;",
 		JobID: 1001, Outcome: "started\u2028",
 		Variables: "preset=nightly\x1b[2J DATE=2026-11-01\r2026-01-01 00:00:00  run  U0BOSS",
 		Detail:    "ok\nforged row\u202eevil\\r",
 	}
-	if err := store.Audit(ctx, e); err != nil {
+	if err := st.Audit(ctx, e); err != nil {
 		t.Fatal(err)
 	}
 	setEnv(t, map[string]string{"REDIS_URL": "redis://" + rdb.Options().Addr + "/0", "REDIS_PREFIX": prefix})

@@ -11,11 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runjob/runjob/notifier/deliver"
+	"github.com/runjob/runjob/notifier/store"
+
+	"log/slog"
+
 	"github.com/runjob/runjob/bot/slacktest"
 	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
-	"log/slog"
 )
 
 // BenchmarkWatch1000Jobs runs the whole bot (fake Slack over Socket Mode,
@@ -137,7 +141,7 @@ func benchWatch(b *testing.B) {
 	e.wait("1,000 thread replies", func(s *slacktest.Snapshot) bool {
 		delays = delays[:0]
 		for _, m := range s.Messages() {
-			if m.ThreadTS == "" || m.Metadata == nil || m.Metadata.EventType != notifier.ReplyEventType {
+			if m.ThreadTS == "" || m.Metadata == nil || m.Metadata.EventType != deliver.ReplyEventType {
 				continue
 			}
 			var id int64
@@ -244,7 +248,7 @@ func benchReplies(b *testing.B) {
 	}
 	lags := e.replyLags(b, jobs, done)
 	b.StopTimer()
-	store, err := notifier.NewStore(e.rdb, notifier.StoreOptions{Prefix: e.cfg.RedisPrefix})
+	store, err := store.New(e.rdb, store.Options{Prefix: e.cfg.RedisPrefix})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -56,7 +56,7 @@ type config struct {
 	HTTPAddr                                    string
 	LogLevel                                    slog.Level
 	// UpdatePerMinute is the chat.update budget shared by the replicas;
-	// 0 means notifier.DefaultUpdatePerMinute.
+	// 0 means deliver.DefaultUpdatePerMinute.
 	UpdatePerMinute float64
 }
 

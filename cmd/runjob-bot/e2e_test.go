@@ -15,10 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runjob/runjob/notifier/render"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/runjob/runjob/bot/slacktest"
-	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/notifier/redistest"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
@@ -334,7 +335,7 @@ func TestE2ECompletedJobGetsOneThreadReply(t *testing.T) {
 		job.Variables["DB_PASSWORD"] != secretValue || job.DynamicVariables["NOW"] != "CurrentTime()" {
 		t.Fatalf("Xplenty got %+v", job)
 	}
-	if !strings.Contains(blocks(c), notifier.ActionStop) || !strings.Contains(blocks(c), notifier.ActionRerun) {
+	if !strings.Contains(blocks(c), render.ActionStop) || !strings.Contains(blocks(c), render.ActionRerun) {
 		t.Errorf("card has no Stop and Re-run buttons: %s", c.Blocks)
 	}
 
@@ -363,7 +364,7 @@ func TestE2ECompletedJobGetsOneThreadReply(t *testing.T) {
 		t.Errorf("reply does not give the output's record count: %s", r.Blocks)
 	}
 	final, _ := card(e.slack.Snapshot(), 1001)
-	if strings.Contains(blocks(final), notifier.ActionStop) || !strings.Contains(blocks(final), notifier.ActionRerun) {
+	if strings.Contains(blocks(final), render.ActionStop) || !strings.Contains(blocks(final), render.ActionRerun) {
 		t.Errorf("finished card must keep Re-run and lose Stop: %s", final.Blocks)
 	}
 }
@@ -393,7 +394,7 @@ func TestE2EStopButton(t *testing.T) {
 	c := e.waitCard(1001, "idle")
 	e.setStatus(1001, xplenty.StatusRunning)
 	e.waitCard(1001, "running")
-	e.click("U2", c, notifier.ActionStop)
+	e.click("U2", c, render.ActionStop)
 	e.waitCard(1001, "stopping")
 	if j, _ := e.xp.Job(1001); j.Status != xplenty.StatusPendingStoppage {
 		t.Fatalf("Xplenty job status = %s, want pending_stoppage", j.Status)
@@ -419,8 +420,8 @@ func TestE2ERerunUsesStoredParameters(t *testing.T) {
 	e.setStatus(1001, xplenty.StatusCompleted)
 	e.waitReplies(c, 1)
 
-	e.click("U3", c, notifier.ActionRerun)
-	e.click("U3", c, notifier.ActionRerun) // a double click starts one job
+	e.click("U3", c, render.ActionRerun)
+	e.click("U3", c, render.ActionRerun) // a double click starts one job
 	nc := e.waitCard(1002, "idle")
 	j, _ := e.xp.Job(1002)
 	if j.ClusterID != 52 || j.PackageID != 434 || j.Variables["DATE"] != "2026-11-01" ||

@@ -6,10 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runjob/runjob/notifier/job"
+	"github.com/runjob/runjob/notifier/render"
+	"github.com/runjob/runjob/notifier/store"
+
 	"github.com/slack-go/slack"
 
 	"github.com/runjob/runjob/bot/slacktest"
-	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
 )
@@ -22,18 +25,18 @@ func TestE2EBusyChannelDoesNotDelayQuietChannel(t *testing.T) {
 	e := newE2E(t, xplentytest.Options{Budget: 1_000_000})
 	e.cfg.PollInterval = time.Second
 	ctx := context.Background()
-	store, err := notifier.NewStore(e.rdb, notifier.StoreOptions{Prefix: e.cfg.RedisPrefix, SecretKey: []byte(e.cfg.XplentyAPIKey)})
+	store, err := store.New(e.rdb, store.Options{Prefix: e.cfg.RedisPrefix, SecretKey: []byte(e.cfg.XplentyAPIKey)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	api := slack.New(e.slack.BotToken(), slack.OptionAPIURL(e.slack.APIURL()))
-	track := func(channel string) notifier.Record {
+	track := func(channel string) job.Record {
 		j, err := e.xp.CreateJob(xplenty.RunRequest{ClusterID: 52, PackageID: 434})
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec := notifier.Record{JobID: j.ID, Channel: channel, Requester: "U1", ClusterID: 52, PackageID: 434, Status: j.Status, HTMLURL: j.HTMLURL}
-		c := notifier.Card(rec)
+		rec := job.Record{JobID: j.ID, Channel: channel, Requester: "U1", ClusterID: 52, PackageID: 434, Status: j.Status, HTMLURL: j.HTMLURL}
+		c := render.Card(rec)
 		_, ts, err := api.PostMessageContext(ctx, channel, slack.MsgOptionText(c.Text, false), slack.MsgOptionBlocks(c.Blocks...))
 		if err != nil {
 			t.Fatal(err)
@@ -46,7 +49,7 @@ func TestE2EBusyChannelDoesNotDelayQuietChannel(t *testing.T) {
 	}
 	const busyJobs = 60
 	busy := map[string]bool{}
-	var busyRecs []notifier.Record
+	var busyRecs []job.Record
 	for range busyJobs {
 		r := track("CBUSY")
 		busy[r.CardTS] = true

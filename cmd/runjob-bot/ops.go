@@ -432,7 +432,7 @@ var slackCodes = map[string]bool{
 	"request_timeout": true, "service_unavailable": true, "fatal_error": true, "internal_error": true,
 }
 
-// slackResult maps notifier.SlackErrorCode's answer to a bounded label.
+// slackResult maps deliver.SlackErrorCode's answer to a bounded label.
 func slackResult(code string) string {
 	switch {
 	case code == "":
@@ -452,7 +452,7 @@ func slackResult(code string) string {
 // readiness is what /readyz checks; a nil check is skipped.
 type readiness struct {
 	slack func() bool                     // e.g. (*bot.SocketMode).Connected
-	redis func(ctx context.Context) error // e.g. (*notifier.Store).Ping
+	redis func(ctx context.Context) error // e.g. (*store.Store).Ping
 }
 
 // opsHandler serves GET /healthz (the process is alive: always 200 "ok"),

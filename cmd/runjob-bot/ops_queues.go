@@ -4,9 +4,9 @@ import (
 	"context"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/runjob/runjob/notifier/store"
 
-	"github.com/runjob/runjob/notifier"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // The delivery queues, read from Redis at scrape time (so every replica
@@ -29,7 +29,7 @@ var (
 const queueReadTimeout = time.Second
 
 type queueCollector struct {
-	read func(context.Context) (notifier.QueueStats, error)
+	read func(context.Context) (store.QueueStats, error)
 }
 
 func (c queueCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -57,6 +57,6 @@ func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
 
 // observeQueues exports the delivery queues, read with read at scrape time
 // (e.g. store.Queues). Call it once per metrics.
-func (m *metrics) observeQueues(read func(context.Context) (notifier.QueueStats, error)) {
+func (m *metrics) observeQueues(read func(context.Context) (store.QueueStats, error)) {
 	m.registry.MustRegister(queueCollector{read: read})
 }

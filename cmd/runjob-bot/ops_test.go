@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runjob/runjob/notifier/job"
+	"github.com/runjob/runjob/notifier/store"
+
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -624,12 +627,12 @@ func TestMetricsWithHooks(t *testing.T) {
 // reply waiting and its card due.
 func TestMetricsQueues(t *testing.T) {
 	rdb, prefix := redistest.Client(t)
-	store, err := notifier.NewStore(rdb, notifier.StoreOptions{Prefix: prefix})
+	store, err := store.New(rdb, store.Options{Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := store.Track(ctx, notifier.Record{JobID: 7, Channel: "C1", CardTS: "1.000001"}); err != nil {
+	if err := store.Track(ctx, job.Record{JobID: 7, Channel: "C1", CardTS: "1.000001"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := store.Observe(ctx, xplenty.Job{ID: 7, Status: xplenty.StatusCompleted}); err != nil {

@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runjob/runjob/notifier/render"
+	"github.com/runjob/runjob/notifier/store"
+
 	"github.com/runjob/runjob/bot/slacktest"
-	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
 )
@@ -50,9 +52,9 @@ func newPolicyE2E(t *testing.T) *e2e {
 	return e
 }
 
-func (e *e2e) audit() []notifier.AuditEntry {
+func (e *e2e) audit() []store.AuditEntry {
 	e.t.Helper()
-	s, err := notifier.NewStore(e.rdb, notifier.StoreOptions{Prefix: e.cfg.RedisPrefix})
+	s, err := store.New(e.rdb, store.Options{Prefix: e.cfg.RedisPrefix})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -63,7 +65,7 @@ func (e *e2e) audit() []notifier.AuditEntry {
 	return entries
 }
 
-func (e *e2e) waitAudit(action, outcome string) notifier.AuditEntry {
+func (e *e2e) waitAudit(action, outcome string) store.AuditEntry {
 	e.t.Helper()
 	deadline := time.Now().Add(waitLimit)
 	for time.Now().Before(deadline) {
@@ -75,7 +77,7 @@ func (e *e2e) waitAudit(action, outcome string) notifier.AuditEntry {
 		time.Sleep(20 * time.Millisecond)
 	}
 	e.t.Fatalf("no audit entry %s/%s in %+v", action, outcome, e.audit())
-	return notifier.AuditEntry{}
+	return store.AuditEntry{}
 }
 
 func TestE2EPolicyDeniesCommand(t *testing.T) {
@@ -95,7 +97,7 @@ func TestE2EPolicyDeniesClick(t *testing.T) {
 	e := newPolicyE2E(t)
 	e.command("U1", "C1", "cluster=52 package=434")
 	c := e.waitCard(1001, "idle")
-	e.click("U9", c, notifier.ActionStop)
+	e.click("U9", c, render.ActionStop)
 	e.waitEphemeral("U9", "Not allowed")
 	if j, _ := e.xp.Job(1001); j.Status != xplenty.StatusIdle {
 		t.Errorf("a denied Stop changed the job to %s", j.Status)
@@ -122,10 +124,10 @@ func TestE2EPresetRunMasksItsSecret(t *testing.T) {
 		j.Variables["DATE"] != "2026-11-01" || j.Variables["SFTP_LOGIN"] != secretValue {
 		t.Errorf("preset run sent %+v", j)
 	}
-	if !strings.Contains(blocks(c), "nightly") || !strings.Contains(blocks(c), notifier.Mask) {
+	if !strings.Contains(blocks(c), "nightly") || !strings.Contains(blocks(c), render.Mask) {
 		t.Errorf("card does not show the preset and the masked secret: %s", blocks(c))
 	}
-	if a := e.waitAudit("run", "started"); a.Preset != "nightly" || a.JobID != 1001 || !strings.Contains(a.Variables, notifier.Mask) {
+	if a := e.waitAudit("run", "started"); a.Preset != "nightly" || a.JobID != 1001 || !strings.Contains(a.Variables, render.Mask) {
 		t.Errorf("audit entry = %+v", a)
 	}
 	// checkNoSecrets (cleanup) proves the value is in no Slack call,
@@ -144,7 +146,7 @@ func TestE2EProtectedClusterNeedsTheRunnersConfirmation(t *testing.T) {
 	if n := e.runs(); n != 0 {
 		t.Fatalf("%d run requests before the confirmation, want 0", n)
 	}
-	if !strings.Contains(blocks(prompt), notifier.ActionConfirm) {
+	if !strings.Contains(blocks(prompt), render.ActionConfirm) {
 		t.Fatalf("prompt has no confirm button: %s", blocks(prompt))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
@@ -153,7 +155,7 @@ func TestE2EProtectedClusterNeedsTheRunnersConfirmation(t *testing.T) {
 	// click by someone else with the token is refused.
 	token := tokenIn(t, prompt)
 	if _, err := e.slack.SendBlockAction(ctx, slacktest.BlockAction{UserID: "U1", ChannelID: "C1", MessageTS: prompt.TS,
-		ActionID: notifier.ActionConfirm}); err != nil {
+		ActionID: render.ActionConfirm}); err != nil {
 		t.Fatal(err)
 	}
 	e.waitCard(1001, "idle")

@@ -8,10 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runjob/runjob/notifier/deliver"
+	"github.com/runjob/runjob/notifier/job"
+	"github.com/runjob/runjob/notifier/render"
+	"github.com/runjob/runjob/notifier/store"
+
 	"github.com/slack-go/slack"
 
 	"github.com/runjob/runjob/bot/slacktest"
-	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
 )
@@ -23,23 +27,23 @@ const pressureWait = 4 * time.Minute
 // trackJobs creates n running-to-be jobs in Xplenty, posts their cards in
 // channels C0…C{channels-1} (with the fake's limits off) and tracks them,
 // as n /runjob commands would have.
-func (e *e2e) trackJobs(n, channels int) []notifier.Record {
+func (e *e2e) trackJobs(n, channels int) []job.Record {
 	e.t.Helper()
 	ctx := context.Background()
-	store, err := notifier.NewStore(e.rdb, notifier.StoreOptions{Prefix: e.cfg.RedisPrefix, SecretKey: []byte(e.cfg.XplentyAPIKey)})
+	store, err := store.New(e.rdb, store.Options{Prefix: e.cfg.RedisPrefix, SecretKey: []byte(e.cfg.XplentyAPIKey)})
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	api := slack.New(e.slack.BotToken(), slack.OptionAPIURL(e.slack.APIURL()))
-	var recs []notifier.Record
+	var recs []job.Record
 	for i := range n {
 		j, err := e.xp.CreateJob(xplenty.RunRequest{ClusterID: 52, PackageID: 434})
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		rec := notifier.Record{JobID: j.ID, Channel: fmt.Sprintf("C%d", i%channels), Requester: "U1",
+		rec := job.Record{JobID: j.ID, Channel: fmt.Sprintf("C%d", i%channels), Requester: "U1",
 			ClusterID: 52, PackageID: 434, Status: j.Status, HTMLURL: j.HTMLURL}
-		c := notifier.Card(rec)
+		c := render.Card(rec)
 		_, ts, err := api.PostMessageContext(ctx, rec.Channel, slack.MsgOptionText(c.Text, false), slack.MsgOptionBlocks(c.Blocks...))
 		if err != nil {
 			e.t.Fatal(err)
@@ -157,7 +161,7 @@ func (e *e2e) replyLags(tb testing.TB, jobs int, since time.Time) []time.Duratio
 	err := e.slack.Wait(ctx, func(s *slacktest.Snapshot) bool {
 		lags = lags[:0]
 		for _, m := range s.Messages() {
-			if m.ThreadTS != "" && m.Metadata != nil && m.Metadata.EventType == notifier.ReplyEventType {
+			if m.ThreadTS != "" && m.Metadata != nil && m.Metadata.EventType == deliver.ReplyEventType {
 				lags = append(lags, m.PostedAt.Sub(since))
 			}
 		}

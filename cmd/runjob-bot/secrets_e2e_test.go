@@ -13,8 +13,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/runjob/runjob/notifier/render"
+
 	"github.com/runjob/runjob/bot/slacktest"
-	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty/xplentytest"
 )
 
@@ -65,7 +66,7 @@ func TestE2ERefusalEchoingASecretNeverLeaks(t *testing.T) {
 			e.waitAudit("run", "refused")
 			e.wait("the refused card", func(s *slacktest.Snapshot) bool {
 				for _, m := range s.Messages() {
-					if strings.Contains(m.Text, "refused") && strings.Contains(blocks(m), "invalid value "+notifier.Mask) {
+					if strings.Contains(m.Text, "refused") && strings.Contains(blocks(m), "invalid value "+render.Mask) {
 						return true
 					}
 				}
@@ -74,7 +75,7 @@ func TestE2ERefusalEchoingASecretNeverLeaks(t *testing.T) {
 			if where := e.leaked("Zq8vK"); len(where) > 0 {
 				t.Errorf("the secret (or a piece of it) reached %v", where)
 			}
-			if !strings.Contains(e.logs.String(), "invalid value "+notifier.Mask) {
+			if !strings.Contains(e.logs.String(), "invalid value "+render.Mask) {
 				t.Errorf("the log does not carry the scrubbed reason:\n%s", e.logs.String())
 			}
 		})
@@ -120,7 +121,7 @@ func TestE2EEscapedEchoOfASecretNeverLeaks(t *testing.T) {
 			e.waitAudit("run", "refused")
 			e.wait("the refused card", func(s *slacktest.Snapshot) bool {
 				for _, m := range s.Messages() {
-					if strings.Contains(m.Text, "refused") && strings.Contains(blocks(m), notifier.Mask+" is not allowed") {
+					if strings.Contains(m.Text, "refused") && strings.Contains(blocks(m), render.Mask+" is not allowed") {
 						return true
 					}
 				}
@@ -150,7 +151,7 @@ func TestE2ERefusedStopNeverLogsTheSecret(t *testing.T) {
 	if where := e.leaked("Zq8vK"); len(where) > 0 {
 		t.Errorf("the secret (or a piece of it) reached %v", where)
 	}
-	if !strings.Contains(e.logs.String(), "DB_PASSWORD="+notifier.Mask) {
+	if !strings.Contains(e.logs.String(), "DB_PASSWORD="+render.Mask) {
 		t.Errorf("the log does not carry the scrubbed reason:\n%s", e.logs.String())
 	}
 }
@@ -169,11 +170,11 @@ func TestE2EOneSecretRuleEverywhere(t *testing.T) {
 	e.startBot()
 	e.command("U1", "C1", "cluster=52 package=434 DB_URL="+secretValue+" API_KEY=visible-key-1")
 	c := e.waitCard(1001, "idle")
-	if b := blocks(c); !strings.Contains(b, "`DB_URL` = "+notifier.Mask) || !strings.Contains(b, "`API_KEY` = `visible-key-1`") {
+	if b := blocks(c); !strings.Contains(b, "`DB_URL` = "+render.Mask) || !strings.Contains(b, "`API_KEY` = `visible-key-1`") {
 		t.Errorf("card: want DB_URL masked and API_KEY shown:\n%s", b)
 	}
 	a := e.waitAudit("run", "started")
-	if !strings.Contains(a.Variables, "DB_URL="+notifier.Mask) || !strings.Contains(a.Variables, "API_KEY=visible-key-1") {
+	if !strings.Contains(a.Variables, "DB_URL="+render.Mask) || !strings.Contains(a.Variables, "API_KEY=visible-key-1") {
 		t.Errorf("audit: want DB_URL masked and API_KEY shown: %q", a.Variables)
 	}
 	raw, err := e.rdb.HGet(context.Background(), e.cfg.RedisPrefix+"job:1001", "spec").Result()

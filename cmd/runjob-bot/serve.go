@@ -10,6 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/runjob/runjob/notifier/deliver"
+	"github.com/runjob/runjob/notifier/store"
+
 	"github.com/redis/go-redis/v9"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
@@ -112,7 +115,7 @@ func serve(ctx context.Context, cfg config, d deps) error {
 	// A value sealed with a key that is no longer configured is lost; Re-run
 	// of such a job then says so.
 	current, previous, legacy := cfg.sealingKeys()
-	store, err := notifier.NewStore(rdb, notifier.StoreOptions{
+	store, err := store.New(rdb, store.Options{
 		Prefix: cfg.RedisPrefix, Retention: cfg.Retention,
 		SecretKey: current, PreviousSecretKey: previous, LegacySecretKey: legacy,
 	})
@@ -150,7 +153,7 @@ func serve(ctx context.Context, cfg config, d deps) error {
 		slack.OptionHTTPClient(httpClient))
 	sm := socketmode.New(api)
 	replica := replicaName()
-	poster := notifier.NewPoster(api, notifier.PosterOptions{
+	poster := deliver.NewPoster(api, deliver.PosterOptions{
 		Logger: log, OnCall: d.hooks.slackCall, Budgets: slackBudgets(store, cfg, d),
 	})
 	b, err := bot.New(bot.Config{
@@ -180,7 +183,7 @@ func serve(ctx context.Context, cfg config, d deps) error {
 		Logger: log, Interval: cfg.PollInterval, Holder: replica, OnTick: d.hooks.tick,
 		OnPanic: d.hooks.panicAt("tick"),
 	})
-	deliverer := notifier.NewDeliverer(store, poster, notifier.DelivererOptions{
+	deliverer := deliver.NewDeliverer(store, poster, deliver.DelivererOptions{
 		Logger: log, Consumer: replica, ClaimIdle: d.claimIdle, OnDelivered: d.hooks.delivered,
 		OnPanic: d.hooks.panicAt("delivery"),
 	})
@@ -218,20 +221,20 @@ func serve(ctx context.Context, cfg config, d deps) error {
 }
 
 // slackBudgets are Slack's limits, shared by the replicas through Redis.
-func slackBudgets(store *notifier.Store, cfg config, d deps) *notifier.Budgets {
-	post := notifier.Rate{N: notifier.DefaultPostPerSecond, Per: time.Second, Burst: notifier.DefaultPostBurst}
+func slackBudgets(store *store.Store, cfg config, d deps) *deliver.Budgets {
+	post := deliver.Rate{N: deliver.DefaultPostPerSecond, Per: time.Second, Burst: deliver.DefaultPostBurst}
 	if d.channelRate != 0 {
-		post = notifier.Rate{N: float64(d.channelRate), Per: time.Second, Burst: max(d.channelBurst, 1)}
+		post = deliver.Rate{N: float64(d.channelRate), Per: time.Second, Burst: max(d.channelBurst, 1)}
 	}
 	perMinute := cfg.UpdatePerMinute
 	if perMinute <= 0 {
-		perMinute = notifier.DefaultUpdatePerMinute
+		perMinute = deliver.DefaultUpdatePerMinute
 	}
-	update := notifier.Rate{N: perMinute, Per: time.Minute, Burst: notifier.DefaultUpdateBurst}
+	update := deliver.Rate{N: perMinute, Per: time.Minute, Burst: deliver.DefaultUpdateBurst}
 	if d.updateRate != 0 {
-		update = notifier.Rate{N: float64(d.updateRate), Per: time.Second, Burst: notifier.DefaultUpdateBurst}
+		update = deliver.Rate{N: float64(d.updateRate), Per: time.Second, Burst: deliver.DefaultUpdateBurst}
 	}
-	return notifier.NewBudgets(store, post, update)
+	return deliver.NewBudgets(store, post, update)
 }
 
 // replicaName tells replicas apart in Redis (consumer group, lease).
@@ -279,7 +282,7 @@ func recoverLaunches(ctx context.Context, b *bot.Bot) {
 
 // drainOutbox waits until no reply and no due card edit waits and the
 // deliverer is not in the middle of a card edit, at most limit.
-func drainOutbox(ctx context.Context, store *notifier.Store, d *notifier.Deliverer, limit time.Duration) {
+func drainOutbox(ctx context.Context, store *store.Store, d *deliver.Deliverer, limit time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	for {

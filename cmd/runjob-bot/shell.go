@@ -19,6 +19,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/runjob/runjob/notifier/render"
+
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
@@ -26,7 +28,6 @@ import (
 	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/bot/slacktest"
 	"github.com/runjob/runjob/commands"
-	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
 )
@@ -468,13 +469,13 @@ func (sh *shell) handle(ctx context.Context, line string) (quit bool) {
 	case ":help", ":h", ":?":
 		sh.con.println(shellHelp)
 	case ":rerun":
-		sh.click(ctx, notifier.ActionRerun, rest)
+		sh.click(ctx, render.ActionRerun, rest)
 	case ":stop":
-		sh.click(ctx, notifier.ActionStop, rest)
+		sh.click(ctx, render.ActionStop, rest)
 	case ":confirm":
-		sh.answerPrompt(ctx, notifier.ActionConfirm)
+		sh.answerPrompt(ctx, render.ActionConfirm)
 	case ":cancel":
-		sh.answerPrompt(ctx, notifier.ActionCancel)
+		sh.answerPrompt(ctx, render.ActionCancel)
 	case ":as":
 		sh.as(rest)
 	case ":in":
@@ -576,7 +577,7 @@ func (sh *shell) maskVars(vars map[string]string) map[string]string {
 	out := make(map[string]string, len(vars))
 	for name, value := range vars {
 		if sh.isSecret(name) {
-			value = notifier.Mask
+			value = render.Mask
 		}
 		out[name] = value
 	}
@@ -649,7 +650,7 @@ func shellSendFailure(err error) string {
 // would after the user confirmed the Stop dialog.
 func (sh *shell) click(ctx context.Context, action, arg string) {
 	user, channel := sh.where()
-	label := map[string]string{notifier.ActionStop: "Stop", notifier.ActionRerun: "Re-run"}[action]
+	label := map[string]string{render.ActionStop: "Stop", render.ActionRerun: "Re-run"}[action]
 	var id int64
 	if arg != "" {
 		var err error
@@ -678,7 +679,7 @@ func (sh *shell) click(ctx context.Context, action, arg string) {
 		return
 	}
 	jobID := card.jobID
-	if action == notifier.ActionStop {
+	if action == render.ActionStop {
 		sh.note(fmt.Sprintf("clicked Stop on the card of job %d and confirmed", jobID))
 	} else {
 		sh.note(fmt.Sprintf("clicked Re-run on the card of job %d", jobID))
@@ -699,7 +700,7 @@ func (sh *shell) press(ctx context.Context, user, channel, ts, action string) bo
 // bot asked of the current user in the current channel.
 func (sh *shell) answerPrompt(ctx context.Context, action string) {
 	user, channel := sh.where()
-	hint := map[string]string{notifier.ActionConfirm: ":confirm", notifier.ActionCancel: ":cancel"}[action]
+	hint := map[string]string{render.ActionConfirm: ":confirm", render.ActionCancel: ":cancel"}[action]
 	msgs := sh.fake.Snapshot().Messages()
 	for i := len(msgs) - 1; i >= 0; i-- {
 		m := msgs[i]
@@ -712,14 +713,14 @@ func (sh *shell) answerPrompt(ctx context.Context, action string) {
 		if !sh.press(ctx, user, channel, m.TS, action) {
 			return
 		}
-		sh.note("clicked " + map[string]string{notifier.ActionConfirm: "Start it", notifier.ActionCancel: "Cancel"}[action] + " on the confirmation")
+		sh.note("clicked " + map[string]string{render.ActionConfirm: "Start it", render.ActionCancel: "Cancel"}[action] + " on the confirmation")
 		return
 	}
 	sh.note(fmt.Sprintf("nothing in #%s is waiting for your confirmation", shellChannelLabel(channel)))
 }
 
 func shellVerb(action string) string {
-	if action == notifier.ActionStop {
+	if action == render.ActionStop {
 		return ":stop"
 	}
 	return ":rerun"

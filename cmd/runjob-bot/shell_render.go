@@ -10,8 +10,9 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/runjob/runjob/notifier/render"
+
 	"github.com/runjob/runjob/bot/slacktest"
-	"github.com/runjob/runjob/notifier"
 )
 
 // This file turns what the bot posts to Slack (a plain-text fallback and
@@ -178,18 +179,18 @@ func (st shellText) element(raw json.RawMessage, r *shellRendered) {
 		label = shellUnescape(label)
 	}
 	switch {
-	case e.ActionID == notifier.ActionStop || e.ActionID == notifier.ActionRerun:
+	case e.ActionID == render.ActionStop || e.ActionID == render.ActionRerun:
 		cmd := ":stop"
-		if e.ActionID == notifier.ActionRerun {
+		if e.ActionID == render.ActionRerun {
 			cmd = ":rerun"
 		}
 		r.actions = append(r.actions, cmd+" "+e.Value)
 		if id, err := strconv.ParseInt(e.Value, 10, 64); err == nil && r.jobID == 0 {
 			r.jobID = id
 		}
-	case e.ActionID == notifier.ActionConfirm:
+	case e.ActionID == render.ActionConfirm:
 		r.actions = append(r.actions, ":confirm")
-	case e.ActionID == notifier.ActionCancel:
+	case e.ActionID == render.ActionCancel:
 		r.actions = append(r.actions, ":cancel")
 	case e.URL != "":
 		r.actions = append(r.actions, label+" ("+e.URL+")")

@@ -14,12 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runjob/runjob/notifier/job"
+	"github.com/runjob/runjob/notifier/render"
+
 	"github.com/slack-go/slack"
 
 	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/bot/slacktest"
 	"github.com/runjob/runjob/commands"
-	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
 )
@@ -191,7 +193,7 @@ func TestShellRunRerunStop(t *testing.T) {
 	s.waitLine("the banner", shellHas("sandbox", "embedded Redis"))
 
 	s.send("/runjob cluster=52 package=434 DATE=2026-11-01 DB_PASSWORD=hunter22")
-	s.waitLine("the card's variables, the secret masked", shellHas("DATE = 2026-11-01", "DB_PASSWORD = "+notifier.Mask))
+	s.waitLine("the card's variables, the secret masked", shellHas("DATE = 2026-11-01", "DB_PASSWORD = "+render.Mask))
 	s.waitLine("the card's buttons as shell commands", shellHas("actions: :stop 1001 · :rerun 1001"))
 	s.waitLine("a progress edit", shellHas("[#sandbox] runjob (edited card of job 1001): 🏃 running"))
 	s.waitLine("job 1001's completion in its thread", shellHas("[#sandbox thread of job 1001] runjob: ✅ @you Job 1001", "completed"))
@@ -388,7 +390,7 @@ func TestShellMrkdwn(t *testing.T) {
 	}
 }
 
-func shellBlocksJSON(t *testing.T, m notifier.Message) json.RawMessage {
+func shellBlocksJSON(t *testing.T, m render.Message) json.RawMessage {
 	t.Helper()
 	b, err := json.Marshal(slack.Blocks{BlockSet: m.Blocks})
 	if err != nil {
@@ -399,12 +401,12 @@ func shellBlocksJSON(t *testing.T, m notifier.Message) json.RawMessage {
 
 func TestShellRenderCard(t *testing.T) {
 	st := shellTestText()
-	rec := notifier.Record{
+	rec := job.Record{
 		JobID: 1001, Channel: shellChannel, Requester: shellUser, ClusterID: 52, PackageID: 434,
 		Variables: map[string]string{"DATE": "2026-11-01", "DB_PASSWORD": "hunter22"}, SecretNames: []string{"DB_PASSWORD"},
 		Status: xplenty.StatusRunning, Progress: 0.4, HTMLURL: "https://app.xplenty.com/acme/jobs/1001",
 	}
-	card := notifier.Card(rec)
+	card := render.Card(rec)
 	r := st.message(card.Text, shellBlocksJSON(t, card))
 	want := []string{
 		"🏃 Job 1001 · running ▓▓▓▓░░░░░░ 40%",
@@ -423,7 +425,7 @@ func TestShellRenderCard(t *testing.T) {
 	}
 
 	rec.Status, rec.Errors, rec.Runtime = xplenty.StatusFailed, "Failed to read from source 'orders':\nAccess denied <for> hunter22", 7*time.Second
-	reply := notifier.Reply(rec)
+	reply := render.Reply(rec)
 	r = st.message(reply.Text, shellBlocksJSON(t, reply))
 	got := strings.Join(r.lines, "\n")
 	for _, w := range []string{
@@ -506,7 +508,7 @@ func TestShellMaskSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := sent.(commands.Run)
-	run.Variables["KEY"] = notifier.Mask
+	run.Variables["KEY"] = render.Mask
 	if echoed, err := commands.Parse(slacktest.EscapeText(strings.TrimPrefix(got, "/runjob "))); err != nil || !reflect.DeepEqual(echoed, run) {
 		t.Errorf("the echo %q reads back as %#v (%v), want %#v", got, echoed, err, run)
 	}

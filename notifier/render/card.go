@@ -1,0 +1,212 @@
+package render
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/runjob/runjob/notifier/job"
+	"github.com/runjob/runjob/xplenty"
+	"github.com/slack-go/slack"
+)
+
+// Card renders the job card from the record. The card is edited in place as
+// the job moves, so it is rendered from scratch every time.
+func Card(r job.Record) Message {
+	rd := newRenderer(r.Variables, r.DynamicVariables, r.SecretNames)
+	emoji, word := statusLabel(r)
+	stopping := isStopping(r)
+
+	line := fmt.Sprintf("%s *Job %d* · %s", emoji, r.JobID, word)
+	fallback := fmt.Sprintf("Job %d (package %d on cluster %d): %s", r.JobID, r.PackageID, r.ClusterID, word)
+	switch {
+	case stopping:
+		if r.StopRequestedBy != "" {
+			line += " (requested by " + mention(r.StopRequestedBy) + ")"
+		}
+	case r.Status == xplenty.StatusRunning:
+		line += " `" + ProgressBar(r.Progress) + "`"
+		fallback += fmt.Sprintf(" %d%%", percent(r.Progress))
+	case r.Status == xplenty.StatusCompleted && r.Runtime > 0:
+		line += " in " + formatDuration(r.Runtime)
+		fallback += " in " + formatDuration(r.Runtime)
+	case r.Status == xplenty.StatusFailed:
+		if r.Runtime > 0 {
+			line += " after " + formatDuration(r.Runtime)
+		}
+		line += " – details in the thread"
+	case r.Status == xplenty.StatusStopped:
+		line += " " + stoppedBy(r)
+	}
+
+	blocks := []slack.Block{
+		section(blockSummary, line, rd.fields(r.PackageID, r.ClusterID, r.Preset, r.Requester, r.RerunOf)...),
+	}
+	blocks = appendIf(blocks, rd.variables(blockVariables, "Variables", r.Variables, r.SecretNames))
+	blocks = appendIf(blocks, rd.variables(blockDynamic, "Dynamic variables", r.DynamicVariables, r.SecretNames))
+	blocks = appendIf(blocks, links(r.HTMLURL))
+
+	value := strconv.FormatInt(r.JobID, 10)
+	var buttons []slack.BlockElement
+	if !r.Terminal() && !stopping {
+		confirm := slack.NewConfirmationBlockObject(
+			plain("Stop this job?"),
+			plain(truncate(fmt.Sprintf("Stop job %d (package %d)?", r.JobID, r.PackageID), maxConfirmText)),
+			plain("Stop it"),
+			plain("Keep running"),
+		).WithStyle(slack.StyleDanger)
+		buttons = append(buttons, button(ActionStop, value, "Stop").WithStyle(slack.StyleDanger).WithConfirm(confirm))
+	}
+	buttons = append(buttons, button(ActionRerun, value, "Re-run"))
+	blocks = append(blocks, slack.NewActionBlock(blockActions, buttons...))
+
+	return message(fallback, blocks)
+}
+
+// Reply renders the one thread reply posted when a job ends. It mentions
+// the requester, so they are notified.
+func Reply(r job.Record) Message {
+	rd := newRenderer(r.Variables, r.DynamicVariables, r.SecretNames)
+	emoji, word := statusLabel(r)
+
+	sentence := fmt.Sprintf("Job %d (package %d on cluster %d)", r.JobID, r.PackageID, r.ClusterID)
+	if r.Requester != "" {
+		sentence = mention(r.Requester) + " " + sentence
+	}
+	var detail slack.Block
+	switch r.Status {
+	case xplenty.StatusCompleted:
+		sentence += " completed"
+		if r.Runtime > 0 {
+			sentence += " in " + formatDuration(r.Runtime)
+		}
+		detail = rd.outputs(r.Outputs)
+	case xplenty.StatusFailed:
+		sentence += " failed"
+		if r.Runtime > 0 {
+			sentence += " after " + formatDuration(r.Runtime)
+		}
+		detail = rd.errorText(r.Errors, "Xplenty gave no error text.")
+	case xplenty.StatusStopped:
+		sentence += " was stopped " + stoppedBy(r)
+	default: // not an end; rendered anyway rather than failing
+		sentence += " is " + word
+	}
+
+	fallback := sentence
+	if r.Status == xplenty.StatusFailed {
+		if first := rd.firstLine(r.Errors); first != "" {
+			fallback += ": " + first
+		}
+	}
+	summary := emoji + " " + sentence
+	if !strings.HasSuffix(summary, "…") {
+		summary += "."
+	}
+	blocks := []slack.Block{section(blockSummary, summary)}
+	blocks = appendIf(blocks, detail)
+	blocks = appendIf(blocks, links(r.HTMLURL))
+	return message(fallback, blocks)
+}
+
+// RerunNote renders the note posted in the old card's thread when someone
+// re-runs the job, pointing at the new job.
+func RerunNote(old job.Record, newJobID int64, by string) Message {
+	_, word := statusLabel(old)
+	who := "Someone"
+	if by != "" {
+		who = mention(by)
+	}
+	line := fmt.Sprintf("🔁 %s re-ran this job as job %d.", who, newJobID)
+	fallback := fmt.Sprintf("%s re-ran job %d (%s) as job %d", who, old.JobID, word, newJobID)
+	return message(fallback, []slack.Block{section(blockSummary, line)})
+}
+
+// StatusEmoji returns the emoji shown next to a job status; ❔ for a status
+// this code does not know.
+func StatusEmoji(s xplenty.Status) string {
+	switch s {
+	case "", xplenty.StatusIdle, xplenty.StatusPending:
+		return "⏳"
+	case xplenty.StatusQueued:
+		return "🕒"
+	case xplenty.StatusRunning:
+		return "🏃"
+	case xplenty.StatusPendingStoppage, xplenty.StatusStopping:
+		return "🛑"
+	case xplenty.StatusCompleted:
+		return "✅"
+	case xplenty.StatusFailed:
+		return "❌"
+	case xplenty.StatusStopped:
+		return "⏹️"
+	}
+	return "❔"
+}
+
+// progressCells is the width of a progress bar.
+const progressCells = 10
+
+// maxRunningPercent is the most a job that has not ended shows: Xplenty
+// may report a progress of 1.0 while the job is still finishing (writing
+// its outputs), and 100% would read as done.
+const maxRunningPercent = 99
+
+// ProgressBar draws the progress p (0.0–1.0, clamped) of a job that has not
+// ended as ten cells and a percentage, e.g. "▓▓▓▓▓░░░░░ 50%". It rounds
+// down and stops at 99%, so a job never shows 100% before it ends; an ended
+// job is shown by its status, not by a bar.
+func ProgressBar(p float64) string {
+	pct := percent(p)
+	filled := pct * progressCells / 100
+	return strings.Repeat("▓", filled) + strings.Repeat("░", progressCells-filled) + " " + strconv.Itoa(pct) + "%"
+}
+
+// percent is the progress of a job that has not ended as a whole
+// percentage, rounded down and clamped to 0..maxRunningPercent.
+func percent(p float64) int {
+	if math.IsNaN(p) || p < 0 {
+		return 0
+	}
+	// The epsilon keeps 0.29 at 29% although 0.29*100 is 28.999….
+	return min(int(math.Floor(min(p, 1)*100+1e-9)), maxRunningPercent)
+}
+
+// isStopping reports whether a stop is under way: requested through the bot
+// or reported by Xplenty, and the job has not ended yet.
+func isStopping(r job.Record) bool {
+	if r.Terminal() {
+		return false
+	}
+	return r.StopRequestedBy != "" || r.Status == xplenty.StatusPendingStoppage || r.Status == xplenty.StatusStopping
+}
+
+// statusLabel returns the emoji and the status word shown for a record.
+func statusLabel(r job.Record) (emoji, word string) {
+	switch {
+	case isStopping(r):
+		return StatusEmoji(xplenty.StatusStopping), "stopping…"
+	case r.Status == "":
+		return StatusEmoji(xplenty.StatusIdle), string(xplenty.StatusIdle)
+	case r.Status.Known():
+		return StatusEmoji(r.Status), string(r.Status)
+	}
+	// An unknown status is shown as it came, but it is Xplenty's text.
+	rd := newRenderer(r.Variables, r.DynamicVariables, r.SecretNames)
+	return StatusEmoji(r.Status), rd.text(string(r.Status), maxShortText)
+}
+
+// stoppedBy says who stopped a job. The record fills StoppedBy from
+// StopRequestedBy once Xplenty confirms; before that, the request is the
+// best answer there is.
+func stoppedBy(r job.Record) string {
+	who := r.StoppedBy
+	if who == "" {
+		who = r.StopRequestedBy
+	}
+	if who == "" {
+		return "in Xplenty"
+	}
+	return "by " + mention(who)
+}

@@ -1,0 +1,60 @@
+package render
+
+import (
+	"fmt"
+
+	"github.com/runjob/runjob/xplenty"
+	"github.com/slack-go/slack"
+)
+
+// StartingCard renders the card posted while the run request is on its way
+// to Xplenty. It has no buttons: there is no job to stop or re-run yet.
+func StartingCard(s Starting) Message {
+	line := fmt.Sprintf("%s *Starting package %d on cluster %d…*", StatusEmoji(xplenty.StatusIdle), s.PackageID, s.ClusterID)
+	fallback := fmt.Sprintf("Package %d on cluster %d: starting…", s.PackageID, s.ClusterID)
+	return startingMessage(s, line, fallback, nil)
+}
+
+// RefusedCard renders the card for a run request Xplenty refused, with
+// Xplenty's reason.
+//
+// reason is raw, untrusted text: Xplenty's message as it came, not escaped
+// for Slack (escaping it first would show &amp; for &, and would hide from
+// the scrubbing a secret value holding &, < or >). RefusedCard scrubs the
+// values of s's secret variables from it, removes control characters and
+// bidi overrides, and escapes it once.
+func RefusedCard(s Starting, reason string) Message {
+	rd := newRenderer(s.Variables, s.DynamicVariables, s.SecretNames)
+	line := fmt.Sprintf("🚫 *Xplenty refused to run package %d on cluster %d*", s.PackageID, s.ClusterID)
+	fallback := fmt.Sprintf("Package %d on cluster %d: refused", s.PackageID, s.ClusterID)
+	if first := rd.firstLine(reason); first != "" {
+		fallback += " – " + first
+	}
+	return startingMessage(s, line, fallback, rd.errorText(reason, "Xplenty gave no reason."))
+}
+
+// UnknownOutcomeCard renders the card for a run request whose answer was
+// lost: the job may have started, and retrying blindly could start it twice.
+func UnknownOutcomeCard(s Starting, jobsPageURL string) Message {
+	page := "the Xplenty jobs page"
+	if target, ok := linkTarget(jobsPageURL); ok {
+		page = "<" + target + "|the Xplenty jobs page>"
+	}
+	line := fmt.Sprintf("⚠️ *Package %d on cluster %d: outcome unknown*\nThe job may have started – check %s before running it again.",
+		s.PackageID, s.ClusterID, page)
+	fallback := fmt.Sprintf("Package %d on cluster %d: unknown – the job may have started; check the Xplenty jobs page before running it again",
+		s.PackageID, s.ClusterID)
+	return startingMessage(s, line, fallback, nil)
+}
+
+// startingMessage lays out the cards that have no job id yet.
+func startingMessage(s Starting, line, fallback string, detail slack.Block) Message {
+	rd := newRenderer(s.Variables, s.DynamicVariables, s.SecretNames)
+	blocks := []slack.Block{
+		section(blockSummary, line, rd.fields(s.PackageID, s.ClusterID, s.Preset, s.Requester, s.RerunOf)...),
+	}
+	blocks = appendIf(blocks, detail)
+	blocks = appendIf(blocks, rd.variables(blockVariables, "Variables", s.Variables, s.SecretNames))
+	blocks = appendIf(blocks, rd.variables(blockDynamic, "Dynamic variables", s.DynamicVariables, s.SecretNames))
+	return message(fallback, blocks)
+}

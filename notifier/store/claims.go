@@ -1,0 +1,41 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Claim records key as handled for ttl and reports whether this caller is
+// the first to claim it. It is how a redelivered envelope, a double click or
+// a second replica is told to stand down: SET NX is atomic, unlike
+// GET-then-SET.
+func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	ok, err := s.rdb.SetNX(ctx, s.keys.Dedupe(key), s.now().UTC().Format(time.RFC3339Nano), ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("claim %s: %w", key, err)
+	}
+	return ok, nil
+}
+
+// Release gives up a claim, so that a command that failed before doing
+// anything can be tried again.
+func (s *Store) Release(ctx context.Context, key string) error {
+	return s.rdb.Del(ctx, s.keys.Dedupe(key)).Err()
+}
+
+// Lock takes a short-lived named lock for holder and reports whether it got
+// it; Unlock releases it only if holder still has it (a lock that expired
+// and was taken by another must not be released by the first).
+func (s *Store) Lock(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	ok, err := s.rdb.SetNX(ctx, s.keys.Lock(name), holder, ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("lock %s: %w", name, err)
+	}
+	return ok, nil
+}
+
+// Unlock releases a lock taken with Lock, if holder still has it.
+func (s *Store) Unlock(ctx context.Context, name, holder string) error {
+	return releaseScript.Run(ctx, s.rdb, []string{s.keys.Lock(name)}, holder).Err()
+}

@@ -1,0 +1,91 @@
+package store
+
+import (
+	"strconv"
+
+	"github.com/runjob/runjob/xplenty"
+)
+
+// DefaultPrefix is the prefix of every Redis key the bot writes.
+const DefaultPrefix = "runjob:"
+
+// Keys names every Redis key the bot uses; no other file builds a key.
+//
+//	job:{id}               hash   one tracked job (its fields are named below)
+//	active                 zset   ids of jobs not yet finished, scored by when last seen (unix ms)
+//	channel:{channel}      zset   ids of jobs started from a channel, scored by creation (unix ms)
+//	outbox                 stream thread messages to deliver to Slack (kind=reply; kind=card from before cards)
+//	cards                  zset   job ids whose card needs an edit, scored by when it may go out (unix ms)
+//	delivered:{id}:{status} string ts of the thread reply for that terminal status
+//	attempt:{id}:{status}  string a post of that reply was tried (the thread is searched before another)
+//	lock:{name}            string short-lived lock held while delivering one message
+//	watch:since            string the watcher's high-water mark (RFC 3339)
+//	watch:leader           string the replica currently polling Xplenty
+//	dedupe:{key}           string an event or click already handled
+//	confirm:{token}        string a run waiting for its runner to confirm it (protected targets)
+//	audit                  stream the audit trail
+//	intents                zset   launches between "card posted" and "job tracked", scored by when asked (unix ms)
+//	intent:{card}          string one such launch (sealed), until tracked or resolved
+//	contested:{id}         string a job that two pending launches could own: neither adopts it
+//	budget:{name}          hash   a Slack rate budget shared by replicas: "update", "replies", or "post:{channel}"
+type Keys struct{ prefix string }
+
+func (k Keys) Job(id int64) string { return k.prefix + "job:" + strconv.FormatInt(id, 10) }
+func (k Keys) Active() string      { return k.prefix + "active" }
+func (k Keys) Channel(ch string) string {
+	return k.prefix + "channel:" + ch
+}
+func (k Keys) Outbox() string { return k.prefix + "outbox" }
+func (k Keys) Cards() string  { return k.prefix + "cards" }
+func (k Keys) Delivered(id int64, st xplenty.Status) string {
+	return k.prefix + "delivered:" + strconv.FormatInt(id, 10) + ":" + string(st)
+}
+func (k Keys) Attempt(id int64, st xplenty.Status) string {
+	return k.prefix + "attempt:" + strconv.FormatInt(id, 10) + ":" + string(st)
+}
+func (k Keys) Lock(name string) string     { return k.prefix + "lock:" + name }
+func (k Keys) Since() string               { return k.prefix + "watch:since" }
+func (k Keys) Leader() string              { return k.prefix + "watch:leader" }
+func (k Keys) Dedupe(key string) string    { return k.prefix + "dedupe:" + key }
+func (k Keys) Confirm(token string) string { return k.prefix + "confirm:" + token }
+func (k Keys) Audit() string               { return k.prefix + "audit" }
+func (k Keys) Intents() string             { return k.prefix + "intents" }
+func (k Keys) Intent(id string) string     { return k.prefix + "intent:" + id }
+func (k Keys) Contested(id int64) string {
+	return k.prefix + "contested:" + strconv.FormatInt(id, 10)
+}
+func (k Keys) Budget(name string) string { return k.prefix + "budget:" + name }
+
+// Hash fields of job:{id}.
+const (
+	fSpec            = "spec"
+	fStatus          = "status"
+	fProgress        = "progress"
+	fErrors          = "errors"
+	fHTMLURL         = "html_url"
+	fRuntime         = "runtime"
+	fOutputs         = "outputs"
+	fUpdated         = "updated"
+	fFinished        = "finished"
+	fStopRequestedBy = "stop_requested_by"
+	fStoppedBy       = "stopped_by"
+	fRev             = "rev"      // bumped on every change that the card shows
+	fCardRev         = "card_rev" // the rev the card in Slack shows
+	fCardAt          = "card_at"  // when the card was last edited (unix ms)
+	// The Lua scripts also keep "misses" (not-found answers in a row) and
+	// "lost" (the watcher gave the job up).
+)
+
+// Hash fields of job:{id} kept by readFailScript; any successful
+// observation (observeScript) clears them.
+const (
+	fReadFailures = "read_failures" // failed reads in a row
+	fReadFailure  = "read_failure"  // what the last one was, safe to show
+)
+
+// outboxGroup is the outbox stream's consumer group: every deliverer of
+// every replica is a consumer of it.
+const outboxGroup = "deliver"
+
+// Keys returns the names of the store's keys.
+func (s *Store) Keys() Keys { return s.keys }
