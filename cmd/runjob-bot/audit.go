@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/runjob/runjob/cmd/runjob-bot/config"
 	"github.com/runjob/runjob/notifier"
 )
 
@@ -29,10 +31,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	e, err := loadEnv()
-	if err != nil {
-		return err
-	}
+	e := config.Read(os.LookupEnv, config.ServeDefaults())
 	if strings.TrimSpace(e.RedisURL) == "" {
 		return fmt.Errorf("REDIS_URL is missing: the audit trail lives in the bot's Redis")
 	}

@@ -11,11 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"log/slog"
+
 	"github.com/runjob/runjob/bot/slacktest"
 	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
-	"log/slog"
 )
 
 // BenchmarkWatch1000Jobs runs the whole bot (fake Slack over Socket Mode,

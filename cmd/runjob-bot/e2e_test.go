@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/runjob/runjob/bot/slacktest"
+	"github.com/runjob/runjob/cmd/runjob-bot/config"
 	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/notifier/redistest"
 	"github.com/runjob/runjob/xplenty"
@@ -40,7 +41,7 @@ type e2e struct {
 	slack *slacktest.Server
 	xp    *xplentytest.Server
 	rdb   *redis.Client
-	cfg   config
+	cfg   config.Config
 	logs  *syncBuffer
 	bots  int // replicas started and not stopped
 	// tune, when set, adjusts the deps of the replicas startBot starts.
@@ -75,7 +76,7 @@ func newE2E(t testing.TB, xo xplentytest.Options) *e2e {
 	t.Cleanup(xp.Close)
 	rdb, prefix := redistest.Client(t)
 	e := &e2e{t: t, slack: sl, xp: xp, rdb: rdb, logs: &syncBuffer{}}
-	e.cfg = config{
+	e.cfg = config.Config{
 		SlackAppToken: sl.AppToken(), SlackBotToken: sl.BotToken(), SlackAPIURL: sl.APIURL(),
 		XplentyAccountID: xp.AccountID(), XplentyAPIKey: xp.APIKey(), XplentyURL: xp.URL(),
 		Redis:        &redis.Options{Addr: rdb.Options().Addr},

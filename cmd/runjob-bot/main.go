@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/runjob/runjob/cmd/runjob-bot/config"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -34,11 +36,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	switch cmd {
 	case "", "serve":
-		e, err := loadEnv()
-		if err != nil {
-			return err
-		}
-		cfg, err := e.check()
+		cfg, err := config.Read(os.LookupEnv, config.ServeDefaults()).Check()
 		if err != nil {
 			return fmt.Errorf("configuration:\n%w", err)
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/runjob/runjob/bot"
 	"github.com/runjob/runjob/bot/policy"
+	"github.com/runjob/runjob/cmd/runjob-bot/config"
 	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
 )
@@ -78,7 +79,7 @@ func (h hooks) panicAt(where string) func() {
 }
 
 // serve runs the bot on Slack until ctx ends.
-func serve(ctx context.Context, cfg config, d deps) error {
+func serve(ctx context.Context, cfg config.Config, d deps) error {
 	log := d.logger
 	if log == nil {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
@@ -90,7 +91,7 @@ func serve(ctx context.Context, cfg config, d deps) error {
 	if d.secrets != nil {
 		secrets = d.secrets
 	}
-	users, channels, err := allowlists(cfg.AllowedUsers, cfg.AllowedChannels, cfg.PolicyFile, pol.HasRules())
+	users, channels, err := config.Allowlists(cfg.AllowedUsers, cfg.AllowedChannels, cfg.PolicyFile, pol.HasRules())
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
@@ -111,7 +112,7 @@ func serve(ctx context.Context, cfg config, d deps) error {
 	// Xplenty API key): a copy of the database alone does not reveal them.
 	// A value sealed with a key that is no longer configured is lost; Re-run
 	// of such a job then says so.
-	current, previous, legacy := cfg.sealingKeys()
+	current, previous, legacy := cfg.SealingKeys()
 	store, err := notifier.NewStore(rdb, notifier.StoreOptions{
 		Prefix: cfg.RedisPrefix, Retention: cfg.Retention,
 		SecretKey: current, PreviousSecretKey: previous, LegacySecretKey: legacy,
@@ -218,7 +219,7 @@ func serve(ctx context.Context, cfg config, d deps) error {
 }
 
 // slackBudgets are Slack's limits, shared by the replicas through Redis.
-func slackBudgets(store *notifier.Store, cfg config, d deps) *notifier.Budgets {
+func slackBudgets(store *notifier.Store, cfg config.Config, d deps) *notifier.Budgets {
 	post := notifier.Rate{N: notifier.DefaultPostPerSecond, Per: time.Second, Burst: notifier.DefaultPostBurst}
 	if d.channelRate != 0 {
 		post = notifier.Rate{N: float64(d.channelRate), Per: time.Second, Burst: max(d.channelBurst, 1)}
@@ -243,7 +244,7 @@ func replicaName() string {
 // loadPolicy reads the policy file, if any, and compiles the secret-name
 // rule: the file's secret_pattern when it sets one, else SECRET_PATTERN,
 // plus the names the file lists.
-func loadPolicy(cfg config) (*policy.Policy, *policy.Secrets, error) {
+func loadPolicy(cfg config.Config) (*policy.Policy, *policy.Secrets, error) {
 	var pol *policy.Policy
 	if cfg.PolicyFile != "" {
 		var err error

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/bot/slacktest"
+	"github.com/runjob/runjob/cmd/runjob-bot/config"
 	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
@@ -274,26 +274,49 @@ loop:
 // shellSetup is the shell's configuration before the in-process services
 // are started.
 type shellSetup struct {
-	cfg      config
+	cfg      config.Config
 	sandbox  bool // Xplenty is the in-process sandbox
 	embedded bool // Redis is the embedded miniredis
 }
 
-// shellSettings reads the environment the shell honours. Unlike serve's,
-// nothing is required; what is set is checked the same way, and every
-// problem is reported at once.
+// shellVars are the variables the shell honours; it leaves the others
+// (the Slack tokens, HTTP_ADDR, RETENTION…) at its defaults.
+var shellVars = []string{
+	"XPLENTY_ACCOUNT_ID", "XPLENTY_API_KEY", "XPLENTY_API_URL", "REDIS_URL", "REDIS_PREFIX",
+	"POLL_INTERVAL", "ALLOWED_USERS", "ALLOWED_CHANNELS", "SECRET_PATTERN", "LOG_LEVEL", "RUNJOB_POLICY",
+}
+
+// shellDefaults are the shell's defaults: serve's, except that jobs are
+// polled every second, everyone may use the bot anywhere, and only
+// warnings are logged. REDIS_PREFIX has none here: it depends on whether
+// REDIS_URL is set (shellSettings).
+func shellDefaults() config.Defaults {
+	d := config.ServeDefaults()
+	d["POLL_INTERVAL"] = "1s"
+	d["ALLOWED_USERS"], d["ALLOWED_CHANNELS"] = "*", "*"
+	d["LOG_LEVEL"] = "warn"
+	delete(d, "REDIS_PREFIX")
+	return d
+}
+
+// shellSettings reads the environment the shell honours (a variable set
+// to blanks counts as not set). Unlike serve's, nothing is required; what
+// is set is checked the same way, and every problem is reported at once.
 func shellSettings(getenv func(string) string, opts shellOptions) (shellSetup, error) {
+	e := config.Read(func(name string) (string, bool) {
+		v := getenv(name)
+		return v, slices.Contains(shellVars, name) && strings.TrimSpace(v) != ""
+	}, shellDefaults())
 	var errs []error
 	bad := func(name, why string) { errs = append(errs, fmt.Errorf("%s %s", name, why)) }
-	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
-	s := shellSetup{cfg: config{
-		Retention: 720 * time.Hour, PollInterval: time.Second,
-		AllowedUsers: []string{"*"}, AllowedChannels: []string{"*"},
-		RedisPrefix: "runjob:", LogLevel: slog.LevelWarn,
-		PolicyFile: get("RUNJOB_POLICY"), SecretPattern: shellEnvDefault("SecretPattern"),
+	s := shellSetup{cfg: config.Config{
+		AllowedUsers: config.SplitList(e.AllowedUsers), AllowedChannels: config.SplitList(e.AllowedChannels),
+		RedisPrefix: strings.TrimSpace(e.RedisPrefix), PolicyFile: strings.TrimSpace(e.PolicyFile),
+		SecretPattern: e.SecretPattern,
 	}}
+	s.cfg.Retention = config.Duration("RETENTION", e.Retention, time.Hour, bad)
 
-	acct, key := get("XPLENTY_ACCOUNT_ID"), get("XPLENTY_API_KEY")
+	acct, key := strings.TrimSpace(e.XplentyAccountID), strings.TrimSpace(e.XplentyAPIKey)
 	switch {
 	case acct == "" && key == "":
 		s.sandbox = true
@@ -301,64 +324,40 @@ func shellSettings(getenv func(string) string, opts shellOptions) (shellSetup, e
 		bad("XPLENTY_ACCOUNT_ID and XPLENTY_API_KEY", "must be set together (both for the real API, neither for the sandbox)")
 	default:
 		s.cfg.XplentyAccountID, s.cfg.XplentyAPIKey = acct, key
-		u := get("XPLENTY_API_URL")
-		if u == "" {
-			u = shellEnvDefault("XplentyAPIURL")
-		}
 		var err error
-		if s.cfg.XplentyURL, err = httpURL(u); err != nil {
+		if s.cfg.XplentyURL, err = config.HTTPURL(e.XplentyAPIURL); err != nil {
 			bad("XPLENTY_API_URL", err.Error())
 		}
 	}
 
-	if u := get("REDIS_URL"); u != "" {
+	if u := strings.TrimSpace(e.RedisURL); u != "" {
 		var err error
 		if s.cfg.Redis, err = redis.ParseURL(u); err != nil {
 			// The parser's own message may quote the URL, password and all.
 			bad("REDIS_URL", "is not a valid redis:// or rediss:// URL (like redis://:password@host:6379/0)")
 		}
-		s.cfg.RedisPrefix = shellPrefix
+		if s.cfg.RedisPrefix == "" {
+			s.cfg.RedisPrefix = shellPrefix
+		}
 	} else {
 		s.embedded = true
-	}
-	if p := get("REDIS_PREFIX"); p != "" {
-		s.cfg.RedisPrefix = p
+		if s.cfg.RedisPrefix == "" {
+			s.cfg.RedisPrefix = config.ServeDefaults()["REDIS_PREFIX"]
+		}
 	}
 
-	switch v := get("POLL_INTERVAL"); {
-	case opts.pollInterval > 0:
+	if opts.pollInterval > 0 {
 		s.cfg.PollInterval = opts.pollInterval
-	case v != "":
-		s.cfg.PollInterval = duration("POLL_INTERVAL", v, 100*time.Millisecond, bad)
-	}
-	if v := get("ALLOWED_USERS"); v != "" {
-		s.cfg.AllowedUsers = splitList(v)
-	}
-	if v := get("ALLOWED_CHANNELS"); v != "" {
-		s.cfg.AllowedChannels = splitList(v)
-	}
-	if v := getenv("SECRET_PATTERN"); v != "" {
-		s.cfg.SecretPattern = v
+	} else {
+		s.cfg.PollInterval = config.Duration("POLL_INTERVAL", strings.TrimSpace(e.PollInterval), 100*time.Millisecond, bad)
 	}
 	if _, err := regexp.Compile(s.cfg.SecretPattern); err != nil {
 		bad("SECRET_PATTERN", "is not a valid regular expression: "+err.Error())
 	}
-	if v := get("LOG_LEVEL"); v != "" {
-		if err := s.cfg.LogLevel.UnmarshalText([]byte(v)); err != nil {
-			bad("LOG_LEVEL", fmt.Sprintf("must be debug, info, warn or error (got %q)", v))
-		}
+	if v := strings.TrimSpace(e.LogLevel); s.cfg.LogLevel.UnmarshalText([]byte(v)) != nil {
+		bad("LOG_LEVEL", fmt.Sprintf("must be debug, info, warn or error (got %q)", v))
 	}
 	return s, errors.Join(errs...)
-}
-
-// shellEnvDefault is the default of an env field, from its struct tag, so the
-// shell and serve cannot disagree about it.
-func shellEnvDefault(field string) string {
-	f, ok := reflect.TypeFor[env]().FieldByName(field)
-	if !ok {
-		return ""
-	}
-	return f.Tag.Get("default")
 }
 
 // userName is how the shell shows a user: "you" for the shell's user, else

@@ -18,6 +18,7 @@ import (
 
 	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/bot/slacktest"
+	"github.com/runjob/runjob/cmd/runjob-bot/config"
 	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
@@ -443,7 +444,7 @@ func TestShellRenderCard(t *testing.T) {
 }
 
 func TestShellMaskSecrets(t *testing.T) {
-	sh := &shell{secrets: mustShellSecrets(t, shellEnvDefault("SecretPattern"))}
+	sh := &shell{secrets: mustShellSecrets(t, config.ServeDefaults()["SECRET_PATTERN"])}
 	tests := []struct{ in, want string }{
 		// A run is echoed as the grammar reads it, in canonical order.
 		{`/runjob cluster=52 package=434 DATE=2026-11-01 DB_PASSWORD="a b\" c" api_key='x y' T:=$TOKEN MY_TOKEN:=Secret() pass=“p q” NOTE=ok`,
