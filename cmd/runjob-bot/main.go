@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/runjob/runjob/cmd/runjob-bot/config"
+	"github.com/runjob/runjob/cmd/runjob-bot/internal/app"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -41,7 +42,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return fmt.Errorf("configuration:\n%w", err)
 		}
 		log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-		return serve(ctx, cfg, deps{logger: log})
+		return app.Serve(ctx, cfg, app.Deps{Logger: log, Version: version})
 	case "shell":
 		return runShell(ctx, args[1:], stdin, stdout, stderr)
 	case "audit":

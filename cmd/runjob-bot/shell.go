@@ -25,6 +25,8 @@ import (
 	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/bot/slacktest"
 	"github.com/runjob/runjob/cmd/runjob-bot/config"
+	"github.com/runjob/runjob/cmd/runjob-bot/internal/app"
+	"github.com/runjob/runjob/cmd/runjob-bot/internal/ops"
 	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
@@ -160,7 +162,7 @@ func runShellWith(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	// One secret rule for the echo and the bot: the one serve builds from
 	// SECRET_PATTERN and the policy file, handed to serve below. With a bad
 	// policy file (serve reports it and stops) the pattern alone masks.
-	if _, secrets, err := loadPolicy(cfg); err == nil {
+	if _, secrets, err := app.LoadPolicy(cfg); err == nil {
 		sh.secrets = secrets
 	} else if sh.secrets, err = policy.NewSecrets(cfg.SecretPattern, nil); err != nil {
 		return err // checked by shellSettings
@@ -170,25 +172,25 @@ func runShellWith(ctx context.Context, args []string, stdin io.Reader, stdout, s
 
 	ready := make(chan struct{})
 	var readyOnce sync.Once
-	d := deps{
-		logger: log, rdb: rdb, secrets: sh.secrets,
-		ready: func() { readyOnce.Do(func() { close(ready) }) },
-		hooks: hooks{
-			command: func(string, string) { sh.handled.Add(1) },
-			delivered: func(kind string, id int64, status xplenty.Status) {
+	d := app.Deps{
+		Logger: log, RDB: rdb, Secrets: sh.secrets,
+		Ready: func() { readyOnce.Do(func() { close(ready) }) },
+		Hooks: ops.Hooks{
+			Command: func(string, string) { sh.handled.Add(1) },
+			Delivered: func(kind string, id int64, status xplenty.Status) {
 				if kind == "reply" && status.Terminal() {
 					sh.replied(id)
 				}
 			},
 		},
 		// The terminal has no Slack rate limits.
-		channelRate: rate.Inf, channelBurst: 1000, updateRate: rate.Inf,
+		ChannelRate: rate.Inf, ChannelBurst: 1000, UpdateRate: rate.Inf,
 	}
 
 	botCtx, stopBot := context.WithCancel(ctx)
 	defer stopBot()
 	served := make(chan error, 1)
-	go func() { served <- serve(botCtx, cfg, d) }()
+	go func() { served <- app.Serve(botCtx, cfg, d) }()
 
 	timeout := time.NewTimer(shellConnectTimeout)
 	defer timeout.Stop()

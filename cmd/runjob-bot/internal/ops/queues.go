@@ -1,4 +1,4 @@
-package main
+package ops
 
 import (
 	"context"
@@ -55,8 +55,8 @@ func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(queueAgeDesc, prometheus.GaugeValue, q.OldestCard.Seconds(), "card")
 }
 
-// observeQueues exports the delivery queues, read with read at scrape time
-// (e.g. store.Queues). Call it once per metrics.
-func (m *metrics) observeQueues(read func(context.Context) (notifier.QueueStats, error)) {
+// ObserveQueues exports the delivery queues, read with read at scrape time
+// (e.g. store.Queues). Call it once per Metrics.
+func (m *Metrics) ObserveQueues(read func(context.Context) (notifier.QueueStats, error)) {
 	m.registry.MustRegister(queueCollector{read: read})
 }

@@ -1,7 +1,8 @@
-package main
+package app
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,7 +16,7 @@ func TestRunRejectsABadPolicyWithItsLine(t *testing.T) {
 	if err := writeFile(path, "presets:\n  nightly:\n    cluster: -1\n    package: 434\n"); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := loadPolicy(config.Config{PolicyFile: path})
+	_, _, err := LoadPolicy(config.Config{PolicyFile: path})
 	if err == nil || !strings.Contains(err.Error(), "policy.yaml:3") {
 		t.Errorf("err = %v, want the file and line 3", err)
 	}
@@ -40,7 +41,7 @@ func TestPolicyRuleThatDoesNotSayWhoOrWhereStopsStartUp(t *testing.T) {
 			`policy.yaml:4: rule "ops" says who (users) but not where: add channels: [...], or channels: ["*"] for every channel`},
 	} {
 		path := writePolicy(t, "presets:\n  x: {cluster: 52, package: 434}\nrules:\n"+c.rule)
-		pol, _, err := loadPolicy(config.Config{PolicyFile: path})
+		pol, _, err := LoadPolicy(config.Config{PolicyFile: path})
 		if err == nil {
 			users, channels, _ := config.Allowlists(nil, nil, path, pol.HasRules())
 			t.Errorf("%s: the policy starts with allowlists %v, %v, and decides %+v for %+v running %+v",
@@ -54,3 +55,12 @@ func TestPolicyRuleThatDoesNotSayWhoOrWhereStopsStartUp(t *testing.T) {
 }
 
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
+
+func writePolicy(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
