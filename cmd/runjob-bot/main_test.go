@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
 )
@@ -29,5 +31,30 @@ func TestRunFailsFastOnBadConfig(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not say %q:\n%v", want, err)
 		}
+	}
+}
+
+// clearShellEnv keeps the developer's environment out of the test: the
+// shell must use its sandbox and embedded Redis.
+func clearShellEnv(t *testing.T) {
+	for _, v := range []string{
+		"REDIS_URL", "REDIS_PREFIX", "XPLENTY_ACCOUNT_ID", "XPLENTY_API_KEY", "XPLENTY_API_URL",
+		"ALLOWED_USERS", "ALLOWED_CHANNELS", "POLL_INTERVAL", "LOG_LEVEL", "SECRET_PATTERN", "RUNJOB_POLICY",
+	} {
+		t.Setenv(v, "")
+	}
+}
+
+func TestShellArguments(t *testing.T) {
+	clearShellEnv(t)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"shell", "-h"}, strings.NewReader(""), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "XPLENTY_API_KEY") {
+		t.Errorf("shell -h does not explain the environment:\n%s", out.String())
+	}
+	if err := run(context.Background(), []string{"shell", "--bogus"}, strings.NewReader(""), io.Discard, io.Discard); err == nil {
+		t.Error("an unknown argument was accepted")
 	}
 }
