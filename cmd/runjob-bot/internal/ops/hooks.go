@@ -29,8 +29,8 @@ func (h Hooks) PanicAt(where string) func() {
 }
 
 // WithHooks returns Hooks that call a's observation point, then b's, for
-// each field either sets; serve uses it to add the metrics to Hooks a
-// caller passed in deps.
+// each field either sets; app.Serve uses it to add the metrics to the Hooks a
+// caller passed in its Deps.
 func WithHooks(a, b Hooks) Hooks {
 	h := a
 	if f, g := a.Command, b.Command; g != nil {
