@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runjob/runjob/notifier/render"
-
 	"github.com/runjob/runjob/bot/slacktest"
+	"github.com/runjob/runjob/cmd/runjob-bot/internal/app"
+	"github.com/runjob/runjob/notifier/render"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
 )
@@ -40,15 +40,15 @@ func (e *e2e) serveUntilConnected() error {
 	ready := make(chan struct{}, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, e.cfg, deps{
-			logger: slog.New(slog.NewJSONHandler(e.logs, nil)),
-			ready: func() {
+		done <- app.Serve(ctx, e.cfg, app.Deps{
+			Logger: slog.New(slog.NewJSONHandler(e.logs, nil)),
+			Ready: func() {
 				select { // a reconnect must not block serve
 				case ready <- struct{}{}:
 				default:
 				}
 			},
-			httpClient: &http.Client{Timeout: 5 * time.Second},
+			HTTPClient: &http.Client{Timeout: 5 * time.Second},
 		})
 	}()
 	select {

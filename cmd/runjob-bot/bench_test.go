@@ -11,13 +11,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runjob/runjob/notifier/deliver"
-	"github.com/runjob/runjob/notifier/store"
-
 	"log/slog"
 
 	"github.com/runjob/runjob/bot/slacktest"
+	"github.com/runjob/runjob/cmd/runjob-bot/internal/app"
+	"github.com/runjob/runjob/cmd/runjob-bot/internal/ops"
 	"github.com/runjob/runjob/notifier"
+	"github.com/runjob/runjob/notifier/deliver"
+	"github.com/runjob/runjob/notifier/store"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
 )
@@ -55,12 +56,12 @@ func benchWatch(b *testing.B) {
 	ready := make(chan struct{})
 	var once sync.Once
 	go func() {
-		done <- serve(ctx, e.cfg, deps{
-			logger:      slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
-			ready:       func() { once.Do(func() { close(ready) }) },
-			channelRate: 10000, channelBurst: 10000, updateRate: 10000,
-			httpClient: &http.Client{Timeout: 10 * time.Second},
-			hooks: hooks{tick: func(st notifier.TickStats) {
+		done <- app.Serve(ctx, e.cfg, app.Deps{
+			Logger:      slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
+			Ready:       func() { once.Do(func() { close(ready) }) },
+			ChannelRate: 10000, ChannelBurst: 10000, UpdateRate: 10000,
+			HTTPClient: &http.Client{Timeout: 10 * time.Second},
+			Hooks: ops.Hooks{Tick: func(st notifier.TickStats) {
 				if st.Leader && st.Active >= jobs/2 {
 					mu.Lock()
 					ticks = append(ticks, st)
@@ -218,12 +219,12 @@ func benchReplies(b *testing.B) {
 
 	var mu sync.Mutex
 	changes, sent := 0, 0
-	e.tune = func(d *deps) {
-		d.channelRate, d.channelBurst, d.updateRate = 0, 0, 0 // the production budgets
-		d.logger = slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		d.hooks = hooks{
-			tick: func(st notifier.TickStats) { mu.Lock(); changes += st.Changes; mu.Unlock() },
-			delivered: func(kind string, _ int64, _ xplenty.Status) {
+	e.tune = func(d *app.Deps) {
+		d.ChannelRate, d.ChannelBurst, d.UpdateRate = 0, 0, 0 // the production budgets
+		d.Logger = slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		d.Hooks = ops.Hooks{
+			Tick: func(st notifier.TickStats) { mu.Lock(); changes += st.Changes; mu.Unlock() },
+			Delivered: func(kind string, _ int64, _ xplenty.Status) {
 				if kind == "card" {
 					mu.Lock()
 					sent++

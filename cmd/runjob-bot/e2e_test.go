@@ -15,12 +15,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runjob/runjob/notifier/render"
-
 	"github.com/redis/go-redis/v9"
 
 	"github.com/runjob/runjob/bot/slacktest"
+	"github.com/runjob/runjob/cmd/runjob-bot/config"
+	"github.com/runjob/runjob/cmd/runjob-bot/internal/app"
+	"github.com/runjob/runjob/cmd/runjob-bot/internal/ops"
 	"github.com/runjob/runjob/notifier/redistest"
+	"github.com/runjob/runjob/notifier/render"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
 )
@@ -41,11 +43,11 @@ type e2e struct {
 	slack *slacktest.Server
 	xp    *xplentytest.Server
 	rdb   *redis.Client
-	cfg   config
+	cfg   config.Config
 	logs  *syncBuffer
 	bots  int // replicas started and not stopped
 	// tune, when set, adjusts the deps of the replicas startBot starts.
-	tune func(*deps)
+	tune func(*app.Deps)
 }
 
 type syncBuffer struct {
@@ -76,7 +78,7 @@ func newE2E(t testing.TB, xo xplentytest.Options) *e2e {
 	t.Cleanup(xp.Close)
 	rdb, prefix := redistest.Client(t)
 	e := &e2e{t: t, slack: sl, xp: xp, rdb: rdb, logs: &syncBuffer{}}
-	e.cfg = config{
+	e.cfg = config.Config{
 		SlackAppToken: sl.AppToken(), SlackBotToken: sl.BotToken(), SlackAPIURL: sl.APIURL(),
 		XplentyAccountID: xp.AccountID(), XplentyAPIKey: xp.APIKey(), XplentyURL: xp.URL(),
 		Redis:        &redis.Options{Addr: rdb.Options().Addr},
@@ -92,33 +94,33 @@ func newE2E(t testing.TB, xo xplentytest.Options) *e2e {
 // SIGTERM would) and checks it exited cleanly.
 func (e *e2e) startBot() (stop func()) {
 	e.t.Helper()
-	return e.startBotWith(hooks{}, nil)
+	return e.startBotWith(ops.Hooks{}, nil)
 }
 
 // startBotWith is startBot with h observing the replica and onReady, when
 // set, called each time it connects.
-func (e *e2e) startBotWith(h hooks, onReady func()) (stop func()) {
+func (e *e2e) startBotWith(h ops.Hooks, onReady func()) (stop func()) {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan struct{})
 	var once sync.Once
 	done := make(chan error, 1)
-	d := deps{
-		logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		hooks:  h,
-		ready: func() {
+	d := app.Deps{
+		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Hooks:  h,
+		Ready: func() {
 			once.Do(func() { close(ready) })
 			if onReady != nil {
 				onReady()
 			}
 		},
-		channelRate: 1000, channelBurst: 1000, updateRate: 1000, claimIdle: time.Second,
-		httpClient: &http.Client{Timeout: 5 * time.Second},
+		ChannelRate: 1000, ChannelBurst: 1000, UpdateRate: 1000, ClaimIdle: time.Second,
+		HTTPClient: &http.Client{Timeout: 5 * time.Second},
 	}
 	if e.tune != nil {
 		e.tune(&d)
 	}
-	go func() { done <- serve(ctx, e.cfg, d) }()
+	go func() { done <- app.Serve(ctx, e.cfg, d) }()
 	select {
 	case <-ready:
 	case err := <-done:

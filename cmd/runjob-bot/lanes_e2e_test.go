@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runjob/runjob/notifier/job"
-	"github.com/runjob/runjob/notifier/render"
-	"github.com/runjob/runjob/notifier/store"
-
 	"github.com/slack-go/slack"
 
 	"github.com/runjob/runjob/bot/slacktest"
+	"github.com/runjob/runjob/cmd/runjob-bot/internal/app"
+	"github.com/runjob/runjob/notifier/job"
+	"github.com/runjob/runjob/notifier/render"
+	"github.com/runjob/runjob/notifier/store"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
 )
@@ -58,9 +58,9 @@ func TestE2EBusyChannelDoesNotDelayQuietChannel(t *testing.T) {
 	quiet := track("CQUIET")
 	limits := slacktest.DefaultLimits()
 	e.slack.SetLimits(&limits)
-	e.tune = func(d *deps) {
-		d.channelRate, d.channelBurst, d.updateRate, d.claimIdle = 0, 0, 0, 0 // production
-		d.logger = slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	e.tune = func(d *app.Deps) {
+		d.ChannelRate, d.ChannelBurst, d.UpdateRate, d.ClaimIdle = 0, 0, 0, 0 // production
+		d.Logger = slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	e.startBot()
 	for _, r := range busyRecs {

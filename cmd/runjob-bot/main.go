@@ -11,6 +11,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/runjob/runjob/cmd/runjob-bot/config"
+	"github.com/runjob/runjob/cmd/runjob-bot/internal/app"
+	"github.com/runjob/runjob/cmd/runjob-bot/internal/audit"
+	"github.com/runjob/runjob/cmd/runjob-bot/internal/shell"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -34,20 +39,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	switch cmd {
 	case "", "serve":
-		e, err := loadEnv()
-		if err != nil {
-			return err
-		}
-		cfg, err := e.check()
+		cfg, err := config.Read(os.LookupEnv, config.ServeDefaults()).Check()
 		if err != nil {
 			return fmt.Errorf("configuration:\n%w", err)
 		}
 		log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-		return serve(ctx, cfg, deps{logger: log})
+		return app.Serve(ctx, cfg, app.Deps{Logger: log, Version: version})
 	case "shell":
-		return runShell(ctx, args[1:], stdin, stdout, stderr)
+		return shell.Run(ctx, args[1:], stdin, stdout, stderr, shell.Options{Version: version})
 	case "audit":
-		return runAudit(ctx, args[1:], stdout, stderr)
+		return audit.Run(ctx, args[1:], config.Read(os.LookupEnv, config.ServeDefaults()), stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -7,23 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runjob/runjob/cmd/runjob-bot/internal/ops"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
 )
-
-func TestMetricsPanics(t *testing.T) {
-	m := newMetrics()
-	h := m.hooks()
-	h.panicked("envelope")
-	h.panicked("delivery")
-	h.panicked("delivery")
-	h.panicked("somewhere 4242")
-	fams := scrapeMetrics(t, opsHandler(m, readiness{}))
-	wantMetric(t, fams, 1, "runjob_panics_total", "where", "envelope")
-	wantMetric(t, fams, 0, "runjob_panics_total", "where", "tick") // exists before the first
-	wantMetric(t, fams, 2, "runjob_panics_total", "where", "delivery")
-	wantMetric(t, fams, 1, "runjob_panics_total", "where", "other")
-}
 
 // once reports true the first time it is asked for a key.
 type once struct {
@@ -57,22 +44,22 @@ func TestE2EPanicsAreRecoveredAndTheBotServesOn(t *testing.T) {
 	}
 	var first once
 	var deliveries sync.Map // kind → times OnDelivered was reached
-	h := hooks{
-		panicked: func(where string) {
+	h := ops.Hooks{
+		Panicked: func(where string) {
 			n, _ := panicked.LoadOrStore(where, new(atomic.Int32))
 			n.(*atomic.Int32).Add(1)
 		},
-		command: func(kind, result string) {
+		Command: func(kind, result string) {
 			if result == "help" && first.first("command") {
 				panic("a bug after a command")
 			}
 		},
-		xplenty: func(method, route string, _ int, _ time.Duration) {
+		Xplenty: func(method, route string, _ int, _ time.Duration) {
 			if method == "GET" && route == "/jobs" && first.first("list") {
 				panic("a bug in a tick")
 			}
 		},
-		delivered: func(kind string, _ int64, _ xplenty.Status) {
+		Delivered: func(kind string, _ int64, _ xplenty.Status) {
 			n, _ := deliveries.LoadOrStore(kind, new(atomic.Int32))
 			if n.(*atomic.Int32).Add(1) == 1 && kind == "card" {
 				panic("a bug after a card edit")

@@ -8,14 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slack-go/slack"
+
+	"github.com/runjob/runjob/bot/slacktest"
+	"github.com/runjob/runjob/cmd/runjob-bot/internal/app"
 	"github.com/runjob/runjob/notifier/deliver"
 	"github.com/runjob/runjob/notifier/job"
 	"github.com/runjob/runjob/notifier/render"
 	"github.com/runjob/runjob/notifier/store"
-
-	"github.com/slack-go/slack"
-
-	"github.com/runjob/runjob/bot/slacktest"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
 )
@@ -82,10 +82,10 @@ func TestE2ERepliesFirstUnderSlackLimits(t *testing.T) {
 	// answered 429, and the Retry-After must hold every replica.
 	limits.PostBurst = 1
 	e.slack.SetLimits(&limits)
-	e.tune = func(d *deps) {
-		d.channelRate, d.channelBurst = 0, 0 // the production post budget
-		d.updateRate = 10
-		d.logger = slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	e.tune = func(d *app.Deps) {
+		d.ChannelRate, d.ChannelBurst = 0, 0 // the production post budget
+		d.UpdateRate = 10
+		d.Logger = slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	e.startBot()
 	e.startBot()

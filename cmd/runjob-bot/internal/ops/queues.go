@@ -1,12 +1,11 @@
-package main
+package ops
 
 import (
 	"context"
 	"time"
 
-	"github.com/runjob/runjob/notifier/store"
-
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/runjob/runjob/notifier/store"
 )
 
 // The delivery queues, read from Redis at scrape time (so every replica
@@ -55,8 +54,8 @@ func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(queueAgeDesc, prometheus.GaugeValue, q.OldestCard.Seconds(), "card")
 }
 
-// observeQueues exports the delivery queues, read with read at scrape time
-// (e.g. store.Queues). Call it once per metrics.
-func (m *metrics) observeQueues(read func(context.Context) (store.QueueStats, error)) {
+// ObserveQueues exports the delivery queues, read with read at scrape time
+// (e.g. store.Queues). Call it once per Metrics.
+func (m *Metrics) ObserveQueues(read func(context.Context) (store.QueueStats, error)) {
 	m.registry.MustRegister(queueCollector{read: read})
 }

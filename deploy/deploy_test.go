@@ -1,8 +1,9 @@
-package main
+// Package deploy_test holds the deploy/ files to the code they deploy.
+package deploy_test
 
 // The deploy/ files cannot be tried here (no Docker, no cluster, no Slack
 // workspace), so these tests hold them to the code they deploy: the
-// variables of env, the probes and port the binary serves, the Slack
+// variables of config.Vars, the probes and port the binary serves, the Slack
 // features the bot uses.
 
 import (
@@ -12,42 +13,33 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/runjob/runjob/cmd/runjob-bot/config"
 )
 
-const deployDir = "../../deploy"
+const deployDir = "."
 
-// deployEnvVar is one variable of the env struct, as envconfig reads it.
+// deployEnvVar is one variable the bot reads (config.Vars).
 type deployEnvVar struct {
 	name, def, desc string
 	hasDefault      bool
 }
 
-// deployEnvVars lists the env struct's variables in field order.
+// deployEnvVars lists the variables of config.Vars in their order.
 func deployEnvVars(t *testing.T) []deployEnvVar {
 	t.Helper()
 	var vars []deployEnvVar
-	typ := reflect.TypeFor[env]()
-	for i := range typ.NumField() {
-		f := typ.Field(i)
-		if !f.IsExported() || f.Tag.Get("ignored") == "true" {
-			continue
-		}
-		name := f.Tag.Get("envconfig")
-		if name == "" {
-			name = strings.ToUpper(f.Name) // envconfig's own rule without split_words
-		}
-		def, ok := f.Tag.Lookup("default")
-		vars = append(vars, deployEnvVar{name: name, def: def, desc: f.Tag.Get("desc"), hasDefault: ok})
+	for _, v := range config.Vars {
+		vars = append(vars, deployEnvVar{name: v.Name, def: v.Default, desc: v.Desc, hasDefault: v.Default != ""})
 	}
 	if len(vars) == 0 {
-		t.Fatal("env has no variables")
+		t.Fatal("config.Vars has no variables")
 	}
 	return vars
 }
@@ -122,7 +114,7 @@ func TestDeployEnvExample(t *testing.T) {
 		got = append(got, e.name)
 	}
 	if !slices.Equal(got, want) {
-		t.Errorf("deploy/env.example names (in order) differ from the env struct in config.go:\n got %v\nwant %v", got, want)
+		t.Errorf("deploy/env.example names (in order) differ from config.Vars (cmd/runjob-bot/config/vars.go):\n got %v\nwant %v", got, want)
 	}
 
 	byName := map[string]deployEnvEntry{}
@@ -446,7 +438,7 @@ func TestDeployKubernetes(t *testing.T) {
 	// Every variable the manifests set is one the bot reads.
 	for _, e := range c.Env {
 		if !known[e.Name] {
-			t.Errorf("Deployment sets env %s, which the env struct does not have", e.Name)
+			t.Errorf("Deployment sets env %s, which config.Vars does not have", e.Name)
 		}
 	}
 	envFromNames := map[string]bool{}
@@ -478,7 +470,7 @@ func TestDeployKubernetes(t *testing.T) {
 		}
 		for key, value := range keys {
 			if !known[key] {
-				t.Errorf("%s sets %s, which the env struct does not have", ref, key)
+				t.Errorf("%s sets %s, which config.Vars does not have", ref, key)
 			}
 			if kind == "Secret" && deploySecretName(key) && !deployPlaceholder(value) {
 				t.Errorf("%s: %s must be a CHANGE-ME placeholder, not %q", ref, key, value)
@@ -688,7 +680,7 @@ func TestDeployCompose(t *testing.T) {
 	known := deployKnownEnv(t)
 	for name := range bot.Environment {
 		if !known[name] {
-			t.Errorf("compose bot sets %s, which the env struct does not have", name)
+			t.Errorf("compose bot sets %s, which config.Vars does not have", name)
 		}
 	}
 	if bot.DependsOn["redis"].Condition != "service_healthy" {

@@ -1,4 +1,4 @@
-package main
+package ops
 
 import (
 	"context"
@@ -27,6 +27,9 @@ import (
 	"github.com/runjob/runjob/notifier/redistest"
 	"github.com/runjob/runjob/xplenty"
 )
+
+// version is the build the tests' metrics report.
+const version = "dev"
 
 // scrape fetches /metrics from the real handler and parses it.
 func scrapeMetrics(t *testing.T, h http.Handler) map[string]*dto.MetricFamily {
@@ -98,50 +101,50 @@ func wantMetric(t *testing.T, fams map[string]*dto.MetricFamily, want float64, n
 }
 
 func TestMetricsHooksAllSet(t *testing.T) {
-	h := newMetrics().hooks()
-	if h.command == nil || h.xplenty == nil || h.slackCall == nil || h.tick == nil || h.delivered == nil || h.panicked == nil {
-		t.Errorf("hooks() left a field nil: %+v", h)
+	h := NewMetrics(version).Hooks()
+	if h.Command == nil || h.Xplenty == nil || h.SlackCall == nil || h.Tick == nil || h.Delivered == nil || h.Panicked == nil {
+		t.Errorf("Hooks() left a field nil: %+v", h)
 	}
 }
 
 func TestMetricsCommandsCallsDeliveries(t *testing.T) {
-	m := newMetrics()
-	h := m.hooks()
+	m := NewMetrics(version)
+	h := m.Hooks()
 
-	h.command("command", "started")
-	h.command("command", "started")
-	h.command("button", "started")
-	h.command("command", "denied")
-	h.command("button", "cannot_post")
-	h.command("command", "Job 4242 by U123ABC") // not a result word
-	h.command("modal", "help")                  // unknown kind
+	h.Command("command", "started")
+	h.Command("command", "started")
+	h.Command("button", "started")
+	h.Command("command", "denied")
+	h.Command("button", "cannot_post")
+	h.Command("command", "Job 4242 by U123ABC") // not a result word
+	h.Command("modal", "help")                  // unknown kind
 
-	h.xplenty("GET", "/jobs/{id}", 200, 120*time.Millisecond)
-	h.xplenty("GET", "/jobs/{id}", 200, 80*time.Millisecond)
-	h.xplenty("GET", "/jobs/{id}", 429, time.Second)
-	h.xplenty("POST", "/jobs", 0, 30*time.Second)
-	h.xplenty("GET", "/jobs/4242", 500, time.Millisecond) // a raw path
-	h.xplenty("BREW", "/jobs", 418, time.Millisecond)
+	h.Xplenty("GET", "/jobs/{id}", 200, 120*time.Millisecond)
+	h.Xplenty("GET", "/jobs/{id}", 200, 80*time.Millisecond)
+	h.Xplenty("GET", "/jobs/{id}", 429, time.Second)
+	h.Xplenty("POST", "/jobs", 0, 30*time.Second)
+	h.Xplenty("GET", "/jobs/4242", 500, time.Millisecond) // a raw path
+	h.Xplenty("BREW", "/jobs", 418, time.Millisecond)
 
-	h.slackCall("chat.postMessage", "")
-	h.slackCall("chat.postMessage", "")
-	h.slackCall("chat.postMessage", "ratelimited")
-	h.slackCall("chat.update", "ratelimited")
-	h.slackCall("chat.postMessage", "not_in_channel")
-	h.slackCall("chat.update", "some_new_code")
-	h.slackCall("chat.update", "http_503")
-	h.slackCall("conversations.replies", "http_404")
-	h.slackCall("https://evil/4242", "")
+	h.SlackCall("chat.postMessage", "")
+	h.SlackCall("chat.postMessage", "")
+	h.SlackCall("chat.postMessage", "ratelimited")
+	h.SlackCall("chat.update", "ratelimited")
+	h.SlackCall("chat.postMessage", "not_in_channel")
+	h.SlackCall("chat.update", "some_new_code")
+	h.SlackCall("chat.update", "http_503")
+	h.SlackCall("conversations.replies", "http_404")
+	h.SlackCall("https://evil/4242", "")
 
-	h.delivered("card", 4242, xplenty.StatusRunning)
-	h.delivered("card", 4243, xplenty.StatusQueued)
-	h.delivered("reply", 4242, xplenty.StatusCompleted)
-	h.delivered("reply", 4243, xplenty.StatusFailed)
-	h.delivered("reply", 4244, xplenty.StatusFailed)
-	h.delivered("reply", 4245, xplenty.Status("weird"))
-	h.delivered("bogus", 4246, xplenty.StatusStopped)
+	h.Delivered("card", 4242, xplenty.StatusRunning)
+	h.Delivered("card", 4243, xplenty.StatusQueued)
+	h.Delivered("reply", 4242, xplenty.StatusCompleted)
+	h.Delivered("reply", 4243, xplenty.StatusFailed)
+	h.Delivered("reply", 4244, xplenty.StatusFailed)
+	h.Delivered("reply", 4245, xplenty.Status("weird"))
+	h.Delivered("bogus", 4246, xplenty.StatusStopped)
 
-	fams := scrapeMetrics(t, opsHandler(m, readiness{}))
+	fams := scrapeMetrics(t, Handler(m, Readiness{}))
 
 	wantMetric(t, fams, 2, "runjob_commands_total", "kind", "command", "result", "started")
 	wantMetric(t, fams, 1, "runjob_commands_total", "kind", "button", "result", "started")
@@ -205,14 +208,14 @@ func TestMetricsCommandsCallsDeliveries(t *testing.T) {
 }
 
 func TestMetricsLint(t *testing.T) {
-	m := newMetrics()
-	h := m.hooks()
-	h.command("command", "started")
-	h.xplenty("GET", "/jobs", 200, time.Millisecond)
-	h.slackCall("chat.postMessage", "")
-	h.tick(notifier.TickStats{Leader: true, Active: 1, Pages: 1, Calls: 1})
-	h.delivered("reply", 1, xplenty.StatusCompleted)
-	m.observeRateLimit(func() xplenty.RateLimit {
+	m := NewMetrics(version)
+	h := m.Hooks()
+	h.Command("command", "started")
+	h.Xplenty("GET", "/jobs", 200, time.Millisecond)
+	h.SlackCall("chat.postMessage", "")
+	h.Tick(notifier.TickStats{Leader: true, Active: 1, Pages: 1, Calls: 1})
+	h.Delivered("reply", 1, xplenty.StatusCompleted)
+	m.ObserveRateLimit(func() xplenty.RateLimit {
 		return xplenty.RateLimit{Limit: 10, Remaining: 5, Observed: time.Now()}
 	})
 	fams, err := m.registry.Gather()
@@ -244,11 +247,11 @@ func (c *opsClock) Add(d time.Duration) {
 }
 
 func TestMetricsWatcherTicksAndLag(t *testing.T) {
-	m := newMetrics()
+	m := NewMetrics(version)
 	clock := &opsClock{now: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
 	m.now = clock.Now
-	h := m.hooks()
-	handler := opsHandler(m, readiness{})
+	h := m.Hooks()
+	handler := Handler(m, Readiness{})
 
 	type want struct{ lag, leader, tracked, lastPoll float64 }
 	check := func(step string, w want) {
@@ -272,33 +275,33 @@ func TestMetricsWatcherTicksAndLag(t *testing.T) {
 	t0 := float64(clock.Now().Unix())
 
 	check("start", want{})
-	h.tick(notifier.TickStats{}) // another replica holds the lease
+	h.Tick(notifier.TickStats{}) // another replica holds the lease
 	clock.Add(time.Minute)
 	check("follower", want{})
 
-	h.tick(notifier.TickStats{Leader: true, Active: 3, Calls: 2, Pages: 1, Listed: 40, Changes: 1})
+	h.Tick(notifier.TickStats{Leader: true, Active: 3, Calls: 2, Pages: 1, Listed: 40, Changes: 1})
 	check("first poll", want{lag: 0, leader: 1, tracked: 3, lastPoll: t0 + 60})
 	clock.Add(7 * time.Second)
 	check("7 s later", want{lag: 7, leader: 1, tracked: 3, lastPoll: t0 + 60})
 
 	// The change list could not be read: the lag keeps growing.
-	h.tick(notifier.TickStats{Leader: true, Active: 3, Calls: 1})
+	h.Tick(notifier.TickStats{Leader: true, Active: 3, Calls: 1})
 	clock.Add(5 * time.Second)
 	check("after a failed poll", want{lag: 12, leader: 1, tracked: 3, lastPoll: t0 + 60})
 
 	// Nothing to follow is up to date.
-	h.tick(notifier.TickStats{Leader: true, Active: 0})
+	h.Tick(notifier.TickStats{Leader: true, Active: 0})
 	clock.Add(2 * time.Second)
 	check("idle", want{lag: 2, leader: 1, tracked: 0, lastPoll: t0 + 72})
 
 	// Losing the lease: lag 0 here, the new leader reports it.
-	h.tick(notifier.TickStats{})
+	h.Tick(notifier.TickStats{})
 	clock.Add(time.Hour)
 	check("lease lost", want{lag: 0, leader: 0, tracked: 0, lastPoll: t0 + 72})
 
 	// Regaining it: the lag counts from the takeover, not from the old poll,
 	// even when the first poll fails.
-	h.tick(notifier.TickStats{Leader: true, Active: 2, Calls: 1})
+	h.Tick(notifier.TickStats{Leader: true, Active: 2, Calls: 1})
 	clock.Add(3 * time.Second)
 	check("takeover, failing", want{lag: 3, leader: 1, tracked: 2, lastPoll: t0 + 72})
 
@@ -316,11 +319,11 @@ func TestMetricsWatcherTicksAndLag(t *testing.T) {
 }
 
 func TestMetricsRateLimit(t *testing.T) {
-	m := newMetrics()
+	m := NewMetrics(version)
 	var mu sync.Mutex
 	var rl xplenty.RateLimit
-	m.observeRateLimit(func() xplenty.RateLimit { mu.Lock(); defer mu.Unlock(); return rl })
-	handler := opsHandler(m, readiness{})
+	m.ObserveRateLimit(func() xplenty.RateLimit { mu.Lock(); defer mu.Unlock(); return rl })
+	handler := Handler(m, Readiness{})
 
 	fams := scrapeMetrics(t, handler)
 	for _, name := range []string{"runjob_xplenty_ratelimit_limit", "runjob_xplenty_ratelimit_remaining"} {
@@ -345,9 +348,9 @@ func TestMetricsRateLimit(t *testing.T) {
 }
 
 func TestMetricsIndependentRegistries(t *testing.T) {
-	a, b := newMetrics(), newMetrics()
-	a.hooks().command("command", "started")
-	fams := scrapeMetrics(t, opsHandler(b, readiness{}))
+	a, b := NewMetrics(version), NewMetrics(version)
+	a.Hooks().Command("command", "started")
+	fams := scrapeMetrics(t, Handler(b, Readiness{}))
 	if got, _ := metricSample(fams, "runjob_jobs_started_total"); got != 0 {
 		t.Errorf("a second metrics sees the first's counts: %v", got)
 	}
@@ -361,9 +364,9 @@ func opsGet(t *testing.T, h http.Handler, method, path string) (int, string) {
 }
 
 func TestHealthz(t *testing.T) {
-	h := opsHandler(newMetrics(), readiness{
-		slack: func() bool { return false },
-		redis: func(context.Context) error { return errors.New("down") },
+	h := Handler(NewMetrics(version), Readiness{
+		Slack: func() bool { return false },
+		Redis: func(context.Context) error { return errors.New("down") },
 	})
 	// Alive even when not ready.
 	if code, body := opsGet(t, h, http.MethodGet, "/healthz"); code != http.StatusOK || body != "ok\n" {
@@ -402,24 +405,24 @@ func TestReadyz(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name  string
-		r     readiness
+		r     Readiness
 		code  int
 		body  string
 		avoid []string
 	}{
-		{"all fine", readiness{slack: up, redis: ok}, 200, "ready\n", nil},
-		{"slack down", readiness{slack: down, redis: ok}, 503, "slack: not connected\n", nil},
-		{"redis refused", readiness{slack: up, redis: fail(refused)}, 503, "redis: connection refused\n", []string{"10.1.2.3", "6379"}},
-		{"redis auth", readiness{slack: up, redis: fail(opsRedisReplyErr("WRONGPASS invalid username-password pair " + secret))}, 503, "redis: server error WRONGPASS\n", []string{secret}},
-		{"redis url in error", readiness{slack: up, redis: fail(errors.New("redis://:" + secret + "@redis:6379/0 unreachable"))}, 503, "redis: unavailable\n", []string{secret}},
-		{"both down", readiness{slack: down, redis: fail(redis.ErrClosed)}, 503, "slack: not connected\nredis: client closed\n", nil},
-		{"redis hangs", readiness{slack: up, redis: func(ctx context.Context) error {
+		{"all fine", Readiness{Slack: up, Redis: ok}, 200, "ready\n", nil},
+		{"slack down", Readiness{Slack: down, Redis: ok}, 503, "slack: not connected\n", nil},
+		{"redis refused", Readiness{Slack: up, Redis: fail(refused)}, 503, "redis: connection refused\n", []string{"10.1.2.3", "6379"}},
+		{"redis auth", Readiness{Slack: up, Redis: fail(opsRedisReplyErr("WRONGPASS invalid username-password pair " + secret))}, 503, "redis: server error WRONGPASS\n", []string{secret}},
+		{"redis url in error", Readiness{Slack: up, Redis: fail(errors.New("redis://:" + secret + "@redis:6379/0 unreachable"))}, 503, "redis: unavailable\n", []string{secret}},
+		{"both down", Readiness{Slack: down, Redis: fail(redis.ErrClosed)}, 503, "slack: not connected\nredis: client closed\n", nil},
+		{"redis hangs", Readiness{Slack: up, Redis: func(ctx context.Context) error {
 			<-ctx.Done()
 			return ctx.Err()
 		}}, 503, "redis: timeout\n", nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			code, body := opsGet(t, opsHandler(newMetrics(), c.r), http.MethodGet, "/readyz")
+			code, body := opsGet(t, Handler(NewMetrics(version), c.r), http.MethodGet, "/readyz")
 			if code != c.code || body != c.body {
 				t.Errorf("GET /readyz = %d %q, want %d %q", code, body, c.code, c.body)
 			}
@@ -435,7 +438,7 @@ func TestReadyz(t *testing.T) {
 func TestReadyzRedisDeadline(t *testing.T) {
 	var deadline time.Duration
 	var hasDeadline bool
-	h := opsHandler(nil, readiness{redis: func(ctx context.Context) error {
+	h := Handler(nil, Readiness{Redis: func(ctx context.Context) error {
 		var d time.Time
 		d, hasDeadline = ctx.Deadline()
 		deadline = time.Until(d)
@@ -481,7 +484,7 @@ func (opsTimeoutErr) Temporary() bool { return true }
 func TestReadyzRealRedis(t *testing.T) {
 	rdb, _ := redistest.Client(t)
 	ping := func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
-	h := opsHandler(newMetrics(), readiness{slack: func() bool { return true }, redis: ping})
+	h := Handler(NewMetrics(version), Readiness{Slack: func() bool { return true }, Redis: ping})
 	if code, body := opsGet(t, h, http.MethodGet, "/readyz"); code != http.StatusOK || body != "ready\n" {
 		t.Errorf("GET /readyz with a real Redis = %d %q, want 200 \"ready\"", code, body)
 	}
@@ -501,7 +504,7 @@ func TestReadyzRealRedis(t *testing.T) {
 	ln.Close()
 	gone := redis.NewClient(&redis.Options{Addr: addr, Password: "s3cret-pw", MaxRetries: -1})
 	defer gone.Close()
-	h = opsHandler(newMetrics(), readiness{slack: func() bool { return true }, redis: func(ctx context.Context) error { return gone.Ping(ctx).Err() }})
+	h = Handler(NewMetrics(version), Readiness{Slack: func() bool { return true }, Redis: func(ctx context.Context) error { return gone.Ping(ctx).Err() }})
 	code, body := opsGet(t, h, http.MethodGet, "/readyz")
 	if code != http.StatusServiceUnavailable || body != "redis: connection refused\n" {
 		t.Errorf("GET /readyz with no Redis = %d %q, want 503 \"redis: connection refused\"", code, body)
@@ -516,15 +519,15 @@ func TestServeOpsServesAndStops(t *testing.T) {
 	defer cancel()
 	entered, release := make(chan struct{}), make(chan struct{})
 	mux := http.NewServeMux()
-	mux.Handle("/", opsHandler(newMetrics(), readiness{}))
+	mux.Handle("/", Handler(NewMetrics(version), Readiness{}))
 	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, _ *http.Request) {
 		close(entered)
 		<-release
 		_, _ = io.WriteString(w, "done")
 	})
-	addr, wait, err := serveOps(ctx, "127.0.0.1:0", mux, nil)
+	addr, wait, err := Serve(ctx, "127.0.0.1:0", mux, nil)
 	if err != nil {
-		t.Fatalf("serveOps: %v", err)
+		t.Fatalf("Serve: %v", err)
 	}
 	base := "http://" + addr.String()
 	client := &http.Client{Timeout: 10 * time.Second}
@@ -578,12 +581,12 @@ func TestServeOpsPortTaken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	addr, wait, err := serveOps(context.Background(), ln.Addr().String(), http.NotFoundHandler(), nil)
+	addr, wait, err := Serve(context.Background(), ln.Addr().String(), http.NotFoundHandler(), nil)
 	if err == nil {
-		t.Fatalf("serveOps on a taken port = %v, nil; want an error", addr)
+		t.Fatalf("Serve on a taken port = %v, nil; want an error", addr)
 	}
 	if wait != nil || addr != nil {
-		t.Errorf("serveOps failed but returned an address or wait")
+		t.Errorf("Serve failed but returned an address or wait")
 	}
 	if !strings.Contains(err.Error(), ln.Addr().String()) {
 		t.Errorf("error %q does not name the address", err)
@@ -591,35 +594,35 @@ func TestServeOpsPortTaken(t *testing.T) {
 }
 
 func TestServeOpsBadAddress(t *testing.T) {
-	if _, _, err := serveOps(context.Background(), "not-an-address", http.NotFoundHandler(), nil); err == nil {
-		t.Errorf("serveOps(\"not-an-address\") succeeded")
+	if _, _, err := Serve(context.Background(), "not-an-address", http.NotFoundHandler(), nil); err == nil {
+		t.Errorf("Serve(\"not-an-address\") succeeded")
 	}
 }
 
 func TestMetricsWithHooks(t *testing.T) {
 	var calls []string
-	caller := hooks{
-		command: func(kind, result string) { calls = append(calls, "caller command "+result) },
-		tick:    func(notifier.TickStats) { calls = append(calls, "caller tick") },
+	caller := Hooks{
+		Command: func(kind, result string) { calls = append(calls, "caller command "+result) },
+		Tick:    func(notifier.TickStats) { calls = append(calls, "caller tick") },
 	}
-	m := newMetrics()
-	h := withHooks(caller, m.hooks())
-	if h.command == nil || h.xplenty == nil || h.slackCall == nil || h.tick == nil || h.delivered == nil || h.panicked == nil {
-		t.Fatalf("withHooks left a field nil: %+v", h)
+	m := NewMetrics(version)
+	h := WithHooks(caller, m.Hooks())
+	if h.Command == nil || h.Xplenty == nil || h.SlackCall == nil || h.Tick == nil || h.Delivered == nil || h.Panicked == nil {
+		t.Fatalf("WithHooks left a field nil: %+v", h)
 	}
-	h.command("command", "started")
-	h.tick(notifier.TickStats{Leader: true, Active: 4, Pages: 1, Calls: 1})
-	h.delivered("reply", 1, xplenty.StatusStopped)
+	h.Command("command", "started")
+	h.Tick(notifier.TickStats{Leader: true, Active: 4, Pages: 1, Calls: 1})
+	h.Delivered("reply", 1, xplenty.StatusStopped)
 	if want := []string{"caller command started", "caller tick"}; strings.Join(calls, "|") != strings.Join(want, "|") {
-		t.Errorf("the caller's hooks saw %q, want %q", calls, want)
+		t.Errorf("the caller's Hooks saw %q, want %q", calls, want)
 	}
-	fams := scrapeMetrics(t, opsHandler(m, readiness{}))
+	fams := scrapeMetrics(t, Handler(m, Readiness{}))
 	wantMetric(t, fams, 1, "runjob_jobs_started_total")
 	wantMetric(t, fams, 4, "runjob_tracked_jobs")
 	wantMetric(t, fams, 1, "runjob_jobs_finished_total", "status", "stopped")
 
-	if h := withHooks(hooks{}, hooks{}); h.command != nil || h.tick != nil {
-		t.Errorf("withHooks of nothing set something")
+	if h := WithHooks(Hooks{}, Hooks{}); h.Command != nil || h.Tick != nil {
+		t.Errorf("WithHooks of nothing set something")
 	}
 }
 
@@ -638,9 +641,9 @@ func TestMetricsQueues(t *testing.T) {
 	if _, err := store.Observe(ctx, xplenty.Job{ID: 7, Status: xplenty.StatusCompleted}); err != nil {
 		t.Fatal(err)
 	}
-	m := newMetrics()
-	m.observeQueues(store.Queues)
-	fams := scrapeMetrics(t, opsHandler(m, readiness{}))
+	m := NewMetrics(version)
+	m.ObserveQueues(store.Queues)
+	fams := scrapeMetrics(t, Handler(m, Readiness{}))
 	wantMetric(t, fams, 1, "runjob_queue_depth", "queue", "replies")
 	wantMetric(t, fams, 1, "runjob_queue_depth", "queue", "cards_pending")
 	wantMetric(t, fams, 1, "runjob_queue_depth", "queue", "cards_due")

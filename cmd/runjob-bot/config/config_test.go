@@ -1,15 +1,11 @@
-package main
+package config
 
 import (
-	"context"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/runjob/runjob/bot/policy"
-	"github.com/runjob/runjob/commands"
 )
 
 // setEnv sets every configuration variable, unset ones to "".
@@ -33,14 +29,10 @@ func validEnv() map[string]string {
 	}
 }
 
-func loadChecked(t *testing.T, vars map[string]string) (config, error) {
+func loadChecked(t *testing.T, vars map[string]string) (Config, error) {
 	t.Helper()
 	setEnv(t, vars)
-	e, err := loadEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e.check()
+	return Read(os.LookupEnv, ServeDefaults()).Check()
 }
 
 func TestConfigValid(t *testing.T) {
@@ -130,7 +122,7 @@ func TestAllowlistsOpenOnlyWhereSomeoneWroteStar(t *testing.T) {
 			wantUsers: []string{"*"}, wantChannels: []string{"C1"}},
 	}
 	for _, c := range cases {
-		users, channels, err := allowlists(c.users, c.channels, c.policyFile, c.rules)
+		users, channels, err := Allowlists(c.users, c.channels, c.policyFile, c.rules)
 		if c.wantErr != nil {
 			if err == nil {
 				t.Errorf("%s: accepted (%v, %v), want a refusal", c.name, users, channels)
@@ -153,67 +145,6 @@ func TestAllowlistsOpenOnlyWhereSomeoneWroteStar(t *testing.T) {
 		}
 	}
 }
-
-func TestRunFailsFastOnBadConfig(t *testing.T) {
-	setEnv(t, nil)
-	var out, errOut strings.Builder
-	err := run(context.Background(), nil, strings.NewReader(""), &out, &errOut)
-	if err == nil {
-		t.Fatal("run with an empty environment succeeded")
-	}
-	for _, want := range []string{"SLACK_APP_TOKEN is missing", "SLACK_BOT_TOKEN is missing", "XPLENTY_ACCOUNT_ID is missing",
-		"XPLENTY_API_KEY is missing", "REDIS_URL is missing"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error does not say %q:\n%v", want, err)
-		}
-	}
-}
-
-func TestRunRejectsABadPolicyWithItsLine(t *testing.T) {
-	dir := t.TempDir()
-	path := dir + "/policy.yaml"
-	if err := writeFile(path, "presets:\n  nightly:\n    cluster: -1\n    package: 434\n"); err != nil {
-		t.Fatal(err)
-	}
-	_, _, err := loadPolicy(config{PolicyFile: path})
-	if err == nil || !strings.Contains(err.Error(), "policy.yaml:3") {
-		t.Errorf("err = %v, want the file and line 3", err)
-	}
-}
-
-// The contract says access is open only where someone wrote "*". With
-// ALLOWED_USERS and ALLOWED_CHANNELS empty the rules decide alone, so a rule
-// that does not say who, or where, must stop start-up: read as "everyone" or
-// "everywhere" it would open a package to people nobody named.
-func TestPolicyRuleThatDoesNotSayWhoOrWhereStopsStartUp(t *testing.T) {
-	for _, c := range []struct {
-		name, rule string
-		who        policy.Subject
-		what       commands.Run
-		want       string
-	}{
-		{"channel only", "  - name: ops\n    channels: [C0OPS]\n    packages: [434]\n    clusters: [52]\n",
-			policy.Subject{User: "URANDOM1", Channel: "C0OPS"}, commands.Run{ClusterID: 52, PackageID: 434},
-			`policy.yaml:4: rule "ops" says where (channels) but not who: add users: [...] or groups: [...], or users: ["*"] for everyone`},
-		{"user only", "  - name: ops\n    users: [U1]\n    presets: [x]\n",
-			policy.Subject{User: "U1", Channel: "D0DIRECT1"}, commands.Run{Preset: "x"},
-			`policy.yaml:4: rule "ops" says who (users) but not where: add channels: [...], or channels: ["*"] for every channel`},
-	} {
-		path := writePolicy(t, "presets:\n  x: {cluster: 52, package: 434}\nrules:\n"+c.rule)
-		pol, _, err := loadPolicy(config{PolicyFile: path})
-		if err == nil {
-			users, channels, _ := allowlists(nil, nil, path, pol.HasRules())
-			t.Errorf("%s: the policy starts with allowlists %v, %v, and decides %+v for %+v running %+v",
-				c.name, users, channels, pol.Decide(c.who, c.what), c.who, c.what)
-			continue
-		}
-		if !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: err = %v\nwant it to say %s", c.name, err, c.want)
-		}
-	}
-}
-
-func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
 
 func TestConfigSealingKeys(t *testing.T) {
 	vars := validEnv()
@@ -242,16 +173,16 @@ func TestConfigSealingKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cur, prev, legacy := c.sealingKeys(); string(cur) != c.XplentyAPIKey || prev != nil || string(legacy) != c.XplentyAPIKey {
-		t.Errorf("sealingKeys without RUNJOB_SECRET_KEY = %q %q %q", cur, prev, legacy)
+	if cur, prev, legacy := c.SealingKeys(); string(cur) != c.XplentyAPIKey || prev != nil || string(legacy) != c.XplentyAPIKey {
+		t.Errorf("SealingKeys without RUNJOB_SECRET_KEY = %q %q %q", cur, prev, legacy)
 	}
 	vars["RUNJOB_SECRET_KEY"] = strings.Repeat("n", 32)
 	vars["RUNJOB_SECRET_KEY_PREVIOUS"] = strings.Repeat("p", 40)
 	if c, err = loadChecked(t, vars); err != nil {
 		t.Fatal(err)
 	}
-	if cur, prev, legacy := c.sealingKeys(); string(cur) != vars["RUNJOB_SECRET_KEY"] || string(prev) != vars["RUNJOB_SECRET_KEY_PREVIOUS"] || string(legacy) != c.XplentyAPIKey {
-		t.Errorf("sealingKeys = %q %q %q", cur, prev, legacy)
+	if cur, prev, legacy := c.SealingKeys(); string(cur) != vars["RUNJOB_SECRET_KEY"] || string(prev) != vars["RUNJOB_SECRET_KEY_PREVIOUS"] || string(legacy) != c.XplentyAPIKey {
+		t.Errorf("SealingKeys = %q %q %q", cur, prev, legacy)
 	}
 }
 
@@ -263,11 +194,8 @@ func TestConfigUpdateBudget(t *testing.T) {
 	for _, v := range []string{"0", "-5", "fast", "20000"} {
 		setEnv(t, validEnv())
 		t.Setenv("SLACK_UPDATE_PER_MINUTE", v)
-		e, err := loadEnv()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.check(); err == nil || !strings.Contains(err.Error(), "SLACK_UPDATE_PER_MINUTE") {
+		e := Read(os.LookupEnv, ServeDefaults())
+		if _, err := e.Check(); err == nil || !strings.Contains(err.Error(), "SLACK_UPDATE_PER_MINUTE") {
 			t.Errorf("SLACK_UPDATE_PER_MINUTE=%s: %v, want it named as wrong", v, err)
 		}
 	}
@@ -280,7 +208,7 @@ func TestConfigPreviousKeyMayBeTheAPIKey(t *testing.T) {
 	vars := validEnv()
 	vars["RUNJOB_SECRET_KEY"] = strings.Repeat("n", 44)
 	vars["RUNJOB_SECRET_KEY_PREVIOUS"] = vars["XPLENTY_API_KEY"]
-	if len(vars["XPLENTY_API_KEY"]) >= minSecretKeyLen {
+	if len(vars["XPLENTY_API_KEY"]) >= MinSecretKeyLen {
 		t.Fatalf("the fixture's API key must be short for this test")
 	}
 	if _, err := loadChecked(t, vars); err != nil {

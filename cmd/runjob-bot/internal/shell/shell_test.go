@@ -1,4 +1,4 @@
-package main
+package shell
 
 import (
 	"bufio"
@@ -14,14 +14,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runjob/runjob/notifier/job"
-	"github.com/runjob/runjob/notifier/render"
-
 	"github.com/slack-go/slack"
 
 	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/bot/slacktest"
+	"github.com/runjob/runjob/cmd/runjob-bot/config"
 	"github.com/runjob/runjob/commands"
+	"github.com/runjob/runjob/notifier/job"
+	"github.com/runjob/runjob/notifier/render"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
 )
@@ -41,6 +41,24 @@ type shellSession struct {
 	changed chan struct{}
 }
 
+// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 // clearShellEnv keeps the developer's environment out of the test: the
 // shell must use its sandbox and embedded Redis.
 func clearShellEnv(t *testing.T) {
@@ -54,8 +72,8 @@ func clearShellEnv(t *testing.T) {
 
 // fastShellOptions makes sandbox jobs take about 4 s and never fail, and polls
 // often, so a whole session takes seconds.
-func fastShellOptions() shellOptions {
-	return shellOptions{
+func fastShellOptions() Options {
+	return Options{
 		lifecycle: &xplentytest.Lifecycle{
 			Pending: 50 * time.Millisecond, Running: 50 * time.Millisecond, RunTime: 4 * time.Second,
 			StopDelay: 200 * time.Millisecond, FailureRate: 0, Seed: 1,
@@ -65,7 +83,7 @@ func fastShellOptions() shellOptions {
 	}
 }
 
-// startShell runs the shell; start is run or runShellWith.
+// startShell runs the shell; start is run or Run.
 func startShell(t *testing.T, start func(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error) *shellSession {
 	t.Helper()
 	inR, inW := io.Pipe()
@@ -188,7 +206,7 @@ func (s *shellSession) finish() error {
 func TestShellRunRerunStop(t *testing.T) {
 	clearShellEnv(t)
 	s := startShell(t, func(ctx context.Context, in io.Reader, out, errOut io.Writer) error {
-		return runShellWith(ctx, nil, in, out, errOut, fastShellOptions())
+		return Run(ctx, nil, in, out, errOut, fastShellOptions())
 	})
 	s.waitLine("the banner", shellHas("sandbox", "embedded Redis"))
 
@@ -238,7 +256,7 @@ func TestShellBadInputAndShellCommands(t *testing.T) {
 	// The real entry point, with the sandbox's defaults: no job starts, so
 	// nothing waits for one.
 	s := startShell(t, func(ctx context.Context, in io.Reader, out, errOut io.Writer) error {
-		return run(ctx, []string{"shell"}, in, out, errOut)
+		return Run(ctx, nil, in, out, errOut, Options{})
 	})
 	s.waitLine("the banner's first example", shellHas("/runjob cluster=52 package=434 DATE=2026-11-01"))
 
@@ -275,9 +293,9 @@ func TestShellBadInputAndShellCommands(t *testing.T) {
 
 func TestShellAllowlistAndQuit(t *testing.T) {
 	clearShellEnv(t)
-	t.Setenv("ALLOWED_USERS", shellUser)
+	t.Setenv("ALLOWED_USERS", selfUser)
 	s := startShell(t, func(ctx context.Context, in io.Reader, out, errOut io.Writer) error {
-		return runShellWith(ctx, nil, in, out, errOut, fastShellOptions())
+		return Run(ctx, nil, in, out, errOut, fastShellOptions())
 	})
 	s.send(":as U0EVE")
 	s.send("/runjob cluster=52 package=434")
@@ -297,20 +315,6 @@ func TestShellAllowlistAndQuit(t *testing.T) {
 	}
 }
 
-func TestShellArguments(t *testing.T) {
-	clearShellEnv(t)
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"shell", "-h"}, strings.NewReader(""), &out, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), "XPLENTY_API_KEY") {
-		t.Errorf("shell -h does not explain the environment:\n%s", out.String())
-	}
-	if err := run(context.Background(), []string{"shell", "--bogus"}, strings.NewReader(""), io.Discard, io.Discard); err == nil {
-		t.Error("an unknown argument was accepted")
-	}
-}
-
 func TestShellSettings(t *testing.T) {
 	envOf := func(kv ...string) func(string) string {
 		m := map[string]string{}
@@ -320,7 +324,7 @@ func TestShellSettings(t *testing.T) {
 		return func(k string) string { return m[k] }
 	}
 
-	s, err := shellSettings(envOf(), shellOptions{})
+	s, err := settings(envOf(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,22 +335,22 @@ func TestShellSettings(t *testing.T) {
 		t.Errorf("defaults: %+v", s)
 	}
 
-	s, err = shellSettings(envOf(
+	s, err = settings(envOf(
 		"XPLENTY_ACCOUNT_ID", "acme", "XPLENTY_API_KEY", "k", "REDIS_URL", "redis://:pw@db:6379/2",
 		"ALLOWED_USERS", "U1,U2", "POLL_INTERVAL", "5s", "LOG_LEVEL", "debug",
-	), shellOptions{})
+	), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.sandbox || s.embedded || s.cfg.XplentyURL != "https://api.xplenty.com/" || s.cfg.Redis.Addr != "db:6379" ||
-		s.cfg.RedisPrefix != shellPrefix || strings.Join(s.cfg.AllowedUsers, ",") != "U1,U2" ||
+		s.cfg.RedisPrefix != redisPrefix || strings.Join(s.cfg.AllowedUsers, ",") != "U1,U2" ||
 		s.cfg.PollInterval != 5*time.Second || s.cfg.LogLevel != slog.LevelDebug {
 		t.Errorf("from the environment: %+v", s)
 	}
 
-	_, err = shellSettings(envOf(
+	_, err = settings(envOf(
 		"XPLENTY_API_KEY", "secret-key", "REDIS_URL", "http://:hunter2@x", "POLL_INTERVAL", "soon", "LOG_LEVEL", "loud",
-	), shellOptions{})
+	), Options{})
 	if err == nil {
 		t.Fatal("bad settings accepted")
 	}
@@ -362,8 +366,8 @@ func TestShellSettings(t *testing.T) {
 	}
 }
 
-func shellTestText() shellText {
-	return shellText{userName: shellUserLabel, channelName: shellChannelLabel}
+func shellTestText() renderer {
+	return renderer{userName: userLabel, channelName: channelLabel}
 }
 
 func TestShellMrkdwn(t *testing.T) {
@@ -402,7 +406,7 @@ func shellBlocksJSON(t *testing.T, m render.Message) json.RawMessage {
 func TestShellRenderCard(t *testing.T) {
 	st := shellTestText()
 	rec := job.Record{
-		JobID: 1001, Channel: shellChannel, Requester: shellUser, ClusterID: 52, PackageID: 434,
+		JobID: 1001, Channel: homeChannel, Requester: selfUser, ClusterID: 52, PackageID: 434,
 		Variables: map[string]string{"DATE": "2026-11-01", "DB_PASSWORD": "hunter22"}, SecretNames: []string{"DB_PASSWORD"},
 		Status: xplenty.StatusRunning, Progress: 0.4, HTMLURL: "https://app.xplenty.com/acme/jobs/1001",
 	}
@@ -420,7 +424,7 @@ func TestShellRenderCard(t *testing.T) {
 	if strings.Join(r.actions, " · ") != ":stop 1001 · :rerun 1001" || r.jobID != 1001 {
 		t.Errorf("actions %q, job %d", r.actions, r.jobID)
 	}
-	if got := shellEditLine(r); got != "🏃 running ▓▓▓▓░░░░░░ 40%" {
+	if got := editLine(r); got != "🏃 running ▓▓▓▓░░░░░░ 40%" {
 		t.Errorf("edit line %q", got)
 	}
 
@@ -445,7 +449,7 @@ func TestShellRenderCard(t *testing.T) {
 }
 
 func TestShellMaskSecrets(t *testing.T) {
-	sh := &shell{secrets: mustShellSecrets(t, shellEnvDefault("SecretPattern"))}
+	sh := &chat{secrets: mustShellSecrets(t, config.ServeDefaults()["SECRET_PATTERN"])}
 	tests := []struct{ in, want string }{
 		// A run is echoed as the grammar reads it, in canonical order.
 		{`/runjob cluster=52 package=434 DATE=2026-11-01 DB_PASSWORD="a b\" c" api_key='x y' T:=$TOKEN MY_TOKEN:=Secret() pass=“p q” NOTE=ok`,
@@ -455,8 +459,8 @@ func TestShellMaskSecrets(t *testing.T) {
 		{"/runjob\u200bPASSWORD=hunter2 cluster=52 package=434", `/runjob cluster=52 package=434 PASSWORD=••••`},
 		{`/runjob nightly DB_PASSWORD=hunter2 DATE=2026-11-01`, `/runjob nightly DATE=2026-11-01 DB_PASSWORD=••••`},
 		// What the grammar refuses is hidden when it could hold a value.
-		{`/runjob cluster=52 package=434 PASSWORD="hunter2 and more`, "/runjob " + shellHidden},
-		{`/runjob cluster=52 package=434 PASSWORD=hunter2 PASSWORD=again`, "/runjob " + shellHidden},
+		{`/runjob cluster=52 package=434 PASSWORD="hunter2 and more`, "/runjob " + hidden},
+		{`/runjob cluster=52 package=434 PASSWORD=hunter2 PASSWORD=again`, "/runjob " + hidden},
 		{`/runjob stauts 1001`, `/runjob stauts 1001`},
 		// Other commands as typed; other slash commands and lines without
 		// a command are masked the same way.
@@ -465,7 +469,7 @@ func TestShellMaskSecrets(t *testing.T) {
 		{`:as U0EVE`, `:as U0EVE`},
 		{`/runjbo cluster=52 package=434 SECRET_X=hunter2`, `/runjbo cluster=52 package=434 SECRET_X=••••`},
 		{`cluster=52 package=434 TOKEN=hunter2`, `cluster=52 package=434 TOKEN=••••`},
-		{`/runjob=PASSWORD=hunter2`, shellHidden},
+		{`/runjob=PASSWORD=hunter2`, hidden},
 	}
 	for _, tt := range tests {
 		got := sh.maskSecrets(tt.in)
@@ -489,7 +493,7 @@ func TestShellMaskSecrets(t *testing.T) {
 		"/runjob cluster=52 package=434 \u200bPASSWORD='ab\\'cd'",
 	} {
 		got := sh.maskSecrets(in)
-		if got != "/runjob cluster=52 package=434 PASSWORD=••••" && got != "/runjob "+shellHidden {
+		if got != "/runjob cluster=52 package=434 PASSWORD=••••" && got != "/runjob "+hidden {
 			t.Errorf("maskSecrets(%q) = %q, want the value masked or the line hidden", in, got)
 		}
 		for _, piece := range []string{"abc", "def", "ghi", "ab", "cd"} {
@@ -518,7 +522,7 @@ func TestShellMaskSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sh = &shell{secrets: secrets}
+	sh = &chat{secrets: secrets}
 	if got := sh.maskSecrets("/runjob cluster=1 package=2 REGION=eu DATE=x"); got != "/runjob cluster=1 package=2 DATE=x REGION=••••" {
 		t.Errorf("policy secrets: %s", got)
 	}
@@ -549,8 +553,8 @@ func TestShellSanitize(t *testing.T) {
 		{"raw \x9b byte", "raw \ufffd byte"},
 	}
 	for _, tt := range tests {
-		if got := shellSanitize(tt.in); got != tt.want {
-			t.Errorf("shellSanitize(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := sanitize(tt.in); got != tt.want {
+			t.Errorf("sanitize(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -564,14 +568,14 @@ func TestShellPrinterControlChars(t *testing.T) {
 	defer transport.CloseIdleConnections()
 	api := slack.New(fake.BotToken(), slack.OptionAPIURL(fake.APIURL()), slack.OptionHTTPClient(&http.Client{Transport: transport}))
 	errText := "Failed to write to 'out': \x1b]52;c;cm0gLXJmIH4=\x07 then \x1b[2J\x1b[3J and \u202etxt.exe"
-	_, _, err := api.PostMessage(shellChannel, slack.MsgOptionText("Job 1001 failed: "+errText, false), slack.MsgOptionBlocks(
+	_, _, err := api.PostMessage(homeChannel, slack.MsgOptionText("Job 1001 failed: "+errText, false), slack.MsgOptionBlocks(
 		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "❌ Job 1001 failed\n```\n"+errText+"\n```", false, false), nil, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	sh := &shell{fake: fake, con: newShellConsole(strings.NewReader(""), &out), user: shellUser, channel: shellChannel, text: shellTestText()}
-	pr := &shellPrinter{sh: sh, seen: map[string]int{}, last: map[string]string{}}
+	sh := &chat{fake: fake, con: newConsole(strings.NewReader(""), &out), user: selfUser, channel: homeChannel, text: shellTestText()}
+	pr := &printer{sh: sh, seen: map[string]int{}, last: map[string]string{}}
 	pr.render(fake.Snapshot())
 	got := out.String()
 	if strings.ContainsAny(got, "\x1b\x07\u202e") {
@@ -591,7 +595,7 @@ func TestShellXplentyErrorControlChars(t *testing.T) {
 	sandbox := make(chan *xplentytest.Server, 1)
 	opts.onSandbox = func(s *xplentytest.Server) { sandbox <- s }
 	s := startShell(t, func(ctx context.Context, in io.Reader, out, errOut io.Writer) error {
-		return runShellWith(ctx, nil, in, out, errOut, opts)
+		return Run(ctx, nil, in, out, errOut, opts)
 	})
 	sb := <-sandbox
 	s.send("/runjob cluster=52 package=434")
@@ -621,7 +625,7 @@ func TestShellTextReachesXplentyAsTyped(t *testing.T) {
 	sandbox := make(chan *xplentytest.Server, 1)
 	opts.onSandbox = func(s *xplentytest.Server) { sandbox <- s }
 	s := startShell(t, func(ctx context.Context, in io.Reader, out, errOut io.Writer) error {
-		return runShellWith(ctx, nil, in, out, errOut, opts)
+		return Run(ctx, nil, in, out, errOut, opts)
 	})
 	sb := <-sandbox
 	s.send(`/runjob cluster=52 package=434 Q="a&b" R=&lt;x&gt; S=<y>`)
@@ -643,12 +647,12 @@ func TestShellTextReachesXplentyAsTyped(t *testing.T) {
 
 func TestShellLabelsAndIDs(t *testing.T) {
 	for in, ok := range map[string]bool{"U0EVE": true, "W123": true, "C123": false, "bob": false, "U1": false, "u0eve": false} {
-		if shellUserIDShape.MatchString(in) != ok {
+		if userIDShape.MatchString(in) != ok {
 			t.Errorf("user id %q: valid=%v", in, !ok)
 		}
 	}
 	for in, ok := range map[string]bool{"C0DATA": true, "G123": true, "D123": true, "U123": false, "general": false, "GENERAL": true} {
-		if shellChannelIDShape.MatchString(in) != ok {
+		if channelIDShape.MatchString(in) != ok {
 			t.Errorf("channel id %q: valid=%v", in, !ok)
 		}
 	}
@@ -660,7 +664,7 @@ func TestShellLabelsAndIDs(t *testing.T) {
 func TestShellEndOfInputWaitsForAJobJustStarted(t *testing.T) {
 	clearShellEnv(t)
 	s := startShell(t, func(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error {
-		return runShellWith(ctx, nil, stdin, stdout, stderr, fastShellOptions())
+		return Run(ctx, nil, stdin, stdout, stderr, fastShellOptions())
 	})
 	s.send("/runjob cluster=52 package=434")
 	s.send("/runjob stop 1001")

@@ -1,4 +1,6 @@
-package main
+// Package audit is `runjob-bot audit`: it prints the bot's recent audit
+// trail (runs, re-runs, stops, confirmations, denials) from its Redis.
+package audit
 
 import (
 	"context"
@@ -12,25 +14,23 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/runjob/runjob/notifier/store"
-
 	"github.com/redis/go-redis/v9"
+
+	"github.com/runjob/runjob/cmd/runjob-bot/config"
+	"github.com/runjob/runjob/notifier/store"
 )
 
-// auditLimit bounds how many entries `runjob-bot audit` prints.
-const auditLimit = 1000
+// limit bounds how many entries `runjob-bot audit` prints.
+const limit = 1000
 
-// runAudit prints recent audit entries as a table: `runjob-bot audit
-// [-since 24h]`. It needs only REDIS_URL (and REDIS_PREFIX).
-func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// Run prints recent audit entries as a table: `runjob-bot audit [-since
+// 24h]`; args are what follows "audit". Of e it needs only REDIS_URL (and
+// REDIS_PREFIX).
+func Run(ctx context.Context, args []string, e config.Env, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	since := fs.Duration("since", 24*time.Hour, "show entries from this long ago")
 	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	e, err := loadEnv()
-	if err != nil {
 		return err
 	}
 	if strings.TrimSpace(e.RedisURL) == "" {
@@ -46,14 +46,14 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	entries, err := store.AuditSince(ctx, time.Now().Add(-*since), auditLimit)
+	entries, err := store.AuditSince(ctx, time.Now().Add(-*since), limit)
 	if err != nil {
 		return err
 	}
-	return printAudit(stdout, entries)
+	return printTable(stdout, entries)
 }
 
-func printAudit(w io.Writer, entries []store.AuditEntry) error {
+func printTable(w io.Writer, entries []store.AuditEntry) error {
 	if len(entries) == 0 {
 		_, err := fmt.Fprintln(w, "no audit entries in that period")
 		return err

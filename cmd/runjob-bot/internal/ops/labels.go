@@ -1,0 +1,59 @@
+package ops
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Label bounding.
+
+var (
+	resultWordRE  = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
+	slackMethodRE = regexp.MustCompile(`^[a-z]+(\.[a-zA-Z]+){1,3}$`)
+	routeRE       = regexp.MustCompile(`^/[a-z_/{}]{0,63}$`) // templates only: no ids
+)
+
+// boundedWord passes the short snake_case words the code uses as results
+// and maps anything else to "other".
+func boundedWord(s string) string {
+	if resultWordRE.MatchString(s) {
+		return s
+	}
+	return "other"
+}
+
+func boundedRoute(s string) string {
+	if routeRE.MatchString(s) {
+		return s
+	}
+	return "other"
+}
+
+// slackCodes are the Slack error codes worth telling apart on a
+// dashboard; any other becomes "error".
+var slackCodes = map[string]bool{
+	"ratelimited": true, "not_in_channel": true, "channel_not_found": true, "is_archived": true,
+	"invalid_auth": true, "not_authed": true, "account_inactive": true, "token_revoked": true,
+	"token_expired": true, "not_allowed_token_type": true, "missing_scope": true, "no_permission": true,
+	"restricted_action": true, "team_access_not_granted": true, "ekm_access_denied": true,
+	"msg_too_long": true, "no_text": true, "invalid_blocks": true, "invalid_arguments": true,
+	"invalid_arg_name": true, "too_many_attachments": true, "message_not_found": true,
+	"cant_update_message": true, "edit_window_closed": true, "thread_not_found": true,
+	"invalid_ts_latest": true, "invalid_ts_oldest": true, "duplicate_channel_not_found": true,
+	"request_timeout": true, "service_unavailable": true, "fatal_error": true, "internal_error": true,
+}
+
+// slackResult maps deliver.SlackErrorCode's answer to a bounded label.
+func slackResult(code string) string {
+	switch {
+	case code == "":
+		return "ok"
+	case slackCodes[code]:
+		return code
+	case strings.HasPrefix(code, "http_4"):
+		return "http_4xx"
+	case strings.HasPrefix(code, "http_5"):
+		return "http_5xx"
+	}
+	return "error"
+}
