@@ -2,12 +2,12 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/runjob/runjob/commands"
 	jobrec "github.com/runjob/runjob/notifier/job"
 	"github.com/runjob/runjob/notifier/render"
 	"github.com/runjob/runjob/notifier/store"
@@ -22,14 +22,14 @@ import (
 func TestRecoverLeavesTheCardOfATrackedJob(t *testing.T) {
 	ctx := context.Background()
 	f := newRecoverFixture(t)
-	l := launch{ClusterID: 52, PackageID: 434, Variables: map[string]string{"DATE": "2026-11-01"}}
+	l := commands.Run{ClusterID: 52, PackageID: 434, Variables: map[string]string{"DATE": "2026-11-01"}}
 	in := f.launchCutShort(t, l)
 	job, err := f.xp.CreateJob(xplenty.RunRequest{ClusterID: 52, PackageID: 434, Variables: l.Variables})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rec := jobrec.Record{JobID: job.ID, Channel: in.Channel, CardTS: in.CardTS, Requester: in.Requester,
-		ClusterID: 52, PackageID: 434, Variables: l.Variables, Status: xplenty.StatusRunning}
+		Run: commands.Run{ClusterID: 52, PackageID: 434, Variables: l.Variables}, Status: xplenty.StatusRunning}
 	if err := f.store.Track(ctx, rec); err != nil { // the launch is not forgotten
 		t.Fatal(err)
 	}
@@ -56,12 +56,11 @@ func TestRecoverLeavesTheCardOfATrackedJob(t *testing.T) {
 func TestRecoverDoesNotTakeAJobAnIdenticalLaunchCouldOwn(t *testing.T) {
 	ctx := context.Background()
 	f := newRecoverFixture(t)
-	l := launch{ClusterID: 52, PackageID: 434, Variables: map[string]string{"DATE": "2026-11-01"}}
+	l := commands.Run{ClusterID: 52, PackageID: 434, Variables: map[string]string{"DATE": "2026-11-01"}}
 	mine := f.launchCutShort(t, l)
 	theirs := f.launchCutShort(t, l)
 	theirs.Requester = "U2"
-	data, _ := json.Marshal(theirs)
-	if err := f.store.SaveIntent(ctx, theirs.id(), data, theirs.Asked); err != nil {
+	if err := f.store.SaveIntent(ctx, theirs); err != nil {
 		t.Fatal(err)
 	}
 	job, err := f.xp.CreateJob(xplenty.RunRequest{ClusterID: 52, PackageID: 434, Variables: l.Variables})
@@ -72,7 +71,7 @@ func TestRecoverDoesNotTakeAJobAnIdenticalLaunchCouldOwn(t *testing.T) {
 	if got, err := f.store.Get(ctx, job.ID); !errors.Is(err, store.ErrNotTracked) {
 		t.Errorf("job %d was taken by the card of %s, though another identical launch was pending (err %v)", job.ID, got.Requester, err)
 	}
-	for _, in := range []intent{mine, theirs} {
+	for _, in := range []store.Intent{mine, theirs} {
 		if m, _ := f.slack.Message("C1", in.CardTS); !strings.Contains(m.Text, "may have started") {
 			t.Errorf("card %s = %q, want the outcome-unknown card", in.CardTS, m.Text)
 		}
@@ -85,7 +84,7 @@ func TestRecoverDoesNotTakeAJobAnIdenticalLaunchCouldOwn(t *testing.T) {
 func TestLookForJobRespectsPendingTwins(t *testing.T) {
 	ctx := context.Background()
 	f := newRecoverFixture(t)
-	l := launch{ClusterID: 52, PackageID: 434, Variables: map[string]string{"DATE": "2026-11-01"}}
+	l := commands.Run{ClusterID: 52, PackageID: 434, Variables: map[string]string{"DATE": "2026-11-01"}}
 	mine := f.launchCutShort(t, l)
 	other := l
 	other.Variables = map[string]string{"DATE": "2026-11-02"}
@@ -109,7 +108,7 @@ func TestLookForJobRespectsPendingTwins(t *testing.T) {
 func TestAdoptedElsewhereSaysSo(t *testing.T) {
 	ctx := context.Background()
 	f := newRecoverFixture(t)
-	l := launch{ClusterID: 52, PackageID: 434}
+	l := commands.Run{ClusterID: 52, PackageID: 434}
 	in := f.launchCutShort(t, l)
 	job, err := f.xp.CreateJob(xplenty.RunRequest{ClusterID: 52, PackageID: 434})
 	if err != nil {
@@ -117,7 +116,7 @@ func TestAdoptedElsewhereSaysSo(t *testing.T) {
 	}
 	job.HTMLURL = "https://app.xplenty.com/acme/jobs/1001"
 	winner := jobrec.Record{JobID: job.ID, Channel: "C1", CardTS: "1700000999.000100", Requester: "U2",
-		ClusterID: 52, PackageID: 434, Status: xplenty.StatusRunning, HTMLURL: job.HTMLURL}
+		Run: commands.Run{ClusterID: 52, PackageID: 434}, Status: xplenty.StatusRunning, HTMLURL: job.HTMLURL}
 	if err := f.store.Track(ctx, winner); err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +144,7 @@ func TestAdoptedElsewhereSaysSo(t *testing.T) {
 func TestRecoverAJobThatAlreadyEnded(t *testing.T) {
 	ctx := context.Background()
 	f := newRecoverFixture(t)
-	l := launch{ClusterID: 52, PackageID: 434, Variables: map[string]string{"DATE": "2026-11-01"}}
+	l := commands.Run{ClusterID: 52, PackageID: 434, Variables: map[string]string{"DATE": "2026-11-01"}}
 	f.launchCutShort(t, l)
 	job, err := f.xp.CreateJob(xplenty.RunRequest{ClusterID: 52, PackageID: 434, Variables: l.Variables})
 	if err != nil {
@@ -178,14 +177,14 @@ func TestRecoverAJobThatAlreadyEnded(t *testing.T) {
 func TestLookForJobWeighsDynamicVariables(t *testing.T) {
 	ctx := context.Background()
 	vars := map[string]string{"DATE": "2026-11-01"}
-	theirs := launch{ClusterID: 52, PackageID: 434, Variables: vars, DynamicVariables: map[string]string{"NOW": "CurrentTime()"}}
+	theirs := commands.Run{ClusterID: 52, PackageID: 434, Variables: vars, DynamicVariables: map[string]string{"NOW": "CurrentTime()"}}
 	for _, tc := range []struct {
 		name    string
 		echoDyn bool // whether the job in Xplenty shows its dynamic variables
 	}{{"echoed", true}, {"not echoed", false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newRecoverFixture(t)
-			mine := f.launchCutShort(t, launch{ClusterID: 52, PackageID: 434, Variables: vars})
+			mine := f.launchCutShort(t, commands.Run{ClusterID: 52, PackageID: 434, Variables: vars})
 			f.launchCutShort(t, theirs) // someone else's launch, still pending
 			req := xplenty.RunRequest{ClusterID: 52, PackageID: 434, Variables: vars}
 			if tc.echoDyn {

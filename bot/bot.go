@@ -64,8 +64,8 @@ type Config struct {
 	// HandlerTimeout bounds the work of one command or click. Default 60 s.
 	HandlerTimeout time.Duration
 	// OnCommand, when set, is told the outcome of every command and click
-	// ("started", "denied", "invalid", "refused", "duplicate", ...).
-	OnCommand func(kind, result string)
+	// (Started, Denied, Invalid, Refused, Duplicate, ...).
+	OnCommand func(kind string, o Outcome)
 	// OnPanic, when set, is told of each envelope whose handling panicked
 	// (and was recovered; the bot carries on).
 	OnPanic func()
@@ -78,6 +78,7 @@ type Bot struct {
 	log     *slog.Logger
 	secrets *policy.Secrets
 	groups  *groupCache
+	clicks  map[string]clickHandler // by action id
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	closed  bool
@@ -114,7 +115,7 @@ func New(cfg Config) (*Bot, error) {
 		cfg.HandlerTimeout = 60 * time.Second
 	}
 	if cfg.OnCommand == nil {
-		cfg.OnCommand = func(string, string) {}
+		cfg.OnCommand = func(string, Outcome) {}
 	}
 	secrets := cfg.Secrets
 	if secrets == nil {
@@ -123,9 +124,11 @@ func New(cfg Config) (*Bot, error) {
 			return nil, fmt.Errorf("bot: %w", err)
 		}
 	}
-	return &Bot{cfg: cfg, log: cfg.Logger, secrets: secrets,
+	b := &Bot{cfg: cfg, log: cfg.Logger, secrets: secrets,
 		holder: "bot-" + strconv.FormatInt(time.Now().UnixNano(), 36),
-		groups: &groupCache{api: cfg.Slack, now: time.Now, m: map[string]groupEntry{}}}, nil
+		groups: &groupCache{api: cfg.Slack, now: time.Now, m: map[string]groupEntry{}}}
+	b.clicks = b.clickHandlers()
+	return b, nil
 }
 
 // errClosed is returned by Go after Shutdown began.

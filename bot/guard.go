@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/runjob/runjob/notifier/job"
-	"github.com/runjob/runjob/notifier/render"
 
 	"github.com/slack-go/slack"
 
@@ -99,20 +98,15 @@ func (g *groupCache) members(ctx context.Context, id string) ([]string, bool, er
 // preset's name would let a rule written for the preset's new target allow
 // the old one, or presets: ["*"] allow a run nobody reviewed. Its variables
 // and secret names stay as recorded.
-func (b *Bot) recorded(rec job.Record) launch {
-	l := launch{Preset: rec.Preset, ClusterID: rec.ClusterID, PackageID: rec.PackageID,
-		Variables: rec.Variables, DynamicVariables: rec.DynamicVariables, SecretNames: rec.SecretNames}
-	if l.Preset != "" {
-		if p, ok := b.cfg.Policy.Preset(l.Preset); !ok || p.ClusterID != rec.ClusterID || p.PackageID != rec.PackageID {
-			l.Preset = ""
+func (b *Bot) recorded(rec job.Record) commands.Run {
+	r := rec.Run
+	r.RerunOf = 0
+	if r.Preset != "" {
+		if p, ok := b.cfg.Policy.Preset(r.Preset); !ok || p.ClusterID != rec.ClusterID || p.PackageID != rec.PackageID {
+			r.Preset = ""
 		}
 	}
-	return l
-}
-
-// target is what a launch would run, as the policy sees it.
-func (l launch) target() commands.Run {
-	return commands.Run{Preset: l.Preset, ClusterID: l.ClusterID, PackageID: l.PackageID}
+	return r
 }
 
 // decide asks the policy whether req's user may run t here. A denial that
@@ -153,35 +147,13 @@ func (b *Bot) checkedSubject(ctx context.Context, req Request) (policy.Subject, 
 
 // secretNames lists the variables of a run that are secret: by name
 // pattern, listed in the policy, or listed by the preset.
-func (b *Bot) secretNames(l launch) []string {
-	names := b.secrets.Names(l.Variables, l.DynamicVariables)
-	for _, n := range l.SecretNames {
+func (b *Bot) secretNames(r commands.Run) []string {
+	names := b.secrets.Names(r.Variables, r.DynamicVariables)
+	for _, n := range r.SecretNames {
 		if !slices.Contains(names, n) {
 			names = append(names, n)
 		}
 	}
 	slices.Sort(names)
 	return names
-}
-
-// maskedText renders a run's parameters for logs and the audit trail, with
-// secret values masked.
-func maskedText(l launch) string {
-	mask := func(m map[string]string) map[string]string {
-		if len(m) == 0 {
-			return nil
-		}
-		out := make(map[string]string, len(m))
-		for k, v := range m {
-			if slices.Contains(l.SecretNames, k) {
-				v = render.Mask
-			}
-			out[k] = v
-		}
-		return out
-	}
-	return commands.Render(commands.Run{
-		Preset: l.Preset, ClusterID: l.ClusterID, PackageID: l.PackageID,
-		Variables: mask(l.Variables), DynamicVariables: mask(l.DynamicVariables),
-	})
 }

@@ -132,7 +132,7 @@ rules:
 		{"monthly", 52, ""},        // removed
 		{"", 52, ""},
 	} {
-		rec := job.Record{Preset: c.preset, ClusterID: c.cluster, PackageID: 434, Variables: vars, SecretNames: []string{"SFTP_LOGIN"}}
+		rec := job.Record{Run: commands.Run{Preset: c.preset, ClusterID: c.cluster, PackageID: 434, Variables: vars, SecretNames: []string{"SFTP_LOGIN"}}}
 		l := b.recorded(rec)
 		if l.Preset != c.wantPreset || l.ClusterID != 52 || l.PackageID != 434 || l.Variables["SFTP_LOGIN"] != "x" ||
 			!slices.Equal(l.SecretNames, []string{"SFTP_LOGIN"}) {

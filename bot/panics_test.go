@@ -18,7 +18,7 @@ func TestPanicInOneCommandDoesNotStopTheNext(t *testing.T) {
 	var mu sync.Mutex
 	f.bot.log = slog.New(slog.NewJSONHandler(&lockedWriter{mu: &mu, w: &logs}, nil))
 	var commands, panics atomic.Int32
-	f.bot.cfg.OnCommand = func(kind, result string) {
+	f.bot.cfg.OnCommand = func(string, Outcome) {
 		if commands.Add(1) == 1 {
 			panic("a bug after the first command")
 		}

@@ -2,9 +2,9 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
+	"github.com/runjob/runjob/notifier/store"
 	"github.com/runjob/runjob/xplenty"
 )
 
@@ -23,7 +23,7 @@ const cardJobSkew = time.Hour
 // A job found contested (an earlier look saw a twin) counts as having one,
 // even if that twin was since resolved: its card said "outcome unknown",
 // and the job may still be its. A job found with a twin is marked so.
-func (b *Bot) pendingTwins(ctx context.Context, in intent, job xplenty.Job) (int, error) {
+func (b *Bot) pendingTwins(ctx context.Context, in store.Intent, job xplenty.Job) (int, error) {
 	if contested, err := b.cfg.Store.Contested(ctx, job.ID); err != nil || contested {
 		return 1, err
 	}
@@ -37,18 +37,14 @@ func (b *Bot) pendingTwins(ctx context.Context, in intent, job xplenty.Job) (int
 	return n, nil
 }
 
-func (b *Bot) countTwins(ctx context.Context, in intent, job xplenty.Job) (int, error) {
-	pending, err := b.cfg.Store.PendingLaunches(ctx, in.id())
+func (b *Bot) countTwins(ctx context.Context, in store.Intent, job xplenty.Job) (int, error) {
+	pending, err := b.cfg.Store.PendingLaunches(ctx, in.ID())
 	if err != nil {
 		return 0, err
 	}
 	n := 0
-	for _, data := range pending {
-		var other intent
-		if json.Unmarshal(data, &other) != nil {
-			continue
-		}
-		o, l := other.Launch, in.Launch
+	for _, other := range pending {
+		o, l := other.Run, in.Run
 		if o.ClusterID != l.ClusterID || o.PackageID != l.PackageID || !sameVars(o.Variables, l.Variables) ||
 			(job.DynamicVariables != nil && !sameVars(o.DynamicVariables, l.DynamicVariables)) {
 			continue

@@ -2,12 +2,12 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/notifier/deliver"
 	"github.com/runjob/runjob/notifier/render"
 	"github.com/runjob/runjob/notifier/store"
@@ -53,16 +53,15 @@ func newRecoverFixture(t *testing.T) *recoverFixture {
 
 // launchCutShort leaves what a process that died after posting the card
 // and sending the run request leaves: a card and an intent, nothing tracked.
-func (f *recoverFixture) launchCutShort(t *testing.T, l launch) intent {
+func (f *recoverFixture) launchCutShort(t *testing.T, l commands.Run) store.Intent {
 	t.Helper()
 	ctx := context.Background()
-	ts, err := f.bot.cfg.Poster.Post(ctx, "C1", render.StartingCard(l.starting("U1")), "", nil)
+	ts, err := f.bot.cfg.Poster.Post(ctx, "C1", render.StartingCard(render.Starting{Requester: "U1", Run: l}), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := intent{Channel: "C1", CardTS: ts, Requester: "U1", Launch: l, Asked: time.Now().Add(-3 * time.Minute)}
-	data, _ := json.Marshal(in)
-	if err := f.store.SaveIntent(ctx, in.id(), data, in.Asked); err != nil {
+	in := store.Intent{Channel: "C1", CardTS: ts, Requester: "U1", Run: l, Asked: time.Now().Add(-3 * time.Minute)}
+	if err := f.store.SaveIntent(ctx, in); err != nil {
 		t.Fatal(err)
 	}
 	return in
@@ -70,7 +69,7 @@ func (f *recoverFixture) launchCutShort(t *testing.T, l launch) intent {
 
 func TestRecoverLaunchTracksTheJobItStarted(t *testing.T) {
 	f := newRecoverFixture(t)
-	l := launch{ClusterID: 52, PackageID: 434, Variables: map[string]string{"DB_PASSWORD": "hunter2"}, SecretNames: []string{"DB_PASSWORD"}}
+	l := commands.Run{ClusterID: 52, PackageID: 434, Variables: map[string]string{"DB_PASSWORD": "hunter2"}, SecretNames: []string{"DB_PASSWORD"}}
 	in := f.launchCutShort(t, l)
 	job, err := f.xp.CreateJob(xplenty.RunRequest{ClusterID: 52, PackageID: 434, Variables: l.Variables})
 	if err != nil {
@@ -91,7 +90,7 @@ func TestRecoverLaunchTracksTheJobItStarted(t *testing.T) {
 
 func TestRecoverLaunchWithoutAJobSaysUnknown(t *testing.T) {
 	f := newRecoverFixture(t)
-	in := f.launchCutShort(t, launch{ClusterID: 52, PackageID: 434})
+	in := f.launchCutShort(t, commands.Run{ClusterID: 52, PackageID: 434})
 	f.bot.RecoverLaunches(context.Background())
 	m, ok := f.slack.Message("C1", in.CardTS)
 	if !ok || !strings.Contains(m.Text, "may have started") {
@@ -121,7 +120,7 @@ func TestRecoverLaunchThatCannotBeReadTellsItsCard(t *testing.T) {
 		stores[key] = s
 	}
 	f.store, f.bot.cfg.Store = stores["old key"], stores["old key"]
-	in := f.launchCutShort(t, launch{ClusterID: 52, PackageID: 434, Variables: map[string]string{"DB_PASSWORD": "hunter2"}, SecretNames: []string{"DB_PASSWORD"}})
+	in := f.launchCutShort(t, commands.Run{ClusterID: 52, PackageID: 434, Variables: map[string]string{"DB_PASSWORD": "hunter2"}, SecretNames: []string{"DB_PASSWORD"}})
 	rotated := stores["new key"]
 	f.bot.cfg.Store = rotated
 
@@ -138,7 +137,9 @@ func TestRecoverLaunchThatCannotBeReadTellsItsCard(t *testing.T) {
 
 	// Past the grace, no replica had the key: it is lost.
 	data, _ := stores["old key"].StaleIntents(context.Background(), time.Now(), 10)
-	if err := stores["old key"].SaveIntent(context.Background(), in.id(), data[in.id()], time.Now().Add(-2*time.Hour)); err != nil {
+	older := *data[in.ID()]
+	older.Asked = time.Now().Add(-2 * time.Hour)
+	if err := stores["old key"].SaveIntent(context.Background(), older); err != nil {
 		t.Fatal(err)
 	}
 	f.bot.RecoverLaunches(context.Background())

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/notifier/job"
 
 	"github.com/runjob/runjob/xplenty"
@@ -17,7 +18,7 @@ func TestStatusAndListCannotBeSpoofedByXplentysText(t *testing.T) {
 	f := newRecoverFixture(t)
 	ctx := context.Background()
 	rec := job.Record{
-		JobID: 1001, Channel: "C1", CardTS: "1700000000.000100", Requester: "U1", ClusterID: 52, PackageID: 434,
+		JobID: 1001, Channel: "C1", CardTS: "1700000000.000100", Requester: "U1", Run: commands.Run{ClusterID: 52, PackageID: 434},
 		Status:  xplenty.Status("weird\r\n\x1b[2J\u202ehtap"),
 		HTMLURL: "https://app.xplenty.com/acct/jobs/1001?x=1|Evil link> <https://evil.example|click here",
 	}

@@ -76,9 +76,9 @@ func newUseCase(t *testing.T, o useCaseOptions) *useCase {
 	uc := &useCase{store: st, slack: sl, xp: xs}
 	uc.bot, err = New(Config{Slack: api, Poster: deliver.NewPoster(api, deliver.PosterOptions{}), Store: st,
 		Xplenty: xp, Access: access, Policy: pol,
-		OnCommand: func(_, result string) {
+		OnCommand: func(_ string, o Outcome) {
 			uc.mu.Lock()
-			uc.outcomes = append(uc.outcomes, result)
+			uc.outcomes = append(uc.outcomes, o.String())
 			uc.mu.Unlock()
 		}})
 	if err != nil {

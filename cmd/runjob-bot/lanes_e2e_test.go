@@ -10,6 +10,7 @@ import (
 
 	"github.com/runjob/runjob/bot/slacktest"
 	"github.com/runjob/runjob/cmd/runjob-bot/internal/app"
+	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/notifier/job"
 	"github.com/runjob/runjob/notifier/render"
 	"github.com/runjob/runjob/notifier/store"
@@ -35,7 +36,7 @@ func TestE2EBusyChannelDoesNotDelayQuietChannel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec := job.Record{JobID: j.ID, Channel: channel, Requester: "U1", ClusterID: 52, PackageID: 434, Status: j.Status, HTMLURL: j.HTMLURL}
+		rec := job.Record{JobID: j.ID, Channel: channel, Requester: "U1", Run: commands.Run{ClusterID: 52, PackageID: 434}, Status: j.Status, HTMLURL: j.HTMLURL}
 		c := render.Card(rec)
 		_, ts, err := api.PostMessageContext(ctx, channel, slack.MsgOptionText(c.Text, false), slack.MsgOptionBlocks(c.Blocks...))
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runjob/runjob/bot"
 	"github.com/runjob/runjob/cmd/runjob-bot/internal/ops"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
@@ -49,8 +50,8 @@ func TestE2EPanicsAreRecoveredAndTheBotServesOn(t *testing.T) {
 			n, _ := panicked.LoadOrStore(where, new(atomic.Int32))
 			n.(*atomic.Int32).Add(1)
 		},
-		Command: func(kind, result string) {
-			if result == "help" && first.first("command") {
+		Command: func(_ string, o bot.Outcome) {
+			if o == bot.Help && first.first("command") {
 				panic("a bug after a command")
 			}
 		},

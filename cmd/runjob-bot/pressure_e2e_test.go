@@ -12,6 +12,7 @@ import (
 
 	"github.com/runjob/runjob/bot/slacktest"
 	"github.com/runjob/runjob/cmd/runjob-bot/internal/app"
+	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/notifier/deliver"
 	"github.com/runjob/runjob/notifier/job"
 	"github.com/runjob/runjob/notifier/render"
@@ -42,7 +43,7 @@ func (e *e2e) trackJobs(n, channels int) []job.Record {
 			e.t.Fatal(err)
 		}
 		rec := job.Record{JobID: j.ID, Channel: fmt.Sprintf("C%d", i%channels), Requester: "U1",
-			ClusterID: 52, PackageID: 434, Status: j.Status, HTMLURL: j.HTMLURL}
+			Run: commands.Run{ClusterID: 52, PackageID: 434}, Status: j.Status, HTMLURL: j.HTMLURL}
 		c := render.Card(rec)
 		_, ts, err := api.PostMessageContext(ctx, rec.Channel, slack.MsgOptionText(c.Text, false), slack.MsgOptionBlocks(c.Blocks...))
 		if err != nil {

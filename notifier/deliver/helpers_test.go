@@ -7,6 +7,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/notifier/job"
 	"github.com/runjob/runjob/notifier/redistest"
 	"github.com/runjob/runjob/notifier/store"
@@ -26,11 +27,9 @@ func newTestStore(t *testing.T) (*store.Store, *redis.Client) {
 func testRecord(id int64) job.Record {
 	return job.Record{
 		JobID: id, Channel: "C1", CardTS: "1700000000.000100", Requester: "U1",
-		ClusterID: 52, PackageID: 434,
-		Variables:        map[string]string{"DATE": "2026-11-01", "DB_PASSWORD": "hunter2"},
-		DynamicVariables: map[string]string{"NOW": "CurrentTime()"},
-		Status:           xplenty.StatusIdle,
-		CreatedAt:        time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC),
+		Run:       commands.Run{ClusterID: 52, PackageID: 434, Variables: map[string]string{"DATE": "2026-11-01", "DB_PASSWORD": "hunter2"}, DynamicVariables: map[string]string{"NOW": "CurrentTime()"}},
+		Status:    xplenty.StatusIdle,
+		CreatedAt: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC),
 	}
 }
 

@@ -6,6 +6,8 @@ package job
 import (
 	"time"
 
+	"github.com/runjob/runjob/commands"
+
 	"github.com/runjob/runjob/xplenty"
 )
 
@@ -26,20 +28,16 @@ type Record struct {
 	CardTS    string // ts of the job card; thread replies use it as thread_ts
 	Requester string // Slack user id of whoever started the job
 
-	ClusterID        int64
-	PackageID        int64
-	Preset           string            // preset name, when started from one
-	Variables        map[string]string // as sent to Xplenty
-	DynamicVariables map[string]string // as sent to Xplenty
-	// SecretNames lists variable names whose values are never shown; with
-	// store.Options.SecretKey their values are also encrypted in Redis.
-	SecretNames []string
+	// Run is what was run: the cluster and package, the preset, the
+	// variables and dynamic variables as sent to Xplenty, the secret names
+	// (their values are never shown and, with store.Options.SecretKey,
+	// encrypted in Redis), and the job it re-runs.
+	commands.Run
 	// LostSecrets names secret variables whose stored values could not be
 	// decrypted (the key changed): they are missing from the maps, so the
 	// job cannot be re-run as it was.
 	LostSecrets []string
 
-	RerunOf   int64 // the job this one re-runs, 0 when none
 	StoppedBy string
 	// StopRequestedBy is set when someone pressed Stop; StoppedBy is filled
 	// from it when Xplenty reports the job stopped.

@@ -4,11 +4,12 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/runjob/runjob/commands"
 )
 
 func TestFollowedElsewhereCard(t *testing.T) {
-	s := Starting{Requester: "U1", ClusterID: 52, PackageID: 434,
-		Variables: map[string]string{"DB_PASSWORD": "hunter2"}, SecretNames: []string{"DB_PASSWORD"}}
+	s := Starting{Requester: "U1", Run: commands.Run{ClusterID: 52, PackageID: 434, Variables: map[string]string{"DB_PASSWORD": "hunter2"}, SecretNames: []string{"DB_PASSWORD"}}}
 	m := FollowedElsewhereCard(s, 1001, "https://app.xplenty.com/acme/jobs/1001|<!channel>")
 	for _, want := range []string{"Job 1001", "followed on another card"} {
 		if !strings.Contains(m.Text, want) {

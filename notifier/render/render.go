@@ -1,6 +1,9 @@
 package render
 
-import "github.com/slack-go/slack"
+import (
+	"github.com/runjob/runjob/commands"
+	"github.com/slack-go/slack"
+)
 
 // Message is one Slack message: its plain-text fallback and its Block Kit blocks.
 type Message struct {
@@ -69,14 +72,8 @@ const (
 )
 
 // Starting is what the bot knows about a run request before Xplenty has
-// answered it: no job id yet.
+// answered it: who asked, and the run; no job id yet.
 type Starting struct {
-	Requester        string // Slack user id
-	ClusterID        int64
-	PackageID        int64
-	Preset           string // preset name, when started from one
-	Variables        map[string]string
-	DynamicVariables map[string]string
-	SecretNames      []string // variable names whose values are never shown
-	RerunOf          int64    // the job this request re-runs, 0 when none
+	Requester string // Slack user id
+	commands.Run
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/notifier/job"
 	"github.com/runjob/runjob/xplenty"
 )
@@ -31,9 +32,7 @@ func freshRecord() job.Record {
 		Channel:   "C0RUNJOB",
 		CardTS:    "1793523600.000100",
 		Requester: "U123ABC",
-		ClusterID: 52,
-		PackageID: 434,
-		Variables: map[string]string{"DATE": "2026-11-01"},
+		Run:       commands.Run{ClusterID: 52, PackageID: 434, Variables: map[string]string{"DATE": "2026-11-01"}},
 		Status:    xplenty.StatusIdle,
 		HTMLURL:   "https://app.xplenty.com/acme/jobs/1001",
 		CreatedAt: goldenCreated,
@@ -68,13 +67,8 @@ func withStatus(r job.Record, s xplenty.Status) job.Record {
 
 func startingRequest() Starting {
 	return Starting{
-		Requester:        "U123ABC",
-		ClusterID:        52,
-		PackageID:        434,
-		Preset:           "nightly",
-		Variables:        map[string]string{"DATE": "2026-11-01", "DB_PASSWORD": "hunter2"},
-		DynamicVariables: map[string]string{"RUN_AT": "CurrentTime()"},
-		SecretNames:      []string{"DB_PASSWORD"}, // as the bot's rule lists it
+		Requester: "U123ABC",
+		Run:       commands.Run{ClusterID: 52, PackageID: 434, Preset: "nightly", Variables: map[string]string{"DATE": "2026-11-01", "DB_PASSWORD": "hunter2"}, DynamicVariables: map[string]string{"RUN_AT": "CurrentTime()"}, SecretNames: []string{"DB_PASSWORD"}}, // secret names as the bot\'s rule lists them
 	}
 }
 
@@ -397,8 +391,7 @@ func TestRenderHostileTextStaysText(t *testing.T) {
 	r.HTMLURL = "https://app.xplenty.com/acme/jobs/1001?q=<!channel>|<https://evil.example|innocent>"
 	r.Outputs = []xplenty.Output{{ID: 1, Name: hostile, RecordsCount: 5}, {ID: 2, ComponentName: hostile}}
 	s := Starting{
-		Requester: "<!everyone>", ClusterID: 52, PackageID: 434, Preset: hostile,
-		Variables: map[string]string{"DATE": hostile}, DynamicVariables: map[string]string{hostile: hostile},
+		Requester: "<!everyone>", Run: commands.Run{ClusterID: 52, PackageID: 434, Preset: hostile, Variables: map[string]string{"DATE": hostile}, DynamicVariables: map[string]string{hostile: hostile}},
 	}
 	pageURLs := []string{"https://app.xplenty.com/acme/jobs?x=<!channel>|y", "javascript:alert(1)//<!channel>"}
 	for _, pageURL := range pageURLs {
@@ -480,10 +473,9 @@ func TestSecretValuesNeverRendered(t *testing.T) {
 // secret is shown when the rule says it is not, and a listed name is
 // masked whatever it looks like.
 func TestRendererMasksExactlyTheListedNames(t *testing.T) {
-	r := job.Record{JobID: 1001, ClusterID: 52, PackageID: 434, Status: xplenty.StatusFailed,
-		Variables:   map[string]string{"API_KEY": "visible-k1", "DB_URL": "postgres://u:pw@db/x"},
-		SecretNames: []string{"db_url"},
-		Errors:      "cannot connect to postgres://u:pw@db/x with visible-k1",
+	r := job.Record{JobID: 1001, Run: commands.Run{ClusterID: 52, PackageID: 434, Variables: map[string]string{"API_KEY": "visible-k1", "DB_URL": "postgres://u:pw@db/x"}, SecretNames: []string{"db_url"}}, Status: xplenty.StatusFailed,
+
+		Errors: "cannot connect to postgres://u:pw@db/x with visible-k1",
 	}
 	for name, m := range map[string]Message{"card": Card(r), "reply": Reply(r)} {
 		all := strings.Join(messageStrings(t, m), "\n")
@@ -771,7 +763,7 @@ func TestRenderLongAndManyThingsAreCut(t *testing.T) {
 	for i := range 120 {
 		r.Outputs = append(r.Outputs, xplenty.Output{ID: int64(i), Name: strings.Repeat("o", 300), RecordsCount: int64(i) * 1000})
 	}
-	s := Starting{Requester: r.Requester, ClusterID: 52, PackageID: 434, Preset: r.Preset, Variables: r.Variables, DynamicVariables: r.DynamicVariables}
+	s := Starting{Requester: r.Requester, Run: commands.Run{ClusterID: 52, PackageID: 434, Preset: r.Preset, Variables: r.Variables, DynamicVariables: r.DynamicVariables}}
 	for name, m := range everyMessage(r, s, r.Errors, "https://app.xplenty.com/acme/jobs", strings.Repeat("y", 500)) {
 		t.Run(name, func(t *testing.T) { checkBlockKit(t, m) })
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/xplenty"
 )
 
@@ -28,7 +29,7 @@ func TestRenderEmojiCountTwiceAgainstSlacksLimits(t *testing.T) {
 	for i := range 20 {
 		r.Outputs = append(r.Outputs, xplenty.Output{ID: int64(i), Name: strings.Repeat(emoji, 300)})
 	}
-	s := Starting{Requester: r.Requester, ClusterID: 52, PackageID: 434, Preset: r.Preset, Variables: r.Variables, DynamicVariables: r.DynamicVariables}
+	s := Starting{Requester: r.Requester, Run: commands.Run{ClusterID: 52, PackageID: 434, Preset: r.Preset, Variables: r.Variables, DynamicVariables: r.DynamicVariables}}
 	for name, m := range everyMessage(r, s, r.Errors, "https://app.xplenty.com/acme/jobs", r.Requester) {
 		t.Run(name, func(t *testing.T) { checkBlockKit(t, m) })
 	}

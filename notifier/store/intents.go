@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/runjob/runjob/commands"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -49,9 +52,9 @@ const maxPendingLaunches = 1000
 
 // PendingLaunches returns the launches remembered with SaveIntent and not
 // yet resolved, by id, except the one named. Launches that cannot be
-// opened (sealed with a key no longer configured) are left out: they are
-// not read back here, whatever they were.
-func (s *Store) PendingLaunches(ctx context.Context, except string) (map[string][]byte, error) {
+// opened (sealed with a key no longer configured) or read are left out:
+// they are not read back here, whatever they were.
+func (s *Store) PendingLaunches(ctx context.Context, except string) (map[string]Intent, error) {
 	ids, err := s.rdb.ZRange(ctx, s.keys.Intents(), 0, maxPendingLaunches-1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("pending launches: %w", err)
@@ -66,7 +69,7 @@ func (s *Store) PendingLaunches(ctx context.Context, except string) (map[string]
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("pending launches: %w", err)
 	}
-	out := make(map[string][]byte, len(ids))
+	out := make(map[string]Intent, len(ids))
 	for i, id := range ids {
 		if id == except {
 			continue
@@ -75,11 +78,9 @@ func (s *Store) PendingLaunches(ctx context.Context, except string) (map[string]
 		if err != nil {
 			continue // expired
 		}
-		plain, err := s.sealer.openBlob("intent:"+id, v)
-		if err != nil {
-			continue
+		if in, err := s.openIntent(id, v); err == nil {
+			out[id] = in
 		}
-		out[id] = []byte(plain)
 	}
 	return out, nil
 }
@@ -107,14 +108,38 @@ func (s *Store) Contested(ctx context.Context, jobID int64) (bool, error) {
 // intentTTL bounds how long an unresolved launch is kept.
 const intentTTL = 24 * time.Hour
 
-// SaveIntent remembers a launch before its run request is sent, so that a
-// job started by a process that died before tracking it is found later
-// (the bot's RecoverLaunches). id names the launch (its card); data may
-// hold secret values and is sealed.
-func (s *Store) SaveIntent(ctx context.Context, id string, data []byte, asked time.Time) error {
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+// Intent is a launch between "card posted" and "job tracked": what was
+// asked, by whom, and the card that shows it. It is kept so that a job
+// started by a process that died before tracking it is found later (the
+// bot's RecoverLaunches). Its JSON names are the stored schema.
+type Intent struct {
+	Channel   string       `json:"channel"`
+	CardTS    string       `json:"card_ts"`
+	Requester string       `json:"requester"`
+	Run       commands.Run `json:"launch"`
+	Asked     time.Time    `json:"asked"`
+}
+
+// ID names the launch by its card, the one thing it has before a job id.
+func (in Intent) ID() string { return in.Channel + ":" + in.CardTS }
+
+// CardOf is the channel and card ts an intent id names.
+func CardOf(id string) (channel, cardTS string) {
+	channel, cardTS, _ = strings.Cut(id, ":")
+	return channel, cardTS
+}
+
+// SaveIntent remembers a launch before its run request is sent. It may
+// hold secret values, so it is sealed whole.
+func (s *Store) SaveIntent(ctx context.Context, in Intent) error {
+	data, err := json.Marshal(in)
+	if err != nil {
+		return fmt.Errorf("save launch: %w", err)
+	}
+	id := in.ID()
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, s.keys.Intent(id), s.sealer.seal("intent:"+id, string(data)), intentTTL)
-		p.ZAdd(ctx, s.keys.Intents(), redis.Z{Score: float64(asked.UnixMilli()), Member: id})
+		p.ZAdd(ctx, s.keys.Intents(), redis.Z{Score: float64(in.Asked.UnixMilli()), Member: id})
 		return nil
 	})
 	if err != nil {
@@ -142,18 +167,19 @@ func (s *Store) DeleteIntent(ctx context.Context, id string) error {
 const unknownKeyGrace = time.Hour
 
 // StaleIntents returns up to n launches asked before the given time and
-// still unresolved, oldest first; launches whose data expired are dropped.
-// A launch whose data cannot be opened (sealed with a key that is gone) is
-// returned with nil data: the launch's id still names its card. One sealed
-// with a key this replica does not know is skipped for unknownKeyGrace.
-func (s *Store) StaleIntents(ctx context.Context, before time.Time, n int64) (map[string][]byte, error) {
+// still unresolved, by id; launches whose data expired are dropped. A
+// launch whose data cannot be opened (sealed with a key that is gone) or
+// read is returned as nil: the launch's id still names its card (CardOf).
+// One sealed with a key this replica does not know is skipped for
+// unknownKeyGrace.
+func (s *Store) StaleIntents(ctx context.Context, before time.Time, n int64) (map[string]*Intent, error) {
 	zs, err := s.rdb.ZRangeArgsWithScores(ctx, redis.ZRangeArgs{
 		Key: s.keys.Intents(), Start: "-inf", Stop: strconv.FormatInt(before.UnixMilli(), 10), ByScore: true, Count: n,
 	}).Result()
 	if err != nil {
 		return nil, fmt.Errorf("stale launches: %w", err)
 	}
-	out := make(map[string][]byte, len(zs))
+	out := make(map[string]*Intent, len(zs))
 	for _, z := range zs {
 		id := fmt.Sprint(z.Member)
 		v, err := s.rdb.Get(ctx, s.keys.Intent(id)).Result()
@@ -164,7 +190,7 @@ func (s *Store) StaleIntents(ctx context.Context, before time.Time, n int64) (ma
 		if err != nil {
 			return nil, fmt.Errorf("read launch: %w", err)
 		}
-		plain, err := s.sealer.openBlob("intent:"+id, v)
+		in, err := s.openIntent(id, v)
 		if err != nil {
 			asked := time.UnixMilli(int64(z.Score))
 			if !s.sealer.knowsKey(v) && s.now().Sub(asked) < unknownKeyGrace {
@@ -175,7 +201,20 @@ func (s *Store) StaleIntents(ctx context.Context, before time.Time, n int64) (ma
 			out[id] = nil
 			continue
 		}
-		out[id] = []byte(plain)
+		out[id] = &in
 	}
 	return out, nil
+}
+
+// openIntent opens and decodes a stored launch.
+func (s *Store) openIntent(id, v string) (Intent, error) {
+	var in Intent
+	plain, err := s.sealer.openBlob("intent:"+id, v)
+	if err != nil {
+		return in, err
+	}
+	if err := json.Unmarshal([]byte(plain), &in); err != nil {
+		return in, fmt.Errorf("decode launch %s: %w", id, err)
+	}
+	return in, nil
 }

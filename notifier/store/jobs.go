@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/runjob/runjob/commands"
+
 	"github.com/redis/go-redis/v9"
 	"github.com/runjob/runjob/notifier/job"
 	"github.com/runjob/runjob/xplenty"
@@ -113,9 +115,9 @@ func (s *Store) decodeRecord(id int64, h map[string]string) (job.Record, error) 
 	}
 	r := job.Record{
 		JobID: id, Channel: sp.Channel, CardTS: sp.CardTS, Requester: sp.Requester,
-		ClusterID: sp.ClusterID, PackageID: sp.PackageID, Preset: sp.Preset,
-		SecretNames: sp.SecretNames,
-		RerunOf:     sp.RerunOf, CreatedAt: sp.CreatedAt,
+		Run: commands.Run{ClusterID: sp.ClusterID, PackageID: sp.PackageID, Preset: sp.Preset,
+			SecretNames: sp.SecretNames, RerunOf: sp.RerunOf},
+		CreatedAt:       sp.CreatedAt,
 		Status:          xplenty.Status(h[fStatus]),
 		Errors:          h[fErrors],
 		HTMLURL:         h[fHTMLURL],

@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/notifier/job"
 	"github.com/runjob/runjob/notifier/redistest"
 	"github.com/runjob/runjob/notifier/render"
@@ -30,11 +31,9 @@ func newTestStore(t *testing.T) (*Store, *redis.Client) {
 func testRecord(id int64) job.Record {
 	return job.Record{
 		JobID: id, Channel: "C1", CardTS: "1700000000.000100", Requester: "U1",
-		ClusterID: 52, PackageID: 434,
-		Variables:        map[string]string{"DATE": "2026-11-01", "DB_PASSWORD": "hunter2"},
-		DynamicVariables: map[string]string{"NOW": "CurrentTime()"},
-		Status:           xplenty.StatusIdle,
-		CreatedAt:        time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC),
+		Run:       commands.Run{ClusterID: 52, PackageID: 434, Variables: map[string]string{"DATE": "2026-11-01", "DB_PASSWORD": "hunter2"}, DynamicVariables: map[string]string{"NOW": "CurrentTime()"}},
+		Status:    xplenty.StatusIdle,
+		CreatedAt: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC),
 	}
 }
 
@@ -330,7 +329,7 @@ func TestSecretValuesAreEncryptedInRedis(t *testing.T) {
 	if err := s.Track(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SavePending(ctx, "tok", []byte(`{"DB_PASSWORD":"hunter2"}`), time.Minute); err != nil {
+	if err := s.SavePending(ctx, "tok", Pending{Run: commands.Run{Variables: map[string]string{"DB_PASSWORD": "hunter2"}}}, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	iter := rdb.Scan(ctx, 0, prefix+"*", 100).Iterator()
@@ -347,8 +346,8 @@ func TestSecretValuesAreEncryptedInRedis(t *testing.T) {
 	if got.Variables["DB_PASSWORD"] != "hunter2" || got.Variables["DATE"] != "2026-11-01" || len(got.LostSecrets) != 0 {
 		t.Errorf("Get = %+v, want the secret back for Re-run", got)
 	}
-	if p, err := s.TakePending(ctx, "tok"); err != nil || !strings.Contains(string(p), "hunter2") {
-		t.Errorf("TakePending = %q, %v", p, err)
+	if p, err := s.TakePending(ctx, "tok"); err != nil || p.Run.Variables["DB_PASSWORD"] != "hunter2" {
+		t.Errorf("TakePending = %+v, %v", p, err)
 	}
 
 	// Another key (the API key was rotated): the secret is lost, and says so.

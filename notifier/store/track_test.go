@@ -71,8 +71,8 @@ func TestTrackLaunchForgetsTheLaunch(t *testing.T) {
 	ctx := context.Background()
 	s, _ := newTestStore(t)
 	asked := time.Now().Add(-time.Hour)
-	for _, id := range []string{"C1:1", "C1:2"} {
-		if err := s.SaveIntent(ctx, id, []byte(`{}`), asked); err != nil {
+	for _, card := range []string{"1", "2"} {
+		if err := s.SaveIntent(ctx, Intent{Channel: "C1", CardTS: card, Asked: asked}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -3,13 +3,15 @@ package ops
 import (
 	"time"
 
+	"github.com/runjob/runjob/bot"
+
 	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
 )
 
 // Hooks are the observation points the metrics use; nil fields are skipped.
 type Hooks struct {
-	Command   func(kind, result string)
+	Command   func(kind string, o bot.Outcome)
 	Xplenty   func(method, route string, status int, d time.Duration)
 	SlackCall func(method, code string)
 	Tick      func(notifier.TickStats)
@@ -36,7 +38,7 @@ func WithHooks(a, b Hooks) Hooks {
 	if f, g := a.Command, b.Command; g != nil {
 		h.Command = g
 		if f != nil {
-			h.Command = func(kind, result string) { f(kind, result); g(kind, result) }
+			h.Command = func(kind string, o bot.Outcome) { f(kind, o); g(kind, o) }
 		}
 	}
 	if f, g := a.Xplenty, b.Xplenty; g != nil {

@@ -8,19 +8,9 @@ import (
 // Label bounding.
 
 var (
-	resultWordRE  = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 	slackMethodRE = regexp.MustCompile(`^[a-z]+(\.[a-zA-Z]+){1,3}$`)
 	routeRE       = regexp.MustCompile(`^/[a-z_/{}]{0,63}$`) // templates only: no ids
 )
-
-// boundedWord passes the short snake_case words the code uses as results
-// and maps anything else to "other".
-func boundedWord(s string) string {
-	if resultWordRE.MatchString(s) {
-		return s
-	}
-	return "other"
-}
 
 func boundedRoute(s string) string {
 	if routeRE.MatchString(s) {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/runjob/runjob/bot"
+
 	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
 )
@@ -20,12 +22,12 @@ func (m *Metrics) observePanic(where string) {
 	m.panics.WithLabelValues(where).Inc()
 }
 
-func (m *Metrics) observeCommand(kind, result string) {
+func (m *Metrics) observeCommand(kind string, o bot.Outcome) {
 	if kind != "command" && kind != "button" {
 		kind = "other"
 	}
-	m.commands.WithLabelValues(kind, boundedWord(result)).Inc()
-	if result == "started" {
+	m.commands.WithLabelValues(kind, o.String()).Inc()
+	if o == bot.Started {
 		m.jobsStarted.Inc()
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runjob/runjob/bot"
 	"github.com/runjob/runjob/notifier/job"
 	"github.com/runjob/runjob/notifier/store"
 
@@ -111,13 +112,13 @@ func TestMetricsCommandsCallsDeliveries(t *testing.T) {
 	m := NewMetrics(version)
 	h := m.Hooks()
 
-	h.Command("command", "started")
-	h.Command("command", "started")
-	h.Command("button", "started")
-	h.Command("command", "denied")
-	h.Command("button", "cannot_post")
-	h.Command("command", "Job 4242 by U123ABC") // not a result word
-	h.Command("modal", "help")                  // unknown kind
+	h.Command("command", bot.Started)
+	h.Command("command", bot.Started)
+	h.Command("button", bot.Started)
+	h.Command("command", bot.Denied)
+	h.Command("button", bot.CannotPost)
+	h.Command("command", bot.Outcome(200)) // not an outcome
+	h.Command("modal", bot.Help)           // unknown kind
 
 	h.Xplenty("GET", "/jobs/{id}", 200, 120*time.Millisecond)
 	h.Xplenty("GET", "/jobs/{id}", 200, 80*time.Millisecond)
@@ -210,7 +211,7 @@ func TestMetricsCommandsCallsDeliveries(t *testing.T) {
 func TestMetricsLint(t *testing.T) {
 	m := NewMetrics(version)
 	h := m.Hooks()
-	h.Command("command", "started")
+	h.Command("command", bot.Started)
 	h.Xplenty("GET", "/jobs", 200, time.Millisecond)
 	h.SlackCall("chat.postMessage", "")
 	h.Tick(notifier.TickStats{Leader: true, Active: 1, Pages: 1, Calls: 1})
@@ -349,7 +350,7 @@ func TestMetricsRateLimit(t *testing.T) {
 
 func TestMetricsIndependentRegistries(t *testing.T) {
 	a, b := NewMetrics(version), NewMetrics(version)
-	a.Hooks().Command("command", "started")
+	a.Hooks().Command("command", bot.Started)
 	fams := scrapeMetrics(t, Handler(b, Readiness{}))
 	if got, _ := metricSample(fams, "runjob_jobs_started_total"); got != 0 {
 		t.Errorf("a second metrics sees the first's counts: %v", got)
@@ -602,7 +603,7 @@ func TestServeOpsBadAddress(t *testing.T) {
 func TestMetricsWithHooks(t *testing.T) {
 	var calls []string
 	caller := Hooks{
-		Command: func(kind, result string) { calls = append(calls, "caller command "+result) },
+		Command: func(_ string, o bot.Outcome) { calls = append(calls, "caller command "+o.String()) },
 		Tick:    func(notifier.TickStats) { calls = append(calls, "caller tick") },
 	}
 	m := NewMetrics(version)
@@ -610,7 +611,7 @@ func TestMetricsWithHooks(t *testing.T) {
 	if h.Command == nil || h.Xplenty == nil || h.SlackCall == nil || h.Tick == nil || h.Delivered == nil || h.Panicked == nil {
 		t.Fatalf("WithHooks left a field nil: %+v", h)
 	}
-	h.Command("command", "started")
+	h.Command("command", bot.Started)
 	h.Tick(notifier.TickStats{Leader: true, Active: 4, Pages: 1, Calls: 1})
 	h.Delivered("reply", 1, xplenty.StatusStopped)
 	if want := []string{"caller command started", "caller tick"}; strings.Join(calls, "|") != strings.Join(want, "|") {

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
 
+	"github.com/runjob/runjob/bot"
 	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/bot/slacktest"
 	"github.com/runjob/runjob/cmd/runjob-bot/internal/app"
@@ -157,7 +158,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		Version: opts.Version, Logger: log, RDB: rdb, Secrets: sh.secrets,
 		Ready: func() { readyOnce.Do(func() { close(ready) }) },
 		Hooks: ops.Hooks{
-			Command: func(string, string) { sh.handled.Add(1) },
+			Command: func(string, bot.Outcome) { sh.handled.Add(1) },
 			Delivered: func(kind string, id int64, status xplenty.Status) {
 				if kind == "reply" && status.Terminal() {
 					sh.replied(id)

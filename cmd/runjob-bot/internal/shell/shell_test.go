@@ -406,8 +406,7 @@ func shellBlocksJSON(t *testing.T, m render.Message) json.RawMessage {
 func TestShellRenderCard(t *testing.T) {
 	st := shellTestText()
 	rec := job.Record{
-		JobID: 1001, Channel: homeChannel, Requester: selfUser, ClusterID: 52, PackageID: 434,
-		Variables: map[string]string{"DATE": "2026-11-01", "DB_PASSWORD": "hunter22"}, SecretNames: []string{"DB_PASSWORD"},
+		JobID: 1001, Channel: homeChannel, Requester: selfUser, Run: commands.Run{ClusterID: 52, PackageID: 434, Variables: map[string]string{"DATE": "2026-11-01", "DB_PASSWORD": "hunter22"}, SecretNames: []string{"DB_PASSWORD"}},
 		Status: xplenty.StatusRunning, Progress: 0.4, HTMLURL: "https://app.xplenty.com/acme/jobs/1001",
 	}
 	card := render.Card(rec)

@@ -1,0 +1,240 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/runjob/runjob/commands"
+	"github.com/runjob/runjob/notifier/job"
+	"github.com/runjob/runjob/notifier/render"
+	"github.com/runjob/runjob/notifier/store"
+	"github.com/runjob/runjob/xplenty"
+)
+
+// listSize is how many jobs `/runjob list` shows.
+const listSize = 10
+
+// runAct is the act of starting r: judged by the policy, confirmed first
+// when its target is protected, then launched.
+func (b *Bot) runAct(r commands.Run, verb string) act {
+	r.SecretNames = b.secretNames(r)
+	return act{verb: verb, run: &r, confirmable: true,
+		do: func(ctx context.Context, req Request, rule string) (Outcome, *auditNote) {
+			detail := ""
+			if rule != "" {
+				detail = "allowed by rule " + rule
+			}
+			return b.launch(ctx, req, r, verb, detail)
+		}}
+}
+
+// rerunAct is the act of starting a tracked job again with the parameters
+// kept in Redis (never those shown in the message, which anyone could have
+// edited or which mask secrets).
+func (b *Bot) rerunAct(ctx context.Context, req Request, id int64) (act, Outcome, *auditNote) {
+	old, o, note := b.tracked(ctx, req, id, "re-run")
+	if o != proceed {
+		return act{}, o, note
+	}
+	if len(old.LostSecrets) > 0 {
+		b.answer(ctx, req, fmt.Sprintf("I can no longer read the secret values of job %d (%s): the key they were encrypted with has changed. Start the job again with `/runjob`.",
+			id, render.Escape(strings.Join(old.LostSecrets, ", "))))
+		return act{}, Invalid, nil
+	}
+	// A double click within clickDedupe starts one job; a click that
+	// started nothing (denied, refused) does not block the next one.
+	key := "rerun:" + strconv.FormatInt(id, 10)
+	if first, err := b.cfg.Store.Claim(ctx, key, clickDedupe); err == nil && !first {
+		b.answer(ctx, req, fmt.Sprintf("Job %d was re-run a moment ago; I did not start it twice.", id))
+		return act{}, Duplicate, nil
+	}
+	r := b.recorded(old)
+	r.RerunOf = old.JobID
+	a := b.runAct(r, "rerun")
+	a.claim = key
+	return a, proceed, nil
+}
+
+// stopAct is the act of asking Xplenty to stop a tracked job; whoever may
+// run a job may stop it. The thread reply follows when Xplenty reports it
+// stopped.
+func (b *Bot) stopAct(ctx context.Context, req Request, id int64) (act, Outcome, *auditNote) {
+	rec, o, note := b.tracked(ctx, req, id, "stop")
+	if o != proceed {
+		return act{}, o, note
+	}
+	if rec.Terminal() {
+		b.answer(ctx, req, fmt.Sprintf("Job %d has already ended (%s).", id, rec.Status))
+		return act{}, Invalid, nil
+	}
+	r := b.recorded(rec)
+	return act{verb: "stop", run: &r, jobID: id,
+		do: func(ctx context.Context, req Request, _ string) (Outcome, *auditNote) {
+			return b.stop(ctx, req, id, r)
+		}}, proceed, nil
+}
+
+func (b *Bot) stop(ctx context.Context, req Request, id int64, r commands.Run) (Outcome, *auditNote) {
+	key := "stop:" + strconv.FormatInt(id, 10)
+	if first, err := b.cfg.Store.Claim(ctx, key, clickDedupe); err == nil && !first {
+		b.answer(ctx, req, fmt.Sprintf("Job %d is already being stopped.", id))
+		return Duplicate, nil
+	}
+	j, err := b.cfg.Xplenty.StopJob(ctx, id)
+	if err != nil {
+		b.release(ctx, key)
+		// err's text never holds what Xplenty said (ErrorResponse.Error);
+		// the reason, which does, is scrubbed first.
+		reason := reasonText(r, err)
+		b.log.Warn("stop job", "job_id", id, "err", err, "reason", reason)
+		b.answer(ctx, req, fmt.Sprintf("Xplenty did not stop job %d: %s", id, render.Escape(reason)))
+		return Refused, &auditNote{action: "stop", run: r, jobID: id, outcome: "refused", detail: reason}
+	}
+	if err := b.cfg.Store.RequestStop(ctx, id, req.UserID); err != nil && !errors.Is(err, store.ErrFinished) {
+		b.log.Warn("record stop request", "job_id", id, "err", err)
+	}
+	if _, err := b.cfg.Store.Observe(ctx, *j); err != nil {
+		b.log.Warn("record stopping status", "job_id", id, "err", err)
+	}
+	b.log.Info("stop requested", "job_id", id, "user", req.UserID)
+	return Stopped, &auditNote{action: "stop", run: r, jobID: id, outcome: "stopping"}
+}
+
+// tracked reads the record of a job to re-run or stop; when there is none,
+// or the job belongs to another channel, it answers the user and returns
+// the outcome that ends the handling.
+func (b *Bot) tracked(ctx context.Context, req Request, id int64, verb string) (job.Record, Outcome, *auditNote) {
+	rec, err := b.cfg.Store.Get(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotTracked):
+		b.answer(ctx, req, fmt.Sprintf("I have no record of job %d: it was not started from Slack, or it ended long enough ago to be forgotten. I can only %s jobs I started and remember.", id, verb))
+		return rec, Invalid, nil
+	case err != nil:
+		b.log.Error("read job", "job_id", id, "for", verb, "err", err)
+		b.answer(ctx, req, "I could not reach my database, so nothing was done. Please try again in a minute.")
+		return rec, Error, nil
+	case rec.Channel != req.ChannelID:
+		// A job is acted on only where it was started: the allowlist and the
+		// policy were asked about this channel, and a re-run from elsewhere
+		// would send the requester's secret values for someone they never
+		// shared them with. The answer says nothing else about the job (it
+		// may belong to a private channel).
+		b.log.Warn("job of another channel", "job_id", id, "for", verb, "user", req.UserID, "channel", req.ChannelID, "job_channel", rec.Channel)
+		b.answer(ctx, req, fmt.Sprintf("Job %d was started in another channel.", id))
+		return rec, Denied, &auditNote{action: "deny", jobID: id, outcome: "denied",
+			detail: verb + ": the job was started in channel " + rec.Channel}
+	}
+	return rec, proceed, nil
+}
+
+// status answers `/runjob status <id>`. It is judged here rather than by
+// the pipeline's policy step: a job is judged where it lives.
+func (b *Bot) status(ctx context.Context, req Request, id int64) Outcome {
+	rec, err := b.cfg.Store.Get(ctx, id)
+	if err == nil {
+		// A job started in another (maybe private) channel is shown only to
+		// someone the allowlist and the policy let run it there, in its
+		// channel: being allowed the same package here is not enough.
+		there := req
+		there.ChannelID = rec.Channel
+		if rec.Channel != req.ChannelID && (!b.cfg.Access.Allowed(req.UserID, rec.Channel) ||
+			!b.decide(ctx, there, b.recorded(rec)).Allowed) {
+			b.answer(ctx, req, fmt.Sprintf("Job %d is not one you may see here.", id))
+			return Denied
+		}
+		b.answer(ctx, req, statusLine(rec))
+		return Status
+	}
+	if !errors.Is(err, store.ErrNotTracked) {
+		b.log.Warn("read job for status", "job_id", id, "err", err)
+	}
+	// Not started from Slack: ask Xplenty, and show it only to someone the
+	// policy lets run that package on that cluster.
+	j, jerr := b.cfg.Xplenty.GetJob(ctx, id)
+	if jerr != nil {
+		b.answer(ctx, req, fmt.Sprintf("I could not find job %d: %s", id, render.Escape(reasonText(commands.Run{}, jerr))))
+		return Invalid
+	}
+	run := commands.Run{ClusterID: j.ClusterID, PackageID: j.PackageID}
+	if d := b.decide(ctx, req, run); !d.Allowed {
+		b.answer(ctx, req, fmt.Sprintf("Job %d is not one you may see here.", id))
+		return Denied
+	}
+	b.answer(ctx, req, statusLine(job.Record{
+		JobID: j.ID, Run: run, Status: j.Status, Progress: j.Progress, HTMLURL: j.HTMLURL, Errors: j.Errors,
+	}))
+	return Status
+}
+
+// list answers `/runjob list`.
+func (b *Bot) list(ctx context.Context, req Request, _ string) (Outcome, *auditNote) {
+	recs, err := b.cfg.Store.Recent(ctx, req.ChannelID, listSize)
+	if err != nil {
+		b.log.Warn("list jobs", "err", err)
+		b.answer(ctx, req, "I could not reach my database. Please try again in a minute.")
+		return Error, nil
+	}
+	if len(recs) == 0 {
+		b.answer(ctx, req, "No jobs were started from this channel yet. Start one with `/runjob cluster=52 package=434`.")
+		return List, nil
+	}
+	var sb strings.Builder
+	if len(recs) == 1 {
+		sb.WriteString("*The last job started from this channel:*\n")
+	} else {
+		fmt.Fprintf(&sb, "*The last %d jobs started from this channel:*\n", len(recs))
+	}
+	for _, r := range recs {
+		sb.WriteString("• ")
+		sb.WriteString(statusLine(r))
+		sb.WriteString("\n")
+	}
+	b.answer(ctx, req, sb.String())
+	return List, nil
+}
+
+// help answers with the usage text and the presets the asking user may run.
+func (b *Bot) help(ctx context.Context, req Request, _ string) (Outcome, *auditNote) {
+	text := commands.Usage()
+	if presets := b.cfg.Policy.PresetsFor(b.subject(ctx, req)); len(presets) > 0 {
+		var sb strings.Builder
+		sb.WriteString(text)
+		sb.WriteString("\n\n*Presets you may run here:*\n")
+		for _, p := range presets {
+			fmt.Fprintf(&sb, "• `%s` – %s (package %d on cluster %d)\n", render.Escape(p.Name), render.Escape(p.Description), p.PackageID, p.ClusterID)
+		}
+		text = sb.String()
+	}
+	b.answer(ctx, req, text)
+	return Help, nil
+}
+
+// statusLine is one line about a job, for status and list answers.
+func statusLine(r job.Record) string {
+	s := fmt.Sprintf("%s Job %d: *%s*", render.StatusEmoji(r.Status), r.JobID, render.StatusText(r.Status))
+	if r.Status == xplenty.StatusRunning {
+		s += " " + render.ProgressBar(r.Progress)
+	}
+	s += fmt.Sprintf(" · package %d on cluster %d", r.PackageID, r.ClusterID)
+	if r.Requester != "" {
+		s += fmt.Sprintf(" · started by <@%s>", r.Requester)
+	}
+	if !r.CreatedAt.IsZero() {
+		s += fmt.Sprintf(" <!date^%d^{date_short_pretty} {time}|%s>", r.CreatedAt.Unix(), r.CreatedAt.UTC().Format(time.RFC3339))
+	}
+	if link := render.Link(r.HTMLURL, "open"); link != "" {
+		s += " · " + link
+	}
+	return s
+}
+
+// release gives a click claim back when the click did nothing.
+func (b *Bot) release(ctx context.Context, key string) {
+	if err := b.cfg.Store.Release(context.WithoutCancel(ctx), key); err != nil {
+		b.log.Warn("release click claim", "key", key, "err", err)
+	}
+}
