@@ -136,7 +136,11 @@ func (p *Poster) Post(ctx context.Context, channel string, m render.Message, thr
 }
 
 // Update replaces the message at ts with m. Updating is idempotent, so
-// transient failures are retried as well.
+// transient failures are retried as well. It is the one function through
+// which a card is edited: a tracked job's card by the card loop
+// (deliverCard, rendered from the record under the card's lock and
+// revision), a card no job is tracked on by the bot (a refusal, an unknown
+// outcome).
 func (p *Poster) Update(ctx context.Context, channel, ts string, m render.Message) error {
 	opts := msgOptions(m)
 	return p.call(ctx, "chat.update", channel, true, func(ctx context.Context) error {
