@@ -29,6 +29,11 @@ const (
 	// https://docs.slack.dev/apis/web-api/rate-limits).
 	DefaultRepliesPerMinute = 50
 	DefaultRepliesBurst     = 3
+	// usergroups.users.list (the policy's group lookups) is Tier 2: about
+	// 20 calls a minute per app and workspace
+	// (https://docs.slack.dev/reference/methods/usergroups.users.list).
+	DefaultGroupsPerMinute = 20
+	DefaultGroupsBurst     = 3
 )
 
 // Budget names: one Redis key each.
@@ -36,6 +41,7 @@ const (
 	budgetUpdate  = "update"  // chat.update, the workspace's
 	budgetPost    = "post:"   // + channel: chat.postMessage in one channel
 	budgetReplies = "replies" // conversations.replies, the workspace's
+	budgetGroups  = "groups"  // usergroups.users.list, the workspace's
 )
 
 // Rate is a budget's pace: N calls per Per, with bursts of Burst.
@@ -68,14 +74,17 @@ type Budgets struct {
 	post    Rate
 	update  Rate
 	replies Rate
+	groups  Rate
 }
 
 // NewBudgets returns the shared budgets of store: post per channel, update
-// for the workspace. A zero Rate means "no limit". Lookups
-// (conversations.replies) are paced at Slack's Tier 3 for the workspace.
+// for the workspace. A zero Rate means "no limit". Lookups are paced at
+// Slack's limits for the workspace: conversations.replies at Tier 3,
+// usergroups.users.list at Tier 2.
 func NewBudgets(s *store.Store, post, update Rate) *Budgets {
 	return &Budgets{store: s, post: post, update: update,
-		replies: Rate{N: DefaultRepliesPerMinute, Per: time.Minute, Burst: DefaultRepliesBurst}}
+		replies: Rate{N: DefaultRepliesPerMinute, Per: time.Minute, Burst: DefaultRepliesBurst},
+		groups:  Rate{N: DefaultGroupsPerMinute, Per: time.Minute, Burst: DefaultGroupsBurst}}
 }
 
 // DefaultBudgets are Slack's limits.
@@ -95,6 +104,8 @@ func (b *Budgets) budgetOf(method, channel string) (string, Rate) {
 		return budgetUpdate, b.update
 	case "conversations.replies":
 		return budgetReplies, b.replies
+	case "usergroups.users.list":
+		return budgetGroups, b.groups
 	}
 	return "", Rate{}
 }

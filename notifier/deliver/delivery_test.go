@@ -3,6 +3,7 @@ package deliver
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -89,6 +90,16 @@ func (f *fakeSlack) GetConversationRepliesContext(_ context.Context, p *slack.Ge
 		}
 	}
 	return out, false, "", nil
+}
+
+// The notifier neither answers people nor looks up groups; those calls
+// are tested on the fake Slack server (respond_test.go).
+func (f *fakeSlack) PostEphemeralContext(context.Context, string, string, ...slack.MsgOption) (string, error) {
+	return "", errors.New("fakeSlack: no ephemeral messages")
+}
+
+func (f *fakeSlack) GetUserGroupMembersContext(context.Context, string, ...slack.GetUserGroupMembersOption) ([]string, error) {
+	return nil, errors.New("fakeSlack: no user groups")
 }
 
 func (f *fakeSlack) replies(thread string) int {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -15,12 +16,15 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// SlackAPI is the part of Slack's Web API the notifier calls.
-// *slack.Client implements it.
+// SlackAPI is the part of Slack's Web API the Poster calls: posts, edits
+// and thread lookups for the notifier, ephemeral answers and user group
+// lookups for the bot. *slack.Client implements it.
 type SlackAPI interface {
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
 	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
 	GetConversationRepliesContext(ctx context.Context, params *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error)
+	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...slack.MsgOption) (string, error)
+	GetUserGroupMembersContext(ctx context.Context, group string, options ...slack.GetUserGroupMembersOption) ([]string, error)
 }
 
 var _ SlackAPI = (*slack.Client)(nil)
@@ -48,20 +52,26 @@ type PosterOptions struct {
 	// Attempts bounds the tries of one call on 429 and, for idempotent
 	// calls, transient failures. Default 5.
 	Attempts int
-	// OnCall, when set, is told about every Web API call: its method and
-	// the Slack error code ("" on success, "ratelimited" on 429).
+	// OnCall, when set, is told about every Slack call: its method (a Web
+	// API method, or "response_url" for a post to one) and the Slack error
+	// code ("" on success, "ratelimited" on 429).
 	OnCall func(method, code string)
-	// Budgets, when set, pace chat.postMessage, chat.update and
-	// conversations.replies under budgets shared by every replica through
+	// HTTPClient posts answers to response_urls (see Answer). Default a
+	// client with a 10 s timeout.
+	HTTPClient *http.Client
+	// Budgets, when set, pace chat.postMessage, chat.update,
+	// conversations.replies and usergroups.users.list under budgets shared by every replica through
 	// Redis, and a 429 pauses the budget for all of them; ChannelRate and
 	// ChannelBurst are then unused (calls are not paced twice). When Redis
 	// cannot be read, the same rates are kept in this process.
 	Budgets *Budgets
 }
 
-// Poster is the one path through which the bot writes to Slack: it paces
-// calls under the budgets (posts per channel), waits out 429s as
-// Retry-After says, and retries only what is safe to retry.
+// Poster is the one path through which the bot writes to Slack (channel
+// messages, card edits, answers to one person) and looks up user groups:
+// it paces calls under the budgets (posts per channel), waits out 429s as
+// Retry-After says, retries only what is safe to retry, and tells OnCall
+// of every call.
 type Poster struct {
 	api  SlackAPI
 	opts PosterOptions
@@ -88,6 +98,9 @@ func NewPoster(api SlackAPI, opts PosterOptions) *Poster {
 	}
 	if opts.Attempts <= 0 {
 		opts.Attempts = 5
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: slackCallTimeout}
 	}
 	return &Poster{api: api, opts: opts, lims: map[string]*rate.Limiter{}}
 }
@@ -123,7 +136,11 @@ func (p *Poster) Post(ctx context.Context, channel string, m render.Message, thr
 }
 
 // Update replaces the message at ts with m. Updating is idempotent, so
-// transient failures are retried as well.
+// transient failures are retried as well. It is the one function through
+// which a card is edited: a tracked job's card by the card loop
+// (deliverCard, rendered from the record under the card's lock and
+// revision), a card no job is tracked on by the bot (a refusal, an unknown
+// outcome).
 func (p *Poster) Update(ctx context.Context, channel, ts string, m render.Message) error {
 	opts := msgOptions(m)
 	return p.call(ctx, "chat.update", channel, true, func(ctx context.Context) error {
