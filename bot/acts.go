@@ -23,7 +23,7 @@ const listSize = 10
 func (b *Bot) runAct(r commands.Run, verb string) act {
 	r.SecretNames = b.secretNames(r)
 	return act{verb: verb, run: &r, confirmable: true,
-		do: func(ctx context.Context, req Request, rule string) (Outcome, *auditNote) {
+		do: func(ctx context.Context, req Request, rule string) result {
 			detail := ""
 			if rule != "" {
 				detail = "allowed by rule " + rule
@@ -35,54 +35,50 @@ func (b *Bot) runAct(r commands.Run, verb string) act {
 // rerunAct is the act of starting a tracked job again with the parameters
 // kept in Redis (never those shown in the message, which anyone could have
 // edited or which mask secrets).
-func (b *Bot) rerunAct(ctx context.Context, req Request, id int64) (act, Outcome, *auditNote) {
-	old, o, note := b.tracked(ctx, req, id, "re-run")
-	if o != proceed {
-		return act{}, o, note
+func (b *Bot) rerunAct(ctx context.Context, req Request, id int64) (act, result) {
+	old, res := b.tracked(ctx, req, id, "re-run")
+	if res.outcome != proceed {
+		return act{}, res
 	}
 	if len(old.LostSecrets) > 0 {
-		b.answer(ctx, req, fmt.Sprintf("I can no longer read the secret values of job %d (%s): the key they were encrypted with has changed. Start the job again with `/runjob`.",
+		return act{}, end(Invalid).say(fmt.Sprintf("I can no longer read the secret values of job %d (%s): the key they were encrypted with has changed. Start the job again with `/runjob`.",
 			id, render.Escape(strings.Join(old.LostSecrets, ", "))))
-		return act{}, Invalid, nil
 	}
 	// A double click within clickDedupe starts one job; a click that
 	// started nothing (denied, refused) does not block the next one.
 	key := "rerun:" + strconv.FormatInt(id, 10)
 	if first, err := b.cfg.Store.Claim(ctx, key, clickDedupe); err == nil && !first {
-		b.answer(ctx, req, fmt.Sprintf("Job %d was re-run a moment ago; I did not start it twice.", id))
-		return act{}, Duplicate, nil
+		return act{}, end(Duplicate).say(fmt.Sprintf("Job %d was re-run a moment ago; I did not start it twice.", id))
 	}
 	r := b.recorded(old)
 	r.RerunOf = old.JobID
 	a := b.runAct(r, "rerun")
 	a.claim = key
-	return a, proceed, nil
+	return a, end(proceed)
 }
 
 // stopAct is the act of asking Xplenty to stop a tracked job; whoever may
 // run a job may stop it. The thread reply follows when Xplenty reports it
 // stopped.
-func (b *Bot) stopAct(ctx context.Context, req Request, id int64) (act, Outcome, *auditNote) {
-	rec, o, note := b.tracked(ctx, req, id, "stop")
-	if o != proceed {
-		return act{}, o, note
+func (b *Bot) stopAct(ctx context.Context, req Request, id int64) (act, result) {
+	rec, res := b.tracked(ctx, req, id, "stop")
+	if res.outcome != proceed {
+		return act{}, res
 	}
 	if rec.Terminal() {
-		b.answer(ctx, req, fmt.Sprintf("Job %d has already ended (%s).", id, rec.Status))
-		return act{}, Invalid, nil
+		return act{}, end(Invalid).say(fmt.Sprintf("Job %d has already ended (%s).", id, rec.Status))
 	}
 	r := b.recorded(rec)
 	return act{verb: "stop", run: &r, jobID: id,
-		do: func(ctx context.Context, req Request, _ string) (Outcome, *auditNote) {
+		do: func(ctx context.Context, req Request, _ string) result {
 			return b.stop(ctx, req, id, r)
-		}}, proceed, nil
+		}}, end(proceed)
 }
 
-func (b *Bot) stop(ctx context.Context, req Request, id int64, r commands.Run) (Outcome, *auditNote) {
+func (b *Bot) stop(ctx context.Context, req Request, id int64, r commands.Run) result {
 	key := "stop:" + strconv.FormatInt(id, 10)
 	if first, err := b.cfg.Store.Claim(ctx, key, clickDedupe); err == nil && !first {
-		b.answer(ctx, req, fmt.Sprintf("Job %d is already being stopped.", id))
-		return Duplicate, nil
+		return end(Duplicate).say(fmt.Sprintf("Job %d is already being stopped.", id))
 	}
 	j, err := b.cfg.Xplenty.StopJob(ctx, id)
 	if err != nil {
@@ -91,8 +87,8 @@ func (b *Bot) stop(ctx context.Context, req Request, id int64, r commands.Run) (
 		// the reason, which does, is scrubbed first.
 		reason := reasonText(r, err)
 		b.log.Warn("stop job", "job_id", id, "err", err, "reason", reason)
-		b.answer(ctx, req, fmt.Sprintf("Xplenty did not stop job %d: %s", id, render.Escape(reason)))
-		return Refused, &auditNote{action: "stop", run: r, jobID: id, outcome: "refused", detail: reason}
+		return end(Refused).audit(auditNote{action: "stop", run: r, jobID: id, outcome: "refused", detail: reason}).
+			say(fmt.Sprintf("Xplenty did not stop job %d: %s", id, render.Escape(reason)))
 	}
 	if err := b.cfg.Store.RequestStop(ctx, id, req.UserID); err != nil && !errors.Is(err, store.ErrFinished) {
 		b.log.Warn("record stop request", "job_id", id, "err", err)
@@ -101,22 +97,20 @@ func (b *Bot) stop(ctx context.Context, req Request, id int64, r commands.Run) (
 		b.log.Warn("record stopping status", "job_id", id, "err", err)
 	}
 	b.log.Info("stop requested", "job_id", id, "user", req.UserID)
-	return Stopped, &auditNote{action: "stop", run: r, jobID: id, outcome: "stopping"}
+	return end(Stopped).audit(auditNote{action: "stop", run: r, jobID: id, outcome: "stopping"})
 }
 
 // tracked reads the record of a job to re-run or stop; when there is none,
 // or the job belongs to another channel, it answers the user and returns
 // the outcome that ends the handling.
-func (b *Bot) tracked(ctx context.Context, req Request, id int64, verb string) (job.Record, Outcome, *auditNote) {
+func (b *Bot) tracked(ctx context.Context, req Request, id int64, verb string) (job.Record, result) {
 	rec, err := b.cfg.Store.Get(ctx, id)
 	switch {
 	case errors.Is(err, store.ErrNotTracked):
-		b.answer(ctx, req, fmt.Sprintf("I have no record of job %d: it was not started from Slack, or it ended long enough ago to be forgotten. I can only %s jobs I started and remember.", id, verb))
-		return rec, Invalid, nil
+		return rec, end(Invalid).say(fmt.Sprintf("I have no record of job %d: it was not started from Slack, or it ended long enough ago to be forgotten. I can only %s jobs I started and remember.", id, verb))
 	case err != nil:
 		b.log.Error("read job", "job_id", id, "for", verb, "err", err)
-		b.answer(ctx, req, "I could not reach my database, so nothing was done. Please try again in a minute.")
-		return rec, Error, nil
+		return rec, end(Error).say("I could not reach my database, so nothing was done. Please try again in a minute.")
 	case rec.Channel != req.ChannelID:
 		// A job is acted on only where it was started: the allowlist and the
 		// policy were asked about this channel, and a re-run from elsewhere
@@ -124,16 +118,16 @@ func (b *Bot) tracked(ctx context.Context, req Request, id int64, verb string) (
 		// shared them with. The answer says nothing else about the job (it
 		// may belong to a private channel).
 		b.log.Warn("job of another channel", "job_id", id, "for", verb, "user", req.UserID, "channel", req.ChannelID, "job_channel", rec.Channel)
-		b.answer(ctx, req, fmt.Sprintf("Job %d was started in another channel.", id))
-		return rec, Denied, &auditNote{action: "deny", jobID: id, outcome: "denied",
-			detail: verb + ": the job was started in channel " + rec.Channel}
+		return rec, end(Denied).audit(auditNote{action: "deny", jobID: id, outcome: "denied",
+			detail: verb + ": the job was started in channel " + rec.Channel}).
+			say(fmt.Sprintf("Job %d was started in another channel.", id))
 	}
-	return rec, proceed, nil
+	return rec, end(proceed)
 }
 
 // status answers `/runjob status <id>`. It is judged here rather than by
 // the pipeline's policy step: a job is judged where it lives.
-func (b *Bot) status(ctx context.Context, req Request, id int64) Outcome {
+func (b *Bot) status(ctx context.Context, req Request, id int64) result {
 	rec, err := b.cfg.Store.Get(ctx, id)
 	if err == nil {
 		// A job started in another (maybe private) channel is shown only to
@@ -143,11 +137,9 @@ func (b *Bot) status(ctx context.Context, req Request, id int64) Outcome {
 		there.ChannelID = rec.Channel
 		if rec.Channel != req.ChannelID && (!b.cfg.Access.Allowed(req.UserID, rec.Channel) ||
 			!b.decide(ctx, there, b.recorded(rec)).Allowed) {
-			b.answer(ctx, req, fmt.Sprintf("Job %d is not one you may see here.", id))
-			return Denied
+			return end(Denied).say(fmt.Sprintf("Job %d is not one you may see here.", id))
 		}
-		b.answer(ctx, req, statusLine(rec))
-		return Status
+		return end(Status).say(statusLine(rec))
 	}
 	if !errors.Is(err, store.ErrNotTracked) {
 		b.log.Warn("read job for status", "job_id", id, "err", err)
@@ -156,31 +148,26 @@ func (b *Bot) status(ctx context.Context, req Request, id int64) Outcome {
 	// policy lets run that package on that cluster.
 	j, jerr := b.cfg.Xplenty.GetJob(ctx, id)
 	if jerr != nil {
-		b.answer(ctx, req, fmt.Sprintf("I could not find job %d: %s", id, render.Escape(reasonText(commands.Run{}, jerr))))
-		return Invalid
+		return end(Invalid).say(fmt.Sprintf("I could not find job %d: %s", id, render.Escape(reasonText(commands.Run{}, jerr))))
 	}
 	run := commands.Run{ClusterID: j.ClusterID, PackageID: j.PackageID}
 	if d := b.decide(ctx, req, run); !d.Allowed {
-		b.answer(ctx, req, fmt.Sprintf("Job %d is not one you may see here.", id))
-		return Denied
+		return end(Denied).say(fmt.Sprintf("Job %d is not one you may see here.", id))
 	}
-	b.answer(ctx, req, statusLine(job.Record{
+	return end(Status).say(statusLine(job.Record{
 		JobID: j.ID, Run: run, Status: j.Status, Progress: j.Progress, HTMLURL: j.HTMLURL, Errors: j.Errors,
 	}))
-	return Status
 }
 
 // list answers `/runjob list`.
-func (b *Bot) list(ctx context.Context, req Request, _ string) (Outcome, *auditNote) {
+func (b *Bot) list(ctx context.Context, req Request, _ string) result {
 	recs, err := b.cfg.Store.Recent(ctx, req.ChannelID, listSize)
 	if err != nil {
 		b.log.Warn("list jobs", "err", err)
-		b.answer(ctx, req, "I could not reach my database. Please try again in a minute.")
-		return Error, nil
+		return end(Error).say("I could not reach my database. Please try again in a minute.")
 	}
 	if len(recs) == 0 {
-		b.answer(ctx, req, "No jobs were started from this channel yet. Start one with `/runjob cluster=52 package=434`.")
-		return List, nil
+		return end(List).say("No jobs were started from this channel yet. Start one with `/runjob cluster=52 package=434`.")
 	}
 	var sb strings.Builder
 	if len(recs) == 1 {
@@ -193,12 +180,11 @@ func (b *Bot) list(ctx context.Context, req Request, _ string) (Outcome, *auditN
 		sb.WriteString(statusLine(r))
 		sb.WriteString("\n")
 	}
-	b.answer(ctx, req, sb.String())
-	return List, nil
+	return end(List).say(sb.String())
 }
 
 // help answers with the usage text and the presets the asking user may run.
-func (b *Bot) help(ctx context.Context, req Request, _ string) (Outcome, *auditNote) {
+func (b *Bot) help(ctx context.Context, req Request, _ string) result {
 	text := commands.Usage()
 	if presets := b.cfg.Policy.PresetsFor(b.subject(ctx, req)); len(presets) > 0 {
 		var sb strings.Builder
@@ -209,8 +195,7 @@ func (b *Bot) help(ctx context.Context, req Request, _ string) (Outcome, *auditN
 		}
 		text = sb.String()
 	}
-	b.answer(ctx, req, text)
-	return Help, nil
+	return end(Help).say(text)
 }
 
 // statusLine is one line about a job, for status and list answers.

@@ -11,7 +11,6 @@ import (
 	jobrec "github.com/runjob/runjob/notifier/job"
 	"github.com/runjob/runjob/notifier/render"
 	"github.com/runjob/runjob/notifier/store"
-
 	"github.com/runjob/runjob/xplenty"
 )
 

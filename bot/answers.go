@@ -3,9 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"strings"
-
-	"github.com/slack-go/slack"
 
 	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/notifier/deliver"
@@ -73,26 +70,11 @@ func (b *Bot) answer(ctx context.Context, req Request, text string) {
 func textMessage(text string) render.Message { return render.Message{Text: text} }
 
 // answerMessage tells only the person who acted, with blocks; replace
-// swaps the message they clicked in (a confirmation) for this one.
+// swaps the message they clicked in (a confirmation) for this one. It goes
+// through the poster: the response_url first, else an ephemeral message.
 func (b *Bot) answerMessage(ctx context.Context, req Request, m render.Message, replace bool) {
-	m.Text = render.FitText(m.Text) // too long is cut, never refused
-	if req.ResponseURL != "" {
-		msg := &slack.WebhookMessage{Text: m.Text, ResponseType: slack.ResponseTypeEphemeral, ReplaceOriginal: replace}
-		if len(m.Blocks) > 0 {
-			msg.Blocks = &slack.Blocks{BlockSet: m.Blocks}
-		}
-		err := slack.PostWebhookCustomHTTPContext(ctx, req.ResponseURL, b.cfg.HTTPClient, msg)
-		if err == nil {
-			return
-		}
-		// The response_url is a bearer capability: keep it out of the log.
-		b.log.Warn("answer through response_url", "err", strings.ReplaceAll(err.Error(), req.ResponseURL, "<response_url>"))
-	}
-	opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false)}
-	if len(m.Blocks) > 0 {
-		opts = append(opts, slack.MsgOptionBlocks(m.Blocks...))
-	}
-	if _, err := b.cfg.Slack.PostEphemeralContext(ctx, req.ChannelID, req.UserID, opts...); err != nil {
-		b.log.Warn("answer with an ephemeral message", "err", err)
+	to := deliver.Recipient{ResponseURL: req.ResponseURL, Channel: req.ChannelID, User: req.UserID}
+	if err := b.cfg.Poster.Answer(ctx, to, m, replace); err != nil {
+		b.log.Warn("answer", "user", req.UserID, "err", err)
 	}
 }

@@ -10,17 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/notifier/deliver"
 	"github.com/runjob/runjob/notifier/store"
-
-	"github.com/slack-go/slack"
-
-	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/xplenty"
 )
 
@@ -36,22 +32,12 @@ type Xplenty interface {
 
 var _ Xplenty = (*xplenty.Client)(nil)
 
-// Slack is the part of Slack's Web API the bot calls: posting and editing
-// messages (through deliver.Poster) and answering one person.
-// *slack.Client implements it.
-type Slack interface {
-	deliver.SlackAPI
-	GroupMembers
-	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...slack.MsgOption) (string, error)
-}
-
-var _ Slack = (*slack.Client)(nil)
-
 // Config holds a Bot's dependencies.
 type Config struct {
-	Logger  *slog.Logger
-	Slack   Slack
-	Poster  *deliver.Poster // posts and edits through one paced, retrying path
+	Logger *slog.Logger
+	// Poster is every Slack write and read of the bot (cards, notes,
+	// answers to one person, user groups): one paced, retried, counted path.
+	Poster  *deliver.Poster
 	Store   *store.Store
 	Xplenty Xplenty
 	Access  Access
@@ -59,8 +45,6 @@ type Config struct {
 	Policy *policy.Policy
 	// Secrets says which variables are secret; nil is the default pattern.
 	Secrets *policy.Secrets
-	// HTTPClient posts to Slack's response_url; default a client with a 10 s timeout.
-	HTTPClient *http.Client
 	// HandlerTimeout bounds the work of one command or click. Default 60 s.
 	HandlerTimeout time.Duration
 	// OnCommand, when set, is told the outcome of every command and click
@@ -87,9 +71,6 @@ type Bot struct {
 // New returns a Bot; it fails when a dependency is missing.
 func New(cfg Config) (*Bot, error) {
 	var missing []string
-	if cfg.Slack == nil {
-		missing = append(missing, "Slack")
-	}
 	if cfg.Poster == nil {
 		missing = append(missing, "Poster")
 	}
@@ -108,9 +89,6 @@ func New(cfg Config) (*Bot, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
-	}
 	if cfg.HandlerTimeout <= 0 {
 		cfg.HandlerTimeout = 60 * time.Second
 	}
@@ -126,7 +104,7 @@ func New(cfg Config) (*Bot, error) {
 	}
 	b := &Bot{cfg: cfg, log: cfg.Logger, secrets: secrets,
 		holder: "bot-" + strconv.FormatInt(time.Now().UnixNano(), 36),
-		groups: &groupCache{api: cfg.Slack, now: time.Now, m: map[string]groupEntry{}}}
+		groups: &groupCache{api: cfg.Poster, now: time.Now, m: map[string]groupEntry{}}}
 	b.clicks = b.clickHandlers()
 	return b, nil
 }

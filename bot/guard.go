@@ -6,12 +6,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/runjob/runjob/notifier/job"
-
-	"github.com/slack-go/slack"
-
 	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/commands"
+	"github.com/runjob/runjob/notifier/deliver"
+	"github.com/runjob/runjob/notifier/job"
 )
 
 // groupTTL is how long a user group's members are cached: policy rules
@@ -26,13 +24,14 @@ const groupTTL = 5 * time.Minute
 // group matches nobody until Slack answers again.
 const groupStaleLimit = time.Hour
 
-// GroupMembers resolves a Slack user group to its members.
-// *slack.Client implements it.
+// GroupMembers resolves a Slack user group to its members. *deliver.Poster
+// implements it, so the lookups are paced, retried and counted like every
+// other Slack call.
 type GroupMembers interface {
-	GetUserGroupMembersContext(ctx context.Context, group string, options ...slack.GetUserGroupMembersOption) ([]string, error)
+	UserGroupMembers(ctx context.Context, group string) ([]string, error)
 }
 
-var _ GroupMembers = (*slack.Client)(nil)
+var _ GroupMembers = (*deliver.Poster)(nil)
 
 // groupCache remembers group members for groupTTL, and while Slack cannot
 // list a group, for up to groupStaleLimit more.
@@ -79,7 +78,7 @@ func (g *groupCache) members(ctx context.Context, id string) ([]string, bool, er
 	if cached && now.Sub(e.at) < groupTTL {
 		return e.members, true, nil
 	}
-	members, err := g.api.GetUserGroupMembersContext(ctx, id)
+	members, err := g.api.UserGroupMembers(ctx, id)
 	if err != nil {
 		if cached && now.Sub(e.at) < groupTTL+groupStaleLimit {
 			return e.members, true, err

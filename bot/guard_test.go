@@ -9,12 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runjob/runjob/notifier/job"
-
-	"github.com/slack-go/slack"
-
 	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/commands"
+	"github.com/runjob/runjob/notifier/job"
 )
 
 // fakeGroups answers usergroups.users.list from members, or fails with err.
@@ -24,7 +21,7 @@ type fakeGroups struct {
 	calls   int
 }
 
-func (f *fakeGroups) GetUserGroupMembersContext(_ context.Context, group string, _ ...slack.GetUserGroupMembersOption) ([]string, error) {
+func (f *fakeGroups) UserGroupMembers(_ context.Context, group string) ([]string, error) {
 	f.calls++
 	if f.err != nil {
 		return nil, f.err

@@ -16,12 +16,12 @@ import (
 
 // launch starts the job of an allowed run, links a re-run from the old
 // job's thread, and returns what the audit trail records.
-func (b *Bot) launch(ctx context.Context, req Request, r commands.Run, verb, detail string) (Outcome, *auditNote) {
+func (b *Bot) launch(ctx context.Context, req Request, r commands.Run, verb, detail string) result {
 	id, o := b.start(ctx, req, r)
 	if id != 0 && r.RerunOf != 0 {
 		b.noteRerun(ctx, req, r.RerunOf, id)
 	}
-	return o, &auditNote{action: verb, run: r, jobID: id, outcome: o.String(), detail: detail}
+	return end(o).audit(auditNote{action: verb, run: r, jobID: id, outcome: o.String(), detail: detail})
 }
 
 // start runs a job: post the card first (a job nobody can follow is worse

@@ -3,9 +3,9 @@ package bot
 import (
 	"context"
 
-	"github.com/runjob/runjob/notifier/loop"
-
 	"github.com/slack-go/slack/socketmode"
+
+	"github.com/runjob/runjob/notifier/loop"
 )
 
 // recoverEnvelope, deferred where the handling of one envelope runs,

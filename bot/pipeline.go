@@ -53,7 +53,32 @@ type act struct {
 	claim string
 	// do executes the act once it is allowed; rule names the policy rule
 	// that allowed it ("" without rules).
-	do func(ctx context.Context, req Request, rule string) (Outcome, *auditNote)
+	do func(ctx context.Context, req Request, rule string) result
+}
+
+// result is how a step ends the handling: the outcome, what the audit
+// trail records (nil: nothing), and the closing answer to the person,
+// given after the audit trail has the act.
+type result struct {
+	outcome Outcome
+	note    *auditNote
+	answer  *render.Message
+	replace bool // the answer replaces the message clicked (a confirmation)
+}
+
+// end is a result with outcome o.
+func end(o Outcome) result { return result{outcome: o} }
+
+// audit returns r recording n in the audit trail.
+func (r result) audit(n auditNote) result { r.note = &n; return r }
+
+// say returns r closing with text for the person.
+func (r result) say(text string) result { return r.show(textMessage(text), false) }
+
+// show returns r closing with m for the person.
+func (r result) show(m render.Message, replace bool) result {
+	r.answer, r.replace = &m, replace
+	return r
 }
 
 // auditNote is what the audit trail records about a handled request.
@@ -71,7 +96,7 @@ type auditNote struct {
 // HandleCommand runs one /runjob command. It must be called after the
 // envelope was acked; it blocks until the command is done.
 func (b *Bot) HandleCommand(ctx context.Context, req Request, text string) {
-	o := b.handle(ctx, req, "command", func(ctx context.Context) (act, Outcome, *auditNote) {
+	o := b.handle(ctx, req, "command", func(ctx context.Context) (act, result) {
 		return b.parseCommand(ctx, req, text)
 	})
 	b.cfg.OnCommand("command", o)
@@ -79,7 +104,7 @@ func (b *Bot) HandleCommand(ctx context.Context, req Request, text string) {
 
 // HandleAction handles a click on a button of the bot's messages.
 func (b *Bot) HandleAction(ctx context.Context, req Request, actionID, value string) {
-	o := b.handle(ctx, req, "click on "+actionID, func(ctx context.Context) (act, Outcome, *auditNote) {
+	o := b.handle(ctx, req, "click on "+actionID, func(ctx context.Context) (act, result) {
 		return b.parseClick(ctx, req, actionID, value)
 	})
 	b.cfg.OnCommand("button", o)
@@ -87,34 +112,32 @@ func (b *Bot) HandleAction(ctx context.Context, req Request, actionID, value str
 
 // handle is the path of every command and click, in order: claim the
 // event, check the allowlist, parse, ask the policy, ask for a
-// confirmation, execute, audit. A step that ends the handling returns its
-// outcome; the audit trail records it here, whichever step it was.
-func (b *Bot) handle(ctx context.Context, req Request, what string, parse func(context.Context) (act, Outcome, *auditNote)) Outcome {
+// confirmation, execute; then, whichever step ended the handling, record
+// the act in the audit trail and give the person the closing answer.
+func (b *Bot) handle(ctx context.Context, req Request, what string, parse func(context.Context) (act, result)) Outcome {
 	// 1. Claim: a redelivery, or the same event at another replica, does nothing.
-	if o := b.claim(ctx, req); o != proceed {
-		return o
+	if res := b.claim(ctx, req); res.outcome != proceed {
+		return b.finish(ctx, req, res)
 	}
 	// 2. The allowlist (ALLOWED_USERS, ALLOWED_CHANNELS).
-	if !b.allowlisted(ctx, req, what) {
-		return b.audited(ctx, req, Denied, &auditNote{action: "deny", outcome: "denied",
-			detail: what + ": not in ALLOWED_USERS / ALLOWED_CHANNELS"})
+	if res := b.allowlisted(req, what); res.outcome != proceed {
+		return b.finish(ctx, req, res)
 	}
 	// 3. Parse: the text or the click into an act, reading the job it names.
-	a, o, note := parse(ctx)
-	if o != proceed {
-		return b.audited(ctx, req, o, note)
+	a, res := parse(ctx)
+	if res.outcome != proceed {
+		return b.finish(ctx, req, res)
 	}
-	o, note = b.judgeAndDo(ctx, req, a)
-	if a.claim != "" && !o.keepsClaim() {
+	res = b.judgeAndDo(ctx, req, a)
+	if a.claim != "" && !res.outcome.keepsClaim() {
 		b.release(ctx, a.claim)
 	}
-	// 7. The audit trail.
-	return b.audited(ctx, req, o, note)
+	return b.finish(ctx, req, res)
 }
 
 // judgeAndDo is steps 4 to 6 of handle: the policy, the confirmation,
 // the act itself.
-func (b *Bot) judgeAndDo(ctx context.Context, req Request, a act) (Outcome, *auditNote) {
+func (b *Bot) judgeAndDo(ctx context.Context, req Request, a act) result {
 	rule := ""
 	if a.run != nil {
 		// 4. The policy: may this person run that, here?
@@ -122,12 +145,12 @@ func (b *Bot) judgeAndDo(ctx context.Context, req Request, a act) (Outcome, *aud
 		if !d.Allowed {
 			b.log.Warn("denied by the policy", "user", req.UserID, "channel", req.ChannelID, "verb", a.verb,
 				"preset", a.run.Preset, "cluster_id", a.run.ClusterID, "package_id", a.run.PackageID)
-			b.answer(ctx, req, "Not allowed: "+render.Escape(d.Reason)+".")
 			detail := d.Reason
-			if !a.confirmable {
+			if !a.confirmable { // a stop: the entry says what was denied
 				detail = a.verb + ": " + d.Reason
 			}
-			return Denied, &auditNote{action: "deny", run: *a.run, jobID: a.jobID, outcome: "denied", detail: detail}
+			return end(Denied).audit(auditNote{action: "deny", run: *a.run, jobID: a.jobID, outcome: "denied", detail: detail}).
+				say("Not allowed: " + render.Escape(d.Reason) + ".")
 		}
 		// 5. A protected run waits for its runner to confirm it.
 		if d.Confirm && a.confirmable {
@@ -139,61 +162,64 @@ func (b *Bot) judgeAndDo(ctx context.Context, req Request, a act) (Outcome, *aud
 	return a.do(ctx, req, rule)
 }
 
-// audited writes note, if any, to the audit trail and returns o.
-func (b *Bot) audited(ctx context.Context, req Request, o Outcome, note *auditNote) Outcome {
-	if note != nil {
-		b.audit(ctx, req, *note)
+// finish ends the handling: 7. the audit trail records the act, then
+// 8. the person gets the closing answer (so that whoever reads the trail
+// after the answer finds the act there).
+func (b *Bot) finish(ctx context.Context, req Request, res result) Outcome {
+	if res.note != nil {
+		b.audit(ctx, req, *res.note)
 	}
-	return o
+	if res.answer != nil {
+		b.answerMessage(ctx, req, *res.answer, res.replace)
+	}
+	return res.outcome
 }
 
 // claim claims the event, so that a redelivery or a second replica does
 // nothing; it returns the outcome that ends the handling, or proceed.
-func (b *Bot) claim(ctx context.Context, req Request) Outcome {
+func (b *Bot) claim(ctx context.Context, req Request) result {
 	first, err := b.cfg.Store.Claim(ctx, "event:"+req.EventKey, eventDedupe)
 	switch {
 	case err != nil:
 		b.log.Error("dedupe event", "user", req.UserID, "err", err)
-		b.answer(ctx, req, "I could not reach my database, so nothing was done. Please try again in a minute.")
-		return Error
+		return end(Error).say("I could not reach my database, so nothing was done. Please try again in a minute.")
 	case !first:
 		b.log.Info("duplicate event ignored", "event", req.EventKey)
-		return Duplicate
+		return end(Duplicate)
 	}
-	return proceed
+	return end(proceed)
 }
 
 // allowlisted checks ALLOWED_USERS and ALLOWED_CHANNELS for a command or a
-// click; a denial is answered to the person.
-func (b *Bot) allowlisted(ctx context.Context, req Request, what string) bool {
+// click.
+func (b *Bot) allowlisted(req Request, what string) result {
 	if b.cfg.Access.Allowed(req.UserID, req.ChannelID) {
-		return true
+		return end(proceed)
 	}
 	b.log.Warn("denied by the allowlist", "user", req.UserID, "channel", req.ChannelID, "what", what)
 	doing := "use this bot"
 	if what != "command" {
 		doing = "run or stop jobs"
 	}
-	b.answer(ctx, req, "You are not allowed to "+doing+" here. Ask an admin to add you (or this channel) to the bot's allowlist.")
-	return false
+	return end(Denied).audit(auditNote{action: "deny", outcome: "denied", detail: what + ": not in ALLOWED_USERS / ALLOWED_CHANNELS"}).
+		say("You are not allowed to " + doing + " here. Ask an admin to add you (or this channel) to the bot's allowlist.")
 }
 
 // parseCommand turns command text into an act.
-func (b *Bot) parseCommand(ctx context.Context, req Request, text string) (act, Outcome, *auditNote) {
+func (b *Bot) parseCommand(ctx context.Context, req Request, text string) (act, result) {
 	cmd, err := commands.Parse(text)
 	if err != nil {
-		b.answer(ctx, req, render.Escape(b.parseErrorText(err)))
-		return act{}, Invalid, nil
+		return act{}, end(Invalid).say(render.Escape(b.parseErrorText(err)))
 	}
 	switch c := cmd.(type) {
 	case commands.Help:
-		return act{do: b.help}, proceed, nil
+		return act{do: b.help}, end(proceed)
 	case commands.Status:
-		return act{jobID: c.JobID, do: func(ctx context.Context, req Request, _ string) (Outcome, *auditNote) {
-			return b.status(ctx, req, c.JobID), nil
-		}}, proceed, nil
+		return act{jobID: c.JobID, do: func(ctx context.Context, req Request, _ string) result {
+			return b.status(ctx, req, c.JobID)
+		}}, end(proceed)
 	case commands.List:
-		return act{do: b.list}, proceed, nil
+		return act{do: b.list}, end(proceed)
 	case commands.Stop:
 		return b.stopAct(ctx, req, c.JobID)
 	case commands.Rerun:
@@ -202,20 +228,19 @@ func (b *Bot) parseCommand(ctx context.Context, req Request, text string) (act, 
 		if c.Preset != "" {
 			p, ok := b.cfg.Policy.Preset(c.Preset)
 			if !ok {
-				b.answer(ctx, req, "There is no preset called `"+render.Escape(c.Preset)+"`. `/runjob help` lists the presets you may run.")
-				return act{}, Invalid, nil
+				return act{}, end(Invalid).say("There is no preset called `" + render.Escape(c.Preset) + "`. `/runjob help` lists the presets you may run.")
 			}
 			vars, dyn := p.Apply(c.Variables, c.DynamicVariables)
 			c = commands.Run{Preset: p.Name, ClusterID: p.ClusterID, PackageID: p.PackageID,
 				Variables: vars, DynamicVariables: dyn, SecretNames: p.SecretVariables}
 		}
-		return b.runAct(c, "run"), proceed, nil
+		return b.runAct(c, "run"), end(proceed)
 	}
-	return act{}, Invalid, nil
+	return act{}, end(Invalid)
 }
 
 // clickHandler parses a click on the button with its action id.
-type clickHandler func(ctx context.Context, req Request, value string) (act, Outcome, *auditNote)
+type clickHandler func(ctx context.Context, req Request, value string) (act, result)
 
 // clickHandlers are the buttons of the bot's messages, by action id.
 func (b *Bot) clickHandlers() map[string]clickHandler {
@@ -228,23 +253,23 @@ func (b *Bot) clickHandlers() map[string]clickHandler {
 }
 
 // jobClick parses the value of a button that names a job.
-func (b *Bot) jobClick(parse func(ctx context.Context, req Request, id int64) (act, Outcome, *auditNote)) clickHandler {
-	return func(ctx context.Context, req Request, value string) (act, Outcome, *auditNote) {
+func (b *Bot) jobClick(parse func(ctx context.Context, req Request, id int64) (act, result)) clickHandler {
+	return func(ctx context.Context, req Request, value string) (act, result) {
 		id, err := strconv.ParseInt(value, 10, 64)
 		if err != nil || id <= 0 {
 			b.log.Warn("button with a bad job id", "user", req.UserID, "value", value)
-			return act{}, Invalid, nil
+			return act{}, end(Invalid)
 		}
 		return parse(ctx, req, id)
 	}
 }
 
 // parseClick turns a click into an act.
-func (b *Bot) parseClick(ctx context.Context, req Request, actionID, value string) (act, Outcome, *auditNote) {
+func (b *Bot) parseClick(ctx context.Context, req Request, actionID, value string) (act, result) {
 	h, ok := b.clicks[actionID]
 	if !ok {
 		b.log.Warn("unknown action", "user", req.UserID, "channel", req.ChannelID, "action", actionID)
-		return act{}, Invalid, nil
+		return act{}, end(Invalid)
 	}
 	return h(ctx, req, value)
 }

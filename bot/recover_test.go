@@ -7,15 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runjob/runjob/commands"
-	"github.com/runjob/runjob/notifier/deliver"
-	"github.com/runjob/runjob/notifier/render"
-	"github.com/runjob/runjob/notifier/store"
-
 	"github.com/slack-go/slack"
 
 	"github.com/runjob/runjob/bot/slacktest"
+	"github.com/runjob/runjob/commands"
+	"github.com/runjob/runjob/notifier/deliver"
 	"github.com/runjob/runjob/notifier/redistest"
+	"github.com/runjob/runjob/notifier/render"
+	"github.com/runjob/runjob/notifier/store"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
 )
@@ -44,7 +43,7 @@ func newRecoverFixture(t *testing.T) *recoverFixture {
 	}
 	api := slack.New(sl.BotToken(), slack.OptionAPIURL(sl.APIURL()))
 	access, _ := ParseAllowlist([]string{"*"}, []string{"*"})
-	b, err := New(Config{Slack: api, Poster: deliver.NewPoster(api, deliver.PosterOptions{}), Store: store, Xplenty: xp, Access: access})
+	b, err := New(Config{Poster: deliver.NewPoster(api, deliver.PosterOptions{}), Store: store, Xplenty: xp, Access: access})
 	if err != nil {
 		t.Fatal(err)
 	}

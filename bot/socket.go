@@ -2,9 +2,6 @@ package bot
 
 import (
 	"context"
-
-	"github.com/runjob/runjob/notifier/loop"
-
 	"errors"
 	"strconv"
 	"strings"
@@ -13,9 +10,12 @@ import (
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
+
+	"github.com/runjob/runjob/notifier/loop"
 )
 
-// SlashCommand is the command this bot answers (design.md).
+// SlashCommand is the command this bot answers; the Slack app manifest
+// (deploy/slack-app-manifest.yaml) declares it.
 const SlashCommand = "/runjob"
 
 // SocketMode runs the bot on a Socket Mode connection.

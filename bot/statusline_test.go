@@ -7,7 +7,6 @@ import (
 
 	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/notifier/job"
-
 	"github.com/runjob/runjob/xplenty"
 )
 

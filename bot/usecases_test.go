@@ -74,7 +74,7 @@ func newUseCase(t *testing.T, o useCaseOptions) *useCase {
 	}
 	api := slack.New(sl.BotToken(), slack.OptionAPIURL(sl.APIURL()))
 	uc := &useCase{store: st, slack: sl, xp: xs}
-	uc.bot, err = New(Config{Slack: api, Poster: deliver.NewPoster(api, deliver.PosterOptions{}), Store: st,
+	uc.bot, err = New(Config{Poster: deliver.NewPoster(api, deliver.PosterOptions{}), Store: st,
 		Xplenty: xp, Access: access, Policy: pol,
 		OnCommand: func(_ string, o Outcome) {
 			uc.mu.Lock()

@@ -3,13 +3,11 @@ package notifier
 import (
 	"context"
 	"strconv"
-
-	"github.com/runjob/runjob/notifier/store"
-
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/runjob/runjob/notifier/store"
 	"github.com/runjob/runjob/xplenty"
 )
 

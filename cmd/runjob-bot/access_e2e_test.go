@@ -199,7 +199,9 @@ func TestE2EUncheckedUserGroupIsSaid(t *testing.T) {
 	e := newE2E(t, xplentytest.Options{})
 	e.cfg.PolicyFile = writePolicy(t, testPolicy)
 	e.slack.SetUserGroup("S0ONCALL", []string{"U5"})
-	e.slack.FailNext("usergroups.users.list", 1, "internal_error")
+	// Every try of the lookup fails (the poster retries a failed read up
+	// to five times).
+	e.slack.FailNext("usergroups.users.list", 5, "internal_error")
 	e.startBot()
 	e.command("U5", "C1", "nightly")
 	e.waitEphemeral("U5", "could not be checked with Slack")

@@ -6,9 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runjob/runjob/notifier/store"
-
 	"github.com/runjob/runjob/notifier/redistest"
+	"github.com/runjob/runjob/notifier/store"
 )
 
 func TestAuditCommandPrintsRecentEntries(t *testing.T) {

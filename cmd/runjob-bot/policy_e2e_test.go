@@ -8,10 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runjob/runjob/bot/slacktest"
 	"github.com/runjob/runjob/notifier/render"
 	"github.com/runjob/runjob/notifier/store"
-
-	"github.com/runjob/runjob/bot/slacktest"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
 )

@@ -13,9 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/runjob/runjob/notifier/render"
-
 	"github.com/runjob/runjob/bot/slacktest"
+	"github.com/runjob/runjob/notifier/render"
 	"github.com/runjob/runjob/xplenty/xplentytest"
 )
 

@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/runjob/runjob/notifier/loop"
 	"github.com/runjob/runjob/notifier/store"
-	"golang.org/x/time/rate"
 )
 
 // Slack's limits, shared by every replica through Redis:

@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/runjob/runjob/notifier/loop"
 	"golang.org/x/time/rate"
+
+	"github.com/runjob/runjob/notifier/loop"
 )
 
 // When Redis is away the shared budgets cannot be read, but Slack can still

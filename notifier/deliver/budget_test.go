@@ -6,12 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runjob/runjob/notifier/render"
-
 	"github.com/slack-go/slack"
 
 	"github.com/runjob/runjob/bot/slacktest"
 	"github.com/runjob/runjob/notifier/redistest"
+	"github.com/runjob/runjob/notifier/render"
 	"github.com/runjob/runjob/notifier/store"
 )
 

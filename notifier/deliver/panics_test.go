@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runjob/runjob/xplenty"
 	"github.com/slack-go/slack"
+
+	"github.com/runjob/runjob/xplenty"
 )
 
 // panicOnce is a Slack API whose first chat.update panics before Slack

@@ -7,10 +7,11 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/slack-go/slack"
+
 	"github.com/runjob/runjob/notifier/job"
 	"github.com/runjob/runjob/notifier/render"
 	"github.com/runjob/runjob/xplenty"
-	"github.com/slack-go/slack"
 )
 
 // markAttempt records, just before a reply is posted, that a post of it

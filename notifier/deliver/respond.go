@@ -6,8 +6,9 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/runjob/runjob/notifier/render"
 	"github.com/slack-go/slack"
+
+	"github.com/runjob/runjob/notifier/render"
 )
 
 // Answers to one person and group lookups go through Poster.call like

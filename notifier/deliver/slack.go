@@ -10,10 +10,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/runjob/runjob/notifier/loop"
-	"github.com/runjob/runjob/notifier/render"
 	"github.com/slack-go/slack"
 	"golang.org/x/time/rate"
+
+	"github.com/runjob/runjob/notifier/loop"
+	"github.com/runjob/runjob/notifier/render"
 )
 
 // SlackAPI is the part of Slack's Web API the Poster calls: posts, edits

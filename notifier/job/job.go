@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/runjob/runjob/commands"
-
 	"github.com/runjob/runjob/xplenty"
 )
 

@@ -6,9 +6,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/slack-go/slack"
+
 	"github.com/runjob/runjob/notifier/job"
 	"github.com/runjob/runjob/xplenty"
-	"github.com/slack-go/slack"
 )
 
 // Card renders the job card from the record. The card is edited in place as

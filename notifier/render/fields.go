@@ -8,8 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/runjob/runjob/xplenty"
 	"github.com/slack-go/slack"
+
+	"github.com/runjob/runjob/xplenty"
 )
 
 var slackUserID = regexp.MustCompile(`^[UW][A-Z0-9]+$`)

@@ -1,8 +1,9 @@
 package render
 
 import (
-	"github.com/runjob/runjob/commands"
 	"github.com/slack-go/slack"
+
+	"github.com/runjob/runjob/commands"
 )
 
 // Message is one Slack message: its plain-text fallback and its Block Kit blocks.

@@ -3,8 +3,9 @@ package render
 import (
 	"fmt"
 
-	"github.com/runjob/runjob/xplenty"
 	"github.com/slack-go/slack"
+
+	"github.com/runjob/runjob/xplenty"
 )
 
 // StartingCard renders the card posted while the run request is on its way

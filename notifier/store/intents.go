@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/runjob/runjob/commands"
-
 	"github.com/redis/go-redis/v9"
+
+	"github.com/runjob/runjob/commands"
 )
 
 // CardJob finds the tracked job whose card is cardTS in channel, looking at

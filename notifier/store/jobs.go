@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/runjob/runjob/commands"
-
 	"github.com/redis/go-redis/v9"
+
+	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/notifier/job"
 	"github.com/runjob/runjob/xplenty"
 )

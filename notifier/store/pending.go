@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/runjob/runjob/commands"
-
 	"github.com/redis/go-redis/v9"
+
+	"github.com/runjob/runjob/commands"
 )
 
 // Pending is a run waiting for its runner's confirmation (a protected

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
 	"github.com/runjob/runjob/notifier/job"
 	"github.com/runjob/runjob/notifier/render"
 )

@@ -142,11 +142,11 @@ func Serve(ctx context.Context, cfg config.Config, d Deps) error {
 	sm := socketmode.New(api)
 	replica := replicaName()
 	poster := deliver.NewPoster(api, deliver.PosterOptions{
-		Logger: log, OnCall: d.Hooks.SlackCall, Budgets: slackBudgets(store, cfg, d),
+		Logger: log, OnCall: d.Hooks.SlackCall, Budgets: slackBudgets(store, cfg, d), HTTPClient: httpClient,
 	})
 	b, err := bot.New(bot.Config{
-		Logger: log, Slack: api, Poster: poster, Store: store, Xplenty: xp, Access: access,
-		Policy: pol, Secrets: secrets, HTTPClient: httpClient, OnCommand: d.Hooks.Command,
+		Logger: log, Poster: poster, Store: store, Xplenty: xp, Access: access,
+		Policy: pol, Secrets: secrets, OnCommand: d.Hooks.Command,
 		OnPanic: d.Hooks.PanicAt("envelope"),
 	})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/runjob/runjob/bot"
-
 	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
 )

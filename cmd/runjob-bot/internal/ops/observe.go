@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/runjob/runjob/bot"
-
 	"github.com/runjob/runjob/notifier"
 	"github.com/runjob/runjob/xplenty"
 )

@@ -14,18 +14,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runjob/runjob/bot"
-	"github.com/runjob/runjob/notifier/job"
-	"github.com/runjob/runjob/notifier/store"
-
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/runjob/runjob/bot"
 	"github.com/runjob/runjob/notifier"
+	"github.com/runjob/runjob/notifier/job"
 	"github.com/runjob/runjob/notifier/redistest"
+	"github.com/runjob/runjob/notifier/store"
 	"github.com/runjob/runjob/xplenty"
 )
 
