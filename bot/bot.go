@@ -1,8 +1,11 @@
 // Package bot is runjob's Slack side: it takes /runjob commands and button
-// clicks from Socket Mode, acknowledges them at once, and dispatches them to
-// the command grammar, the Xplenty client and the job registry. Everything
-// that must survive a restart lives in Redis (package notifier); the bot
-// itself only holds the goroutines of commands in flight.
+// clicks from Socket Mode (socket.go), acknowledges them at once, and runs
+// each through one pipeline (pipeline.go): claim the event, check the
+// allowlist, parse, ask the policy, ask the runner to confirm a protected
+// run, execute, then record the act in the audit trail and answer the
+// person. Everything that must survive a restart lives in Redis (package
+// notifier/store); the bot itself only holds the goroutines of commands in
+// flight.
 package bot
 
 import (
