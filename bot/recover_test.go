@@ -7,11 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slack-go/slack"
-
 	"github.com/runjob/runjob/bot/slacktest"
 	"github.com/runjob/runjob/commands"
-	"github.com/runjob/runjob/notifier/deliver"
 	"github.com/runjob/runjob/notifier/redistest"
 	"github.com/runjob/runjob/notifier/render"
 	"github.com/runjob/runjob/notifier/store"
@@ -28,26 +25,8 @@ type recoverFixture struct {
 
 func newRecoverFixture(t *testing.T) *recoverFixture {
 	t.Helper()
-	sl := slacktest.New(slacktest.Options{})
-	t.Cleanup(sl.Close)
-	xs := xplentytest.New(xplentytest.Options{})
-	t.Cleanup(xs.Close)
-	rdb, prefix := redistest.Client(t)
-	store, err := store.New(rdb, store.Options{Prefix: prefix, SecretKey: []byte("k")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	xp, err := xplenty.New(xplenty.Config{BaseURL: xs.URL(), AccountID: xs.AccountID(), APIKey: xs.APIKey()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := slack.New(sl.BotToken(), slack.OptionAPIURL(sl.APIURL()))
-	access, _ := ParseAllowlist([]string{"*"}, []string{"*"})
-	b, err := New(Config{Poster: deliver.NewPoster(api, deliver.PosterOptions{}), Store: store, Xplenty: xp, Access: access})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &recoverFixture{bot: b, store: store, slack: sl, xp: xs}
+	uc := newUseCase(t, useCaseOptions{})
+	return &recoverFixture{bot: uc.bot, store: uc.store, slack: uc.slack, xp: uc.xp}
 }
 
 // launchCutShort leaves what a process that died after posting the card
