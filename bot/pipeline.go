@@ -43,7 +43,8 @@ type act struct {
 	// act is not judged by the run it names (help, list, status, confirm,
 	// cancel: each judges, or needs no judging, in its own step).
 	run *commands.Run
-	// jobID is the job the act is about, 0 for a new run.
+	// jobID is the job a stop is about, for its audit entry; 0 for a run
+	// or a re-run (a re-run names its old job in run.RerunOf).
 	jobID int64
 	// confirmable acts wait for their runner's confirmation when the
 	// policy protects their run; others (stop) do not.
@@ -215,7 +216,7 @@ func (b *Bot) parseCommand(ctx context.Context, req Request, text string) (act, 
 	case commands.Help:
 		return act{do: b.help}, end(proceed)
 	case commands.Status:
-		return act{jobID: c.JobID, do: func(ctx context.Context, req Request, _ string) result {
+		return act{do: func(ctx context.Context, req Request, _ string) result {
 			return b.status(ctx, req, c.JobID)
 		}}, end(proceed)
 	case commands.List:
