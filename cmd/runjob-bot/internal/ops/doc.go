@@ -2,6 +2,24 @@
 // Hooks that feed them, and the HTTP endpoint (HTTP_ADDR) that serves
 // /healthz, /readyz and /metrics.
 //
+// Each component owns its metrics as one set, in a file of its own: the
+// set's collectors, its constructor (which registers them) and the observe
+// method its hook feeds. Metrics composes the sets and Hooks wires each
+// hook to its set:
+//
+//	botMetrics       metrics_bot.go       Hooks.Command    commands, jobs started
+//	xplentyMetrics   metrics_xplenty.go   Hooks.Xplenty    requests, durations; ObserveRateLimit adds the budget
+//	slackMetrics     metrics_slack.go     Hooks.SlackCall  Slack calls, rate-limited calls
+//	watcherMetrics   metrics_watcher.go   Hooks.Tick       leader, tracked jobs, polls, calls per tick,
+//	                                                       job problems, last poll, lag
+//	deliveryMetrics  metrics_delivery.go  Hooks.Delivered  deliveries, jobs finished
+//	panicMetrics     metrics_panics.go    Hooks.Panicked   panics, wherever recovered
+//	queueCollector   metrics_queues.go    ObserveQueues    the store's delivery queues, read at scrape time
+//
+// The components themselves know nothing of Prometheus: they call plain
+// functions (the Hooks), so they are tested without it, and the Xplenty
+// client stays a client library.
+//
 // Metrics (namespace runjob). Label values are always from small, fixed
 // sets – never job ids, user ids, channels or raw paths – so that series
 // cannot grow without bound:
@@ -38,7 +56,7 @@
 //	                                            or one delivery (where: envelope, tick, delivery); each is a bug,
 //	                                            logged with its stack: alert on any increase
 //	runjob_queue_depth{queue}, runjob_queue_oldest_age_seconds{kind}
-//	                                            the delivery queues (see queues.go)
+//	                                            the delivery queues (see metrics_queues.go)
 //	runjob_build_info{version}                  1
 //
 // plus the standard go_* and process_* collectors.

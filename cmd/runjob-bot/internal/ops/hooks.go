@@ -8,14 +8,15 @@ import (
 	"github.com/runjob/runjob/xplenty"
 )
 
-// Hooks are the observation points the metrics use; nil fields are skipped.
+// Hooks are the observation points the components feed the metrics through
+// (Metrics.Hooks wires each to its component's set); nil fields are skipped.
 type Hooks struct {
 	Command   func(kind string, o bot.Outcome)
 	Xplenty   func(method, route string, status int, d time.Duration)
 	SlackCall func(method, code string)
 	Tick      func(notifier.TickStats)
 	Delivered func(kind string, jobID int64, status xplenty.Status)
-	// panicked is told where a panic was recovered: "envelope", "tick" or
+	// Panicked is told where a panic was recovered: "envelope", "tick" or
 	// "delivery".
 	Panicked func(where string)
 }

@@ -3,21 +3,41 @@ package ops
 import (
 	"regexp"
 	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
+
+// slackMetrics are the poster's: every Slack Web API call by result, and
+// the ones Slack rate-limited. Fed by Hooks.SlackCall
+// (deliver.PosterOptions.OnCall).
+type slackMetrics struct {
+	calls   *prometheus.CounterVec
+	limited *prometheus.CounterVec
+}
+
+func newSlackMetrics(r prometheus.Registerer) *slackMetrics {
+	s := &slackMetrics{
+		calls:   counterVec("slack_calls_total", "Slack Web API calls, by method and result (ok, ratelimited, a Slack error code, http_4xx, http_5xx or error).", "method", "result"),
+		limited: counterVec("slack_ratelimited_total", "Slack Web API calls answered with 429.", "method"),
+	}
+	r.MustRegister(s.calls, s.limited)
+	return s
+}
+
+func (s *slackMetrics) observeCall(method, code string) {
+	if !slackMethodRE.MatchString(method) {
+		method = "other"
+	}
+	result := slackResult(code)
+	s.calls.WithLabelValues(method, result).Inc()
+	if result == "ratelimited" {
+		s.limited.WithLabelValues(method).Inc()
+	}
+}
 
 // Label bounding.
 
-var (
-	slackMethodRE = regexp.MustCompile(`^[a-z]+(\.[a-zA-Z]+){1,3}$`)
-	routeRE       = regexp.MustCompile(`^/[a-z_/{}]{0,63}$`) // templates only: no ids
-)
-
-func boundedRoute(s string) string {
-	if routeRE.MatchString(s) {
-		return s
-	}
-	return "other"
-}
+var slackMethodRE = regexp.MustCompile(`^[a-z]+(\.[a-zA-Z]+){1,3}$`)
 
 // slackCodes are the Slack error codes worth telling apart on a
 // dashboard; any other becomes "error".

@@ -28,6 +28,8 @@ var (
 // queueReadTimeout bounds the Redis reads of one scrape.
 const queueReadTimeout = time.Second
 
+// queueCollector is the store's set: its queues, read at scrape time, so
+// it holds no collectors of its own but is one. Added by ObserveQueues.
 type queueCollector struct {
 	read func(context.Context) (store.QueueStats, error)
 }

@@ -1,0 +1,31 @@
+package ops
+
+import (
+	"testing"
+
+	"github.com/runjob/runjob/xplenty"
+)
+
+func TestMetricsDeliveries(t *testing.T) {
+	m := NewMetrics(version)
+	h := m.Hooks()
+
+	h.Delivered("card", 4242, xplenty.StatusRunning)
+	h.Delivered("card", 4243, xplenty.StatusQueued)
+	h.Delivered("reply", 4242, xplenty.StatusCompleted)
+	h.Delivered("reply", 4243, xplenty.StatusFailed)
+	h.Delivered("reply", 4244, xplenty.StatusFailed)
+	h.Delivered("reply", 4245, xplenty.Status("weird"))
+	h.Delivered("bogus", 4246, xplenty.StatusStopped)
+
+	fams := scrapeMetrics(t, Handler(m, Readiness{}))
+
+	wantMetric(t, fams, 2, "runjob_deliveries_total", "kind", "card")
+	wantMetric(t, fams, 4, "runjob_deliveries_total", "kind", "reply")
+	wantMetric(t, fams, 1, "runjob_deliveries_total", "kind", "other")
+	wantMetric(t, fams, 1, "runjob_jobs_finished_total", "status", "completed")
+	wantMetric(t, fams, 2, "runjob_jobs_finished_total", "status", "failed")
+	wantMetric(t, fams, 0, "runjob_jobs_finished_total", "status", "stopped") // exists before the first
+	wantMetric(t, fams, 1, "runjob_jobs_finished_total", "status", "other")
+	wantBoundedLabels(t, fams)
+}
