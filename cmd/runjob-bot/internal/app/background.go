@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/runjob/runjob/notifier/loop"
+
 	"github.com/runjob/runjob/bot"
 	"github.com/runjob/runjob/notifier/deliver"
 	"github.com/runjob/runjob/notifier/store"
@@ -33,10 +35,8 @@ func drainOutbox(ctx context.Context, store *store.Store, d *deliver.Deliverer, 
 		if q, err := store.Queues(ctx); err != nil || (q.Replies+q.CardsDue == 0 && !d.EditingCard()) {
 			return
 		}
-		select {
-		case <-ctx.Done():
+		if !loop.Sleep(ctx, 20*time.Millisecond) {
 			return
-		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }
