@@ -72,7 +72,7 @@ func TestUseCaseOverSocketMode(t *testing.T) {
 		t.Errorf("job 1001 is %s after Stop", j.Status)
 	}
 	// The bad-input answer goes through the response_url, not chat.postEphemeral.
-	env, err = uc.slack.SendSlashCommand(wait, slacktest.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "stop now"})
+	_, err = uc.slack.SendSlashCommand(wait, slacktest.SlashCommand{UserID: "U1", ChannelID: "C1", Text: "stop now"})
 	if err != nil {
 		t.Fatal(err)
 	}

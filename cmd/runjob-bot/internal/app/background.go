@@ -4,10 +4,9 @@ import (
 	"context"
 	"time"
 
-	"github.com/runjob/runjob/notifier/loop"
-
 	"github.com/runjob/runjob/bot"
 	"github.com/runjob/runjob/notifier/deliver"
+	"github.com/runjob/runjob/notifier/loop"
 	"github.com/runjob/runjob/notifier/store"
 )
 
