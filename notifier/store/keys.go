@@ -27,7 +27,7 @@ const DefaultPrefix = "runjob:"
 //	intents                zset   launches between "card posted" and "job tracked", scored by when asked (unix ms)
 //	intent:{card}          string one such launch (sealed), until tracked or resolved
 //	contested:{id}         string a job that two pending launches could own: neither adopts it
-//	budget:{name}          hash   a Slack rate budget shared by replicas: "update", "replies", or "post:{channel}"
+//	budget:{name}          hash   a Slack rate budget shared by replicas: "update", "replies", "groups", or "post:{channel}"
 type Keys struct{ prefix string }
 
 func (k Keys) Job(id int64) string { return k.prefix + "job:" + strconv.FormatInt(id, 10) }
