@@ -57,7 +57,7 @@ type Store struct {
 // New returns a Store on rdb.
 func New(rdb redis.UniversalClient, opts Options) (*Store, error) {
 	if rdb == nil {
-		return nil, errors.New("notifier: nil redis client")
+		return nil, errors.New("store: nil redis client")
 	}
 	if opts.Prefix == "" {
 		opts.Prefix = DefaultPrefix
@@ -73,7 +73,7 @@ func New(rdb redis.UniversalClient, opts Options) (*Store, error) {
 	}
 	sl, err := newSealer(opts.SecretKey, opts.PreviousSecretKey, opts.LegacySecretKey)
 	if err != nil {
-		return nil, fmt.Errorf("notifier: %w", err)
+		return nil, fmt.Errorf("store: %w", err)
 	}
 	return &Store{rdb: rdb, keys: Keys{opts.Prefix}, retention: opts.Retention, now: opts.Now, sealer: sl, cardEvery: opts.CardEvery}, nil
 }

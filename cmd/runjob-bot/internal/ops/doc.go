@@ -32,7 +32,7 @@
 //	runjob_xplenty_request_duration_seconds{method,route}
 //	runjob_xplenty_ratelimit_limit / _remaining / _observed_timestamp_seconds
 //	                                            the API budget as of the last answer; absent until one was seen
-//	runjob_slack_calls_total{method,result}     Web API calls: "ok", "ratelimited", a known Slack error code,
+//	runjob_slack_calls_total{method,result}     Web API calls (and response_url answers, method "response_url"): "ok", "ratelimited", a known Slack error code,
 //	                                            "http_4xx"/"http_5xx", or "error"
 //	runjob_slack_ratelimited_total{method}      429s from Slack
 //	runjob_watcher_leader                       1 while this replica holds the polling lease

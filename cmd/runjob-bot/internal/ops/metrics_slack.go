@@ -25,7 +25,7 @@ func newSlackMetrics(r prometheus.Registerer) *slackMetrics {
 }
 
 func (s *slackMetrics) observeCall(method, code string) {
-	if !slackMethodRE.MatchString(method) {
+	if method != responseURL && !slackMethodRE.MatchString(method) {
 		method = "other"
 	}
 	result := slackResult(code)
@@ -38,6 +38,10 @@ func (s *slackMetrics) observeCall(method, code string) {
 // Label bounding.
 
 var slackMethodRE = regexp.MustCompile(`^[a-z]+(\.[a-zA-Z]+){1,3}$`)
+
+// responseURL is the method name of an answer posted to a response_url (not
+// a Web API method, but a Slack call like one).
+const responseURL = "response_url"
 
 // slackCodes are the Slack error codes worth telling apart on a
 // dashboard; any other becomes "error".

@@ -17,6 +17,7 @@ func TestMetricsSlackCalls(t *testing.T) {
 	h.SlackCall("chat.update", "http_503")
 	h.SlackCall("conversations.replies", "http_404")
 	h.SlackCall("https://evil/4242", "")
+	h.SlackCall("response_url", "http_404") // an answer to one person
 
 	fams := scrapeMetrics(t, Handler(m, Readiness{}))
 
@@ -28,6 +29,7 @@ func TestMetricsSlackCalls(t *testing.T) {
 	wantMetric(t, fams, 1, "runjob_slack_calls_total", "method", "chat.update", "result", "http_5xx")
 	wantMetric(t, fams, 1, "runjob_slack_calls_total", "method", "conversations.replies", "result", "http_4xx")
 	wantMetric(t, fams, 1, "runjob_slack_calls_total", "method", "other", "result", "ok")
+	wantMetric(t, fams, 1, "runjob_slack_calls_total", "method", "response_url", "result", "http_4xx")
 	wantMetric(t, fams, 1, "runjob_slack_ratelimited_total", "method", "chat.postMessage")
 	wantMetric(t, fams, 1, "runjob_slack_ratelimited_total", "method", "chat.update")
 	wantBoundedLabels(t, fams)
