@@ -81,9 +81,9 @@ func (cfg Config) GoString() string { return cfg.String() }
 // concurrent use.
 //
 // Retries happen in one place and depend on what a repeat could do:
-//   - GET (GetJob, ListJobs, NextJobs, JobLog) is retried on 5xx and on
-//     transport errors, with capped exponential backoff and full jitter,
-//     as long as ctx allows.
+//   - GET (GetJob, GetJobWithLogSummary, ListJobs, NextJobs, JobLog) is
+//     retried on 5xx and on transport errors, with capped exponential
+//     backoff and full jitter, as long as ctx allows.
 //   - A 429 is never retried, whatever the method: it is returned at once
 //     (IsRateLimited). The hourly budget (5,000 calls, shared with every
 //     other tool on the account) refills only over the hour, so a retry

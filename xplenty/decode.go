@@ -36,6 +36,8 @@ func (j *Job) UnmarshalJSON(b []byte) error {
 		RuntimeInSeconds jsonInt   `json:"runtime_in_seconds"`
 		Creator          *Creator  `json:"creator"`
 		Attempts         jsonInt   `json:"attempts"`
+		// LogSummary is read apart: it must never fail the job.
+		LogSummary json.RawMessage `json:"log_summary"`
 	}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return fmt.Errorf("job: %w", err)
@@ -63,6 +65,7 @@ func (j *Job) UnmarshalJSON(b []byte) error {
 		RuntimeInSeconds: int64(w.RuntimeInSeconds),
 		Creator:          w.Creator,
 		Attempts:         int(w.Attempts),
+		LogSummary:       decodeLogSummary(w.LogSummary),
 	}
 	return nil
 }

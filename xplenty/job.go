@@ -72,6 +72,9 @@ type Job struct {
 	RuntimeInSeconds int64             `json:"runtime_in_seconds"`
 	Creator          *Creator          `json:"creator,omitempty"`
 	Attempts         int               `json:"attempts"`
+	// LogSummary is the diagnosis of a failure, sent only when asked for
+	// (GetJobWithLogSummary); nil when the answer has none.
+	LogSummary *LogSummary `json:"log_summary,omitempty"`
 }
 
 // Output is one output target of a job's package.

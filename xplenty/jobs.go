@@ -140,10 +140,24 @@ func (j *Job) hasID() error {
 // GetJob fetches one job. An unknown id fails with an error for which
 // IsNotFound holds.
 func (c *Client) GetJob(ctx context.Context, id int64) (*Job, error) {
+	return c.getJob(ctx, id, nil)
+}
+
+// GetJobWithLogSummary fetches one job like GetJob, asking the API to add
+// its log summary (include=log_summary). Job.LogSummary is nil when the
+// answer has none: the job did not fail, or the API does not offer it.
+func (c *Client) GetJobWithLogSummary(ctx context.Context, id int64) (*Job, error) {
+	return c.getJob(ctx, id, url.Values{"include": {"log_summary"}})
+}
+
+// getJob is GetJob with a query; the route is /jobs/{id} whatever the
+// query.
+func (c *Client) getJob(ctx context.Context, id int64, query url.Values) (*Job, error) {
 	u, err := c.jobURL(id, "")
 	if err != nil {
 		return nil, err
 	}
+	u.RawQuery = query.Encode()
 	var job Job
 	if _, err := c.do(ctx, &call{method: http.MethodGet, route: routeJob, u: u, out: &job, check: job.hasID}); err != nil {
 		return nil, err

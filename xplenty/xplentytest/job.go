@@ -73,9 +73,11 @@ var outputTemplates = [...]struct {
 // the lifecycle.
 type job struct {
 	xplenty.Job
-	auto   bool      // the lifecycle moves it; any test control clears it
-	fails  bool      // the lifecycle ends it in failed
-	stopAt time.Time // when a stop was requested, in lifecycle mode
+	auto    bool                // the lifecycle moves it; any test control clears it
+	fails   bool                // the lifecycle ends it in failed
+	stopAt  time.Time           // when a stop was requested, in lifecycle mode
+	log     *string             // the log body set by SetLog; nil: written from the history
+	summary *xplenty.LogSummary // set by SetLogSummary; nil: none
 }
 
 // touch stamps a change.

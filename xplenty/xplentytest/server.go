@@ -115,21 +115,22 @@ type Server struct {
 	noCluster map[int64]bool
 	keep      int
 
-	mu           sync.Mutex
-	jobs         map[int64]*job
-	order        []*job // by id, which is creation order
-	nextID       int64
-	nextOutputID int64
-	budget       int
-	used         int
-	windowStart  time.Time // zero: no call counted in the current hour
-	failN        int
-	failStatus   int
-	failMessage  string
-	dropN        int
-	latency      time.Duration
-	requests     []Request
-	requestCount int
+	mu            sync.Mutex
+	jobs          map[int64]*job
+	order         []*job // by id, which is creation order
+	nextID        int64
+	nextOutputID  int64
+	nextSummaryID int64 // 0 until the first log summary is numbered
+	budget        int
+	used          int
+	windowStart   time.Time // zero: no call counted in the current hour
+	failN         int
+	failStatus    int
+	failMessage   string
+	dropN         int
+	latency       time.Duration
+	requests      []Request
+	requestCount  int
 }
 
 // New starts a server. Close it when done.
@@ -478,7 +479,7 @@ func (s *Server) route(r *http.Request, body []byte, now time.Time) *response {
 		}
 		switch segs[2] {
 		case "log":
-			return &response{status: http.StatusOK, body: map[string]string{"body": j.logText(now), "url": j.URL + "/log/download"}}
+			return j.logAnswer(now)
 		case "variables":
 			vars := j.Variables
 			if vars == nil {
@@ -490,7 +491,7 @@ func (s *Server) route(r *http.Request, body []byte, now time.Time) *response {
 	}
 	switch r.Method {
 	case http.MethodGet:
-		return &response{status: http.StatusOK, body: j.wire(now, false)}
+		return j.jobAnswer(r, now)
 	case http.MethodDelete:
 		return s.stop(j, now)
 	}
