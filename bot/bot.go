@@ -30,6 +30,7 @@ type Xplenty interface {
 	GetJob(ctx context.Context, id int64) (*xplenty.Job, error)
 	StopJob(ctx context.Context, id int64) (*xplenty.Job, error)
 	ListJobs(ctx context.Context, opts xplenty.ListOptions) (*xplenty.JobPage, error)
+	JobLog(ctx context.Context, id int64) (*xplenty.JobLog, error)
 	JobsPageURL() string
 }
 

@@ -22,13 +22,14 @@ const (
 	Error                     // the bot's database could not be reached
 	CannotPost                // the job card could not be posted: nothing started
 	Unknown                   // the run request's answer was lost; the job is looked for
+	Posted                    // a job's log was posted in its thread
 )
 
 var outcomeNames = [...]string{
 	proceed: "proceed", Started: "started", Confirm: "confirm", Stopped: "stopped", Status: "status",
 	List: "list", Help: "help", Cancelled: "cancelled", Denied: "denied", Invalid: "invalid",
 	Refused: "refused", Duplicate: "duplicate", Expired: "expired", Error: "error",
-	CannotPost: "cannot_post", Unknown: "unknown",
+	CannotPost: "cannot_post", Unknown: "unknown", Posted: "posted",
 }
 
 // String is the outcome's name in metrics and logs.

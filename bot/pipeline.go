@@ -36,8 +36,8 @@ const (
 // what to do, and the run it would start or touch, for the policy and the
 // audit trail.
 type act struct {
-	// verb names the act in the audit trail: run, rerun, stop, confirm,
-	// cancel (status, list and help are not audited).
+	// verb names the act in the audit trail: run, rerun, stop, log,
+	// confirm, cancel (status, list and help are not audited).
 	verb string
 	// run is what the policy judges before the act is done; nil when the
 	// act is not judged by the run it names (help, list, status, confirm,
@@ -147,7 +147,7 @@ func (b *Bot) judgeAndDo(ctx context.Context, req Request, a act) result {
 			b.log.Warn("denied by the policy", "user", req.UserID, "channel", req.ChannelID, "verb", a.verb,
 				"preset", a.run.Preset, "cluster_id", a.run.ClusterID, "package_id", a.run.PackageID)
 			detail := d.Reason
-			if !a.confirmable { // a stop: the entry says what was denied
+			if !a.confirmable { // a stop or a log: the entry says what was denied
 				detail = a.verb + ": " + d.Reason
 			}
 			return end(Denied).audit(auditNote{action: "deny", run: *a.run, jobID: a.jobID, outcome: "denied", detail: detail}).
@@ -248,6 +248,7 @@ func (b *Bot) clickHandlers() map[string]clickHandler {
 	return map[string]clickHandler{
 		render.ActionRerun:   b.jobClick(b.rerunAct),
 		render.ActionStop:    b.jobClick(b.stopAct),
+		render.ActionLog:     b.jobClick(b.logAct),
 		render.ActionConfirm: b.confirmAct,
 		render.ActionCancel:  b.cancelAct,
 	}

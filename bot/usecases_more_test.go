@@ -182,3 +182,54 @@ func (uc *useCase) becomes(ctx context.Context, o Outcome) bool {
 	}
 	return true
 }
+
+// Show log on a failed job's card posts the job's log in its thread, once
+// for a double click or a second person's click, scrubbed of its secrets.
+func TestUseCaseShowLogPostsOnce(t *testing.T) {
+	uc := newUseCase(t, useCaseOptions{})
+	uc.command(t, "U1", "C1", "cluster=52 package=434 DB_PASSWORD=hunter22")
+	j := uc.onlyJob(t)
+	id := strconv.FormatInt(j.ID, 10)
+	if err := uc.xp.SetLog(j.ID, "starting\nERROR: login with hunter22 refused\n"); err != nil {
+		t.Fatal(err)
+	}
+	if got := uc.click(t, "U1", "C1", render.ActionLog, id); got != "posted" {
+		t.Fatalf("outcome = %q, want posted; answer %q", got, uc.answer("U1"))
+	}
+	if got := uc.click(t, "U1", "C1", render.ActionLog, id); got != "duplicate" {
+		t.Errorf("double click: outcome = %q, want duplicate", got)
+	}
+	if got := uc.click(t, "U2", "C1", render.ActionLog, id); got != "duplicate" {
+		t.Errorf("another person's click: outcome = %q, want duplicate", got)
+	}
+	rec, _ := uc.store.Get(context.Background(), j.ID)
+	replies := uc.slack.ThreadReplies("C1", rec.CardTS)
+	if len(replies) != 1 {
+		t.Fatalf("%d posts in the thread, want the one log", len(replies))
+	}
+	all := replies[0].Text + string(replies[0].Blocks)
+	if !strings.Contains(all, "ERROR: login with") || strings.Contains(all, "hunter22") {
+		t.Errorf("log post = %s, want the log with its secret masked", all)
+	}
+	if got := uc.click(t, "U1", "C2", render.ActionLog, id); got != "denied" {
+		t.Errorf("from another channel: outcome = %q, want denied", got)
+	}
+}
+
+// When Xplenty cannot give the log, the person is told, and the next click
+// tries again.
+func TestUseCaseShowLogXplentyFails(t *testing.T) {
+	uc := newUseCase(t, useCaseOptions{})
+	uc.command(t, "U1", "C1", "cluster=52 package=434")
+	id := strconv.FormatInt(uc.onlyJob(t).ID, 10)
+	uc.xp.FailNext(1, 422, "Log not available yet")
+	if got := uc.click(t, "U1", "C1", render.ActionLog, id); got != "refused" {
+		t.Fatalf("outcome = %q, want refused", got)
+	}
+	if a := uc.answer("U1"); !strings.Contains(a, "could not get the log") {
+		t.Errorf("answer = %q", a)
+	}
+	if got := uc.click(t, "U1", "C1", render.ActionLog, id); got != "posted" {
+		t.Errorf("next click: outcome = %q, want posted", got)
+	}
+}

@@ -19,6 +19,9 @@ type JobSource interface {
 	ListJobs(ctx context.Context, opts xplenty.ListOptions) (*xplenty.JobPage, error)
 	NextJobs(ctx context.Context, page *xplenty.JobPage) (*xplenty.JobPage, error)
 	GetJob(ctx context.Context, id int64) (*xplenty.Job, error)
+	// GetJobWithLogSummary is GetJob with Xplenty's summary of why a job
+	// failed: asked once, when a followed job is seen failed.
+	GetJobWithLogSummary(ctx context.Context, id int64) (*xplenty.Job, error)
 	RateLimit() xplenty.RateLimit
 }
 
@@ -211,6 +214,9 @@ func (w *Watcher) pollChanges(ctx context.Context, since time.Time, st *TickStat
 }
 
 func (w *Watcher) apply(ctx context.Context, j xplenty.Job, st *TickStats) error {
+	if j.Status == xplenty.StatusFailed {
+		w.diagnose(ctx, j.ID, st)
+	}
 	ch, err := w.store.Observe(ctx, j)
 	if err != nil {
 		return err
@@ -227,6 +233,29 @@ func (w *Watcher) apply(ctx context.Context, j xplenty.Job, st *TickStats) error
 	}
 	st.Listed++
 	return nil
+}
+
+// diagnose asks Xplenty, once, why a followed job failed, before its end is
+// recorded (which queues the failure reply), so that the reply can show
+// the summary and the suggested actions. It costs one call per failed job,
+// and nothing else: when the call fails or Xplenty gives no summary, the
+// reply goes out as it would have without it.
+func (w *Watcher) diagnose(ctx context.Context, id int64, st *TickStats) {
+	if want, err := w.store.WantsDiagnosis(ctx, id); err != nil || !want {
+		return
+	}
+	j, err := w.src.GetJobWithLogSummary(ctx, id)
+	st.Calls++
+	if err != nil {
+		w.log.Warn("read the failure summary of a job", "job_id", id, "reason", readFailure(err))
+		return
+	}
+	if j.LogSummary == nil || j.LogSummary.IsZero() {
+		return
+	}
+	if err := w.store.SetLogSummary(ctx, id, j.LogSummary.ErrorSummary, j.LogSummary.ActionItems); err != nil {
+		w.log.Warn("keep the failure summary of a job", "job_id", id, "err", err)
+	}
 }
 
 // refreshStale fetches the job that has gone unseen the longest, if it has

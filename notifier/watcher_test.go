@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"sync"
 	"testing"
@@ -44,6 +45,16 @@ func (f *fakeSource) NextJobs(_ context.Context, p *xplenty.JobPage) (*xplenty.J
 
 func (f *fakeSource) GetJob(_ context.Context, id int64) (*xplenty.Job, error) {
 	f.record("get")
+	return f.get(id)
+}
+
+// GetJobWithLogSummary answers like GetJob (the watcher asks it once for
+// a followed job seen failed).
+func (f *fakeSource) GetJobWithLogSummary(_ context.Context, id int64) (*xplenty.Job, error) {
+	f.record("summary")
+	if f.get == nil {
+		return nil, errors.New("fakeSource: no job reader")
+	}
 	return f.get(id)
 }
 

@@ -45,9 +45,14 @@ type Record struct {
 	Status   xplenty.Status
 	Progress float64 // 0.0–1.0
 	Errors   string  // Xplenty's errors text for failed jobs
-	HTMLURL  string  // the job's page for people
-	Runtime  time.Duration
-	Outputs  []xplenty.Output
+	// ErrorSummary and ActionItems are Xplenty's summary of why a job
+	// failed and what to do about it (its log summary), scrubbed of the
+	// job's secret values; empty when Xplenty gave none.
+	ErrorSummary string
+	ActionItems  []string
+	HTMLURL      string // the job's page for people
+	Runtime      time.Duration
+	Outputs      []xplenty.Output
 
 	CreatedAt time.Time // when the bot started the job
 	UpdatedAt time.Time // when the bot last saw a change

@@ -59,6 +59,9 @@ func Card(r job.Record) Message {
 		).WithStyle(slack.StyleDanger)
 		buttons = append(buttons, button(ActionStop, value, "Stop").WithStyle(slack.StyleDanger).WithConfirm(confirm))
 	}
+	if r.Status == xplenty.StatusFailed {
+		buttons = append(buttons, button(ActionLog, value, "Show log"))
+	}
 	buttons = append(buttons, button(ActionRerun, value, "Re-run"))
 	blocks = append(blocks, slack.NewActionBlock(blockActions, buttons...))
 
@@ -66,8 +69,13 @@ func Card(r job.Record) Message {
 }
 
 // Reply renders the one thread reply posted when a job ends. It mentions
-// the requester, so they are notified.
-func Reply(r job.Record) Message {
+// the requester, so they are notified. A failure shows Xplenty's summary of
+// why and what to do, when it gave one.
+func Reply(r job.Record) Message { return ReplyWithStreak(r, Streak{}) }
+
+// ReplyWithStreak is Reply, saying for a failure what the bot's records
+// say of the runs of its package before it (the zero Streak says nothing).
+func ReplyWithStreak(r job.Record, streak Streak) Message {
 	rd := newRenderer(r.Variables, r.DynamicVariables, r.SecretNames)
 	emoji, word := statusLabel(r)
 
@@ -75,7 +83,7 @@ func Reply(r job.Record) Message {
 	if r.Requester != "" {
 		sentence = mention(r.Requester) + " " + sentence
 	}
-	var detail slack.Block
+	var detail, why, streakBlock slack.Block
 	switch r.Status {
 	case xplenty.StatusCompleted:
 		sentence += " completed"
@@ -89,6 +97,10 @@ func Reply(r job.Record) Message {
 			sentence += " after " + formatDuration(r.Runtime)
 		}
 		detail = rd.errorText(r.Errors, "Xplenty gave no error text.")
+		why = rd.why(r)
+		if line := streakLine(streak); line != "" {
+			streakBlock = slack.NewContextBlock(blockStreak, mrkdwn(line))
+		}
 	case xplenty.StatusStopped:
 		sentence += " was stopped " + stoppedBy(r)
 	default: // not an end; rendered anyway rather than failing
@@ -106,7 +118,9 @@ func Reply(r job.Record) Message {
 		summary += "."
 	}
 	blocks := []slack.Block{section(blockSummary, summary)}
+	blocks = appendIf(blocks, why)
 	blocks = appendIf(blocks, detail)
+	blocks = appendIf(blocks, streakBlock)
 	blocks = appendIf(blocks, links(r.HTMLURL))
 	return message(fallback, blocks)
 }

@@ -196,10 +196,10 @@ func TestGolden(t *testing.T) {
 			}
 			want, err := os.ReadFile(path)
 			if err != nil {
-				t.Fatalf("%v (go test ./notifier -run Golden -update writes it)", err)
+				t.Fatalf("%v (go test ./notifier/render -run Golden -update writes it)", err)
 			}
 			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs from the rendered message; if the change is intended, run go test ./notifier -run Golden -update\n--- got\n%s--- want\n%s", path, got, want)
+				t.Errorf("%s differs from the rendered message; if the change is intended, run go test ./notifier/render -run Golden -update\n--- got\n%s--- want\n%s", path, got, want)
 			}
 
 			// The golden file is a message slack-go can read back, block for block.
@@ -688,7 +688,7 @@ func TestRenderCardButtons(t *testing.T) {
 		{"pending_stoppage", withStatus(freshRecord(), xplenty.StatusPendingStoppage), []string{ActionRerun}},
 		{"stopping", withStatus(freshRecord(), xplenty.StatusStopping), []string{ActionRerun}},
 		{"completed", withStatus(freshRecord(), xplenty.StatusCompleted), []string{ActionRerun}},
-		{"failed", withStatus(freshRecord(), xplenty.StatusFailed), []string{ActionRerun}},
+		{"failed", withStatus(freshRecord(), xplenty.StatusFailed), []string{ActionLog, ActionRerun}},
 		{"stopped", withStatus(freshRecord(), xplenty.StatusStopped), []string{ActionRerun}},
 	} {
 		got := buttons(t, Card(tc.r))

@@ -125,6 +125,10 @@ func (s *Store) decodeRecord(id int64, h map[string]string) (job.Record, error) 
 		StoppedBy:       h[fStoppedBy],
 	}
 	r.Variables, r.DynamicVariables, r.LostSecrets = s.sealer.openSpec(id, sp)
+	r.ErrorSummary = h[fErrorSummary]
+	if v := h[fActionItems]; v != "" {
+		_ = json.Unmarshal([]byte(v), &r.ActionItems) // unreadable: none shown
+	}
 	r.Progress, _ = strconv.ParseFloat(h[fProgress], 64)
 	r.Rev, _ = strconv.ParseInt(h[fRev], 10, 64)
 	if v, err := strconv.ParseInt(h[fRuntime], 10, 64); err == nil {

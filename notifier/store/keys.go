@@ -69,9 +69,11 @@ const (
 	fFinished        = "finished"
 	fStopRequestedBy = "stop_requested_by"
 	fStoppedBy       = "stopped_by"
-	fRev             = "rev"      // bumped on every change that the card shows
-	fCardRev         = "card_rev" // the rev the card in Slack shows
-	fCardAt          = "card_at"  // when the card was last edited (unix ms)
+	fRev             = "rev"           // bumped on every change that the card shows
+	fCardRev         = "card_rev"      // the rev the card in Slack shows
+	fCardAt          = "card_at"       // when the card was last edited (unix ms)
+	fErrorSummary    = "error_summary" // Xplenty's summary of a failure (log_summary.lua)
+	fActionItems     = "action_items"  // its suggested actions, a JSON array (log_summary.lua)
 	// The Lua scripts also keep "misses" (not-found answers in a row) and
 	// "lost" (the watcher gave the job up).
 )
