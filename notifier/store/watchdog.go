@@ -66,7 +66,9 @@ func (s *Store) Watching(ctx context.Context, limit int64) ([]Watched, error) {
 		if err != nil {
 			since, _ = strconv.ParseInt(str(3), 10, 64)
 		}
-		w.Since = time.UnixMilli(since).UTC()
+		if since > 0 {
+			w.Since = time.UnixMilli(since).UTC()
+		}
 		for k, n := range watchdogNotes {
 			if str(4+k) != "" {
 				w.Noted[n] = true
