@@ -96,13 +96,17 @@ func (g *groupCache) members(ctx context.Context, id string) ([]string, bool, er
 // cluster or package, is a raw run of what it recorded: judging it by the
 // preset's name would let a rule written for the preset's new target allow
 // the old one, or presets: ["*"] allow a run nobody reviewed. Its variables
-// and secret names stay as recorded.
+// and secret names stay as recorded; its max runtime is the preset's as it
+// is now (none for a raw run).
 func (b *Bot) recorded(rec job.Record) commands.Run {
 	r := rec.Run
 	r.RerunOf = 0
+	r.MaxRuntime = 0
 	if r.Preset != "" {
 		if p, ok := b.cfg.Policy.Preset(r.Preset); !ok || p.ClusterID != rec.ClusterID || p.PackageID != rec.PackageID {
 			r.Preset = ""
+		} else {
+			r.MaxRuntime = p.MaxRuntime // the preset's as it is now
 		}
 	}
 	return r

@@ -137,3 +137,26 @@ rules:
 		}
 	}
 }
+
+// A re-run takes its preset's max_runtime as the policy has it now; a run
+// that is raw now has none, whatever it was recorded with.
+func TestRecordedTakesThePresetsCurrentMaxRuntime(t *testing.T) {
+	pol, err := policy.Parse("p.yaml", []byte(`
+presets:
+  nightly: {cluster: 52, package: 434, max_runtime: 45m}
+  weekly: {cluster: 60, package: 434, max_runtime: 3h}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &Bot{cfg: Config{Policy: pol}}
+	for _, c := range []struct {
+		preset string
+		want   time.Duration
+	}{{"nightly", 45 * time.Minute}, {"weekly", 0}, {"", 0}} {
+		rec := job.Record{Run: commands.Run{Preset: c.preset, ClusterID: 52, PackageID: 434, MaxRuntime: time.Hour}}
+		if got := b.recorded(rec).MaxRuntime; got != c.want {
+			t.Errorf("recorded(%q).MaxRuntime = %v, want %v", c.preset, got, c.want)
+		}
+	}
+}

@@ -233,7 +233,7 @@ func (b *Bot) parseCommand(ctx context.Context, req Request, text string) (act, 
 			}
 			vars, dyn := p.Apply(c.Variables, c.DynamicVariables)
 			c = commands.Run{Preset: p.Name, ClusterID: p.ClusterID, PackageID: p.PackageID,
-				Variables: vars, DynamicVariables: dyn, SecretNames: p.SecretVariables}
+				Variables: vars, DynamicVariables: dyn, SecretNames: p.SecretVariables, MaxRuntime: p.MaxRuntime}
 		}
 		return b.runAct(c, "run"), end(proceed)
 	}

@@ -1,5 +1,7 @@
 package commands
 
+import "time"
+
 // Bounds on what a command may hold. They are part of the grammar: Usage
 // states them and Parse enforces them.
 const (
@@ -51,6 +53,10 @@ type Run struct {
 	SecretNames []string
 	// RerunOf is the job this run repeats, 0 when none. Parse leaves it 0.
 	RerunOf int64
+	// MaxRuntime is how long a run may go before the bot says it is slow
+	// (a preset's max_runtime), 0 for none. Parse leaves it 0 and Render
+	// does not write it: it is the bot's policy, not the grammar's.
+	MaxRuntime time.Duration
 }
 
 // Status asks for the status of a job.

@@ -20,7 +20,7 @@ func newTestStore(t *testing.T) (*store.Store, *redis.Client) {
 }
 
 // newTestStoreAt is newTestStore on the clock now (nil: time.Now).
-func newTestStoreAt(t *testing.T, now func() time.Time) (*store.Store, *redis.Client) {
+func newTestStoreAt(t testing.TB, now func() time.Time) (*store.Store, *redis.Client) {
 	t.Helper()
 	rdb, prefix := redistest.Client(t)
 	s, err := store.New(rdb, store.Options{Prefix: prefix, Now: now})

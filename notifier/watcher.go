@@ -48,6 +48,9 @@ type WatcherOptions struct {
 	// OnPanic, when set, is told of each tick that panicked (and was
 	// recovered; the watcher carries on).
 	OnPanic func()
+	// Watchdog sets when a job gets a note in its thread for taking long
+	// (see watchdog.go).
+	Watchdog WatchdogOptions
 }
 
 // TickStats describe one poll.
@@ -66,6 +69,8 @@ type TickStats struct {
 	ReadFailed  int
 	GaveUp      int
 	Undecodable int
+	// Noted counts the watchdog notes queued (no Xplenty call).
+	Noted int
 }
 
 // Watcher follows every tracked job and turns Xplenty's status changes into
@@ -78,6 +83,8 @@ type Watcher struct {
 	src   JobSource
 	opts  WatcherOptions
 	log   *slog.Logger
+	// lastWatch is when this watcher's last watchdog pass ran.
+	lastWatch time.Time
 }
 
 // NewWatcher returns a Watcher of the jobs in store, polling src.
@@ -99,6 +106,9 @@ func NewWatcher(store *store.Store, src JobSource, opts WatcherOptions) *Watcher
 	}
 	if opts.Holder == "" {
 		opts.Holder = "w-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	}
+	if opts.Watchdog.Every <= 0 {
+		opts.Watchdog.Every = min(6*opts.Interval, time.Minute)
 	}
 	return &Watcher{store: store, src: src, opts: opts, log: opts.Logger}
 }
@@ -161,6 +171,9 @@ func (w *Watcher) Tick(ctx context.Context) (TickStats, error) {
 	err = w.pollChanges(ctx, since, &st)
 	if err == nil {
 		err = w.refreshStale(ctx, &st)
+	}
+	if err == nil {
+		err = w.watchdog(ctx, &st)
 	}
 	return st, err
 }

@@ -102,6 +102,10 @@
 // may not be empty. Ids are checked for their shape, so a channel name or an
 // @handle where an id belongs is caught at start-up.
 //
+// A preset's max_runtime, a Go duration from 1s to MaxMaxRuntime, is how
+// long a run of it may go before the bot notes in the job's thread that it
+// is slow.
+//
 // protected has clusters and packages (ids or "*", as in rules) and
 // confirm_within, a Go duration between MinConfirmWithin and
 // MaxConfirmWithin (default DefaultConfirmWithin): how long a confirmation

@@ -17,7 +17,7 @@ import (
 // The keys each mapping knows, in the order the package comment gives them.
 var (
 	topKeys       = []string{"secret_pattern", "secret_variables", "presets", "rules", "protected"}
-	presetKeys    = []string{"description", "cluster", "package", "variables", "dynamic_variables", "secret_variables"}
+	presetKeys    = []string{"description", "cluster", "package", "variables", "dynamic_variables", "secret_variables", "max_runtime"}
 	ruleKeys      = []string{"name", "users", "groups", "channels", "presets", "packages", "clusters"}
 	protectedKeys = []string{"clusters", "packages", "confirm_within"}
 )

@@ -38,6 +38,7 @@ func TestLoadExample(t *testing.T) {
 		Variables:        map[string]string{"MODE": "full", "SFTP_PASS": "s3cr3t", "LIMIT": ""},
 		DynamicVariables: map[string]string{"RUN_DATE": "CurrentTime()"},
 		SecretVariables:  []string{"SFTP_PASS"},
+		MaxRuntime:       2 * time.Hour,
 	}
 	if !reflect.DeepEqual(nightly, want) {
 		t.Errorf("Preset(nightly) = %+v, want %+v", nightly, want)
@@ -323,6 +324,8 @@ func TestParseErrors(t *testing.T) {
 		// Protected.
 		{"protected a list", "protected: [52]\n", 1, "protected must be a mapping with clusters:, packages: and confirm_within:, not a list"},
 		{"protected cluster", "protected:\n  clusters: [52, -1]\n", 2, `protected: clusters: "-1" is not a cluster id (a positive whole number) or "*"`},
+		{"max_runtime a number", "presets:\n  n:\n    cluster: 1\n    package: 2\n    max_runtime: 90\n", 5, `preset "n": max_runtime must be a duration like 2h or 45m`},
+		{"max_runtime too long", "presets:\n  n:\n    cluster: 1\n    package: 2\n    max_runtime: 200h\n", 5, `preset "n": max_runtime must be between 1s and 168h`},
 		{"confirm too short", "protected:\n  clusters: [52]\n  confirm_within: 5s\n", 3, "protected: confirm_within must be between 10s and 15m"},
 		{"confirm too long", "protected:\n  confirm_within: 1h\n", 2, "protected: confirm_within must be between 10s and 15m"},
 		{"confirm a number", "protected:\n  confirm_within: 120\n", 2, "protected: confirm_within must be a duration like 2m or 90s"},

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -87,6 +88,8 @@ func (ps *parser) preset(e entry, where string) Preset {
 			pr.SecretVariables = ps.varNames(f.val, at(where, key))
 			slices.Sort(pr.SecretVariables)
 			pr.SecretVariables = slices.Compact(pr.SecretVariables)
+		case "max_runtime":
+			pr.MaxRuntime = ps.maxRuntime(f.val, where)
 		}
 	}
 	if len(ps.errs) > before {
@@ -176,4 +179,20 @@ func (ps *parser) checkVarName(n *yaml.Node, where, name string) bool {
 		return true
 	}
 	return false
+}
+
+// maxRuntime reads a preset's max_runtime: a Go duration up to
+// MaxMaxRuntime; 0 when it is not such a duration.
+func (ps *parser) maxRuntime(n *yaml.Node, where string) time.Duration {
+	n = ps.deref(n)
+	d, err := time.ParseDuration(n.Value)
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" || err != nil {
+		ps.errorf(n, "%s: max_runtime must be a duration like 2h or 45m", where)
+		return 0
+	}
+	if d < time.Second || d > MaxMaxRuntime {
+		ps.errorf(n, "%s: max_runtime must be between 1s and %s", where, short(MaxMaxRuntime))
+		return 0
+	}
+	return d
 }

@@ -35,6 +35,9 @@ const (
 	DefaultConfirmWithin = 2 * time.Minute
 	MinConfirmWithin     = 10 * time.Second
 	MaxConfirmWithin     = 15 * time.Minute
+
+	// MaxMaxRuntime bounds a preset's max_runtime: a week.
+	MaxMaxRuntime = 7 * 24 * time.Hour
 )
 
 // Policy is a parsed policy file. The zero value is not useful; a nil
@@ -64,6 +67,10 @@ type Preset struct {
 	DynamicVariables map[string]string
 	// SecretVariables are the names the preset marks secret, sorted.
 	SecretVariables []string
+	// MaxRuntime is how long a run of the preset may go before the bot
+	// notes in its thread that it is slow; 0 leaves it to the runtimes of
+	// the package's past runs.
+	MaxRuntime time.Duration
 }
 
 // Apply returns the variables and dynamic variables of a run of the preset

@@ -126,7 +126,7 @@ func (d *Deliverer) deliverCard(ctx context.Context, id int64) (sent bool, err e
 		if err != nil {
 			return err
 		}
-		if err := d.poster.Update(ctx, r.Channel, r.CardTS, render.Card(r)); err != nil {
+		if err := d.poster.Update(ctx, r.Channel, r.CardTS, render.CardWith(r, d.cardContext(ctx, r))); err != nil {
 			return err
 		}
 		sent = true

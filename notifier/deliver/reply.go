@@ -71,6 +71,10 @@ func (d *Deliverer) deliverReply(ctx context.Context, id int64, status xplenty.S
 				return err
 			}
 			msg = render.UnreadableNote(r, n, reason)
+		case job.StatusSlow, job.StatusQueuedLong, job.StatusStoppingLong:
+			if msg, err = d.watchdogNote(ctx, r, status); err != nil {
+				return err
+			}
 		}
 		payload := map[string]any{"job_id": strconv.FormatInt(id, 10), "status": string(status)}
 		first, err := d.markAttempt(ctx, id, status)

@@ -19,6 +19,18 @@ const (
 	StatusUnreadable xplenty.Status = "unreadable"
 )
 
+// The watchdog's note statuses: a job past one of its thresholds. Each is
+// posted once per job, like a reply.
+const (
+	// StatusSlow: running longer than its max runtime (the preset's, else
+	// a multiple of its usual runtime).
+	StatusSlow xplenty.Status = "slow"
+	// StatusQueuedLong: queued, waiting for cluster resources, too long.
+	StatusQueuedLong xplenty.Status = "queued_long"
+	// StatusStoppingLong: in pending_stoppage too long.
+	StatusStoppingLong xplenty.Status = "stopping_long"
+)
+
 // Record is what Redis remembers about one tracked job: enough to follow
 // it, to re-render its card from scratch, and to re-run it.
 type Record struct {
@@ -58,6 +70,9 @@ type Record struct {
 	UpdatedAt time.Time // when the bot last saw a change
 	// FinishedAt is when the bot saw the terminal status (zero until then).
 	FinishedAt time.Time
+	// StatusSince is when the bot saw the job enter its current status
+	// (zero for records from before it was kept).
+	StatusSince time.Time
 	// Rev counts the changes to what the card shows; deliveries use it to
 	// keep edits in order and to skip edits the card already has.
 	Rev int64

@@ -14,7 +14,11 @@ import (
 
 // Card renders the job card from the record. The card is edited in place as
 // the job moves, so it is rendered from scratch every time.
-func Card(r job.Record) Message {
+func Card(r job.Record) Message { return CardWith(r, CardContext{}) }
+
+// CardWith is Card with what the record does not hold: a running job's
+// card then says how long runs usually take and about how long is left.
+func CardWith(r job.Record, c CardContext) Message {
 	rd := newRenderer(r.Variables, r.DynamicVariables, r.SecretNames)
 	emoji, word := statusLabel(r)
 	stopping := isStopping(r)
@@ -29,6 +33,10 @@ func Card(r job.Record) Message {
 	case r.Status == xplenty.StatusRunning:
 		line += " `" + ProgressBar(r.Progress) + "`"
 		fallback += fmt.Sprintf(" %d%%", percent(r.Progress))
+		if est := c.estimate(r); est != "" {
+			line += " · " + est
+			fallback += ", " + est
+		}
 	case r.Status == xplenty.StatusCompleted && r.Runtime > 0:
 		line += " in " + formatDuration(r.Runtime)
 		fallback += " in " + formatDuration(r.Runtime)

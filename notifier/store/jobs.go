@@ -33,6 +33,7 @@ type spec struct {
 	SealedDynamic    map[string]string `json:"sealed_dynamic_variables,omitempty"`
 	SecretNames      []string          `json:"secret_names,omitempty"`
 	RerunOf          int64             `json:"rerun_of,omitempty"`
+	MaxRuntimeMS     int64             `json:"max_runtime_ms,omitempty"`
 	CreatedAt        time.Time         `json:"created_at"`
 }
 
@@ -116,7 +117,7 @@ func (s *Store) decodeRecord(id int64, h map[string]string) (job.Record, error) 
 	r := job.Record{
 		JobID: id, Channel: sp.Channel, CardTS: sp.CardTS, Requester: sp.Requester,
 		Run: commands.Run{ClusterID: sp.ClusterID, PackageID: sp.PackageID, Preset: sp.Preset,
-			SecretNames: sp.SecretNames, RerunOf: sp.RerunOf},
+			SecretNames: sp.SecretNames, RerunOf: sp.RerunOf, MaxRuntime: time.Duration(sp.MaxRuntimeMS) * time.Millisecond},
 		CreatedAt:       sp.CreatedAt,
 		Status:          xplenty.Status(h[fStatus]),
 		Errors:          h[fErrors],
@@ -139,6 +140,9 @@ func (s *Store) decodeRecord(id int64, h map[string]string) (job.Record, error) 
 	}
 	if v, err := strconv.ParseInt(h[fFinished], 10, 64); err == nil {
 		r.FinishedAt = time.UnixMilli(v).UTC()
+	}
+	if v, err := strconv.ParseInt(h[fStatusSince], 10, 64); err == nil {
+		r.StatusSince = time.UnixMilli(v).UTC()
 	}
 	if o := h[fOutputs]; o != "" {
 		if err := json.Unmarshal([]byte(o), &r.Outputs); err != nil {

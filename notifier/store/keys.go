@@ -28,6 +28,7 @@ const DefaultPrefix = "runjob:"
 //	intent:{card}          string one such launch (sealed), until tracked or resolved
 //	contested:{id}         string a job that two pending launches could own: neither adopts it
 //	budget:{name}          hash   a Slack rate budget shared by replicas: "update", "replies", "groups", or "post:{channel}"
+//	history:{cluster}:{package} list the last historyLen ended jobs of a package on a cluster, newest first (JSON)
 type Keys struct{ prefix string }
 
 func (k Keys) Job(id int64) string { return k.prefix + "job:" + strconv.FormatInt(id, 10) }
@@ -55,6 +56,9 @@ func (k Keys) Contested(id int64) string {
 	return k.prefix + "contested:" + strconv.FormatInt(id, 10)
 }
 func (k Keys) Budget(name string) string { return k.prefix + "budget:" + name }
+func (k Keys) History(cluster, pkg int64) string {
+	return k.prefix + "history:" + strconv.FormatInt(cluster, 10) + ":" + strconv.FormatInt(pkg, 10)
+}
 
 // Hash fields of job:{id}.
 const (
@@ -72,8 +76,12 @@ const (
 	fRev             = "rev"           // bumped on every change that the card shows
 	fCardRev         = "card_rev"      // the rev the card in Slack shows
 	fCardAt          = "card_at"       // when the card was last edited (unix ms)
+	fStatusSince     = "status_since"  // when the job entered its status (unix ms)
 	fErrorSummary    = "error_summary" // Xplenty's summary of a failure (log_summary.lua)
 	fActionItems     = "action_items"  // its suggested actions, a JSON array (log_summary.lua)
+	// fNoted prefixes the watchdog's markers, "noted:" and the note
+	// status: set once, to the time the job had spent in its status (ms).
+	fNoted = "noted:"
 	// The Lua scripts also keep "misses" (not-found answers in a row) and
 	// "lost" (the watcher gave the job up).
 )

@@ -55,10 +55,16 @@ const (
 // thread says the bot stopped following it, and a reply after that note
 // would read out of order.
 //
-// KEYS: job hash, active set, outbox, cards. ARGV: id, status, progress,
-// errors, html_url, runtime seconds, outputs JSON, now (ms), terminal (0/1),
-// retention (s), card interval (ms),
-// the stopped status, then the terminal statuses.
+// The status's change is dated (status_since), and an end goes into the
+// package's history on its cluster (newest first, bounded, expiring like a
+// finished record) in the same step, so a replayed observation never adds
+// it twice.
+//
+// KEYS: job hash, active set, outbox, cards, history. ARGV: id, status,
+// progress, errors, html_url, runtime seconds, outputs JSON, now (ms),
+// terminal (0/1), retention (s), card interval (ms), the stopped status,
+// the history bound (0: cluster or package unknown, no history), then the
+// terminal statuses.
 var observeScript = script("observe")
 
 // Observe records what Xplenty reported about a job and queues the Slack
@@ -80,11 +86,15 @@ func (s *Store) Observe(ctx context.Context, j xplenty.Job) (Change, error) {
 	if err != nil {
 		return Unchanged, fmt.Errorf("observe job %d: %w", j.ID, err)
 	}
+	bound := historyLen
+	if j.ClusterID <= 0 || j.PackageID <= 0 {
+		bound = 0
+	}
 	n, err := observeScript.Run(ctx, s.rdb,
-		[]string{s.keys.Job(j.ID), s.keys.Active(), s.keys.Outbox(), s.keys.Cards()},
+		[]string{s.keys.Job(j.ID), s.keys.Active(), s.keys.Outbox(), s.keys.Cards(), s.keys.History(j.ClusterID, j.PackageID)},
 		withTerminal(j.ID, string(j.Status), formatFloat(clamp01(j.Progress)), errorsText, j.HTMLURL,
 			j.RuntimeInSeconds, outputs, s.now().UnixMilli(), terminal, int64(s.retention/time.Second),
-			s.cardEvery.Milliseconds(), string(xplenty.StatusStopped))...,
+			s.cardEvery.Milliseconds(), string(xplenty.StatusStopped), bound)...,
 	).Int()
 	if err != nil {
 		return Unchanged, fmt.Errorf("observe job %d: %w", j.ID, err)

@@ -265,6 +265,7 @@ func (s *sealer) newSpec(r job.Record) spec {
 		Channel: r.Channel, CardTS: r.CardTS, Requester: r.Requester,
 		ClusterID: r.ClusterID, PackageID: r.PackageID, Preset: r.Preset,
 		SecretNames: r.SecretNames, RerunOf: r.RerunOf, CreatedAt: r.CreatedAt.UTC(),
+		MaxRuntimeMS: r.MaxRuntime.Milliseconds(),
 	}
 	sp.Variables, sp.SealedVariables = s.sealVars("var", r.JobID, r.Variables, r.SecretNames)
 	sp.DynamicVariables, sp.SealedDynamic = s.sealVars("dyn", r.JobID, r.DynamicVariables, r.SecretNames)

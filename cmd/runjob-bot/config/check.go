@@ -26,6 +26,10 @@ type Config struct {
 	SecretKey, SecretKeyPrevious                string
 	HTTPAddr                                    string
 	LogLevel                                    slog.Level
+	// WatchdogQueuedAfter and WatchdogStoppingAfter are how long a job
+	// may stay queued or in pending_stoppage before a note in its thread;
+	// 0 for never.
+	WatchdogQueuedAfter, WatchdogStoppingAfter time.Duration
 	// UpdatePerMinute is the chat.update budget shared by the replicas;
 	// 0 means deliver.DefaultUpdatePerMinute.
 	UpdatePerMinute float64
@@ -98,6 +102,8 @@ func (e Env) Check() (Config, error) {
 	// 5,000 calls an hour the API key has (shared with other tools).
 	c.PollInterval = Duration("POLL_INTERVAL", e.PollInterval, 5*time.Second, bad)
 	c.Retention = Duration("RETENTION", e.Retention, time.Hour, bad)
+	c.WatchdogQueuedAfter = watchdogAfter("WATCHDOG_QUEUED_AFTER", e.WatchdogQueuedAfter, bad)
+	c.WatchdogStoppingAfter = watchdogAfter("WATCHDOG_STOPPING_AFTER", e.WatchdogStoppingAfter, bad)
 	c.AllowedUsers = SplitList(e.AllowedUsers)
 	c.AllowedChannels = SplitList(e.AllowedChannels)
 	if c.PolicyFile == "" {
@@ -135,4 +141,15 @@ func (e Env) Check() (Config, error) {
 		bad("LOG_LEVEL", fmt.Sprintf("must be debug, info, warn or error (got %q)", e.LogLevel))
 	}
 	return c, errors.Join(errs...)
+}
+
+// watchdogAfter reads a watchdog threshold: 0 (off), or a duration of at
+// least a minute (the watchdog looks about once a minute).
+func watchdogAfter(name, v string, bad func(string, string)) time.Duration {
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil || (d != 0 && d < time.Minute) {
+		bad(name, fmt.Sprintf("must be 0 (off) or a duration of at least 1m, like 30m (got %q)", v))
+		return 0
+	}
+	return d
 }

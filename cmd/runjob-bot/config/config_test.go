@@ -215,3 +215,25 @@ func TestConfigPreviousKeyMayBeTheAPIKey(t *testing.T) {
 		t.Errorf("rotation away from the Xplenty-derived key does not start:\n%v", err)
 	}
 }
+
+// The watchdog's thresholds default to 30m and 15m; 0 turns one off; a
+// value under a minute, or not a duration, is refused.
+func TestConfigWatchdog(t *testing.T) {
+	c, err := loadChecked(t, validEnv())
+	if err != nil || c.WatchdogQueuedAfter != 30*time.Minute || c.WatchdogStoppingAfter != 15*time.Minute {
+		t.Fatalf("defaults: %v, %v, %v", c.WatchdogQueuedAfter, c.WatchdogStoppingAfter, err)
+	}
+	t.Setenv("WATCHDOG_QUEUED_AFTER", "0")
+	t.Setenv("WATCHDOG_STOPPING_AFTER", "1h")
+	if c, err = loadChecked(t, validEnv()); err != nil || c.WatchdogQueuedAfter != 0 || c.WatchdogStoppingAfter != time.Hour {
+		t.Fatalf("0 and 1h: %v, %v, %v", c.WatchdogQueuedAfter, c.WatchdogStoppingAfter, err)
+	}
+	t.Setenv("WATCHDOG_QUEUED_AFTER", "10s")
+	t.Setenv("WATCHDOG_STOPPING_AFTER", "soon")
+	_, err = loadChecked(t, validEnv())
+	for _, name := range []string{"WATCHDOG_QUEUED_AFTER", "WATCHDOG_STOPPING_AFTER"} {
+		if err == nil || !strings.Contains(err.Error(), name+" must be 0 (off) or a duration of at least 1m") {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}

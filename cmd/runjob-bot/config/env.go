@@ -8,6 +8,7 @@ type Env struct {
 	XplentyAccountID, XplentyAPIKey, XplentyAPIURL string
 	RedisURL                                       string
 	PollInterval                                   string
+	WatchdogQueuedAfter, WatchdogStoppingAfter     string
 	UpdatePerMinute                                string
 	AllowedUsers, AllowedChannels                  string
 	RedisPrefix                                    string
@@ -30,24 +31,26 @@ func Read(lookup func(name string) (string, bool), defaults Defaults) Env {
 		return defaults[name]
 	}
 	return Env{
-		SlackAppToken:    get("SLACK_APP_TOKEN"),
-		SlackBotToken:    get("SLACK_BOT_TOKEN"),
-		SlackAPIURL:      get("SLACK_API_URL"),
-		XplentyAccountID: get("XPLENTY_ACCOUNT_ID"),
-		XplentyAPIKey:    get("XPLENTY_API_KEY"),
-		XplentyAPIURL:    get("XPLENTY_API_URL"),
-		RedisURL:         get("REDIS_URL"),
-		PollInterval:     get("POLL_INTERVAL"),
-		UpdatePerMinute:  get("SLACK_UPDATE_PER_MINUTE"),
-		AllowedUsers:     get("ALLOWED_USERS"),
-		AllowedChannels:  get("ALLOWED_CHANNELS"),
-		RedisPrefix:      get("REDIS_PREFIX"),
-		Retention:        get("RETENTION"),
-		PolicyFile:       get("RUNJOB_POLICY"),
-		SecretPattern:    get("SECRET_PATTERN"),
-		SecretKey:        get("RUNJOB_SECRET_KEY"),
-		SecretKeyPrev:    get("RUNJOB_SECRET_KEY_PREVIOUS"),
-		HTTPAddr:         get("HTTP_ADDR"),
-		LogLevel:         get("LOG_LEVEL"),
+		SlackAppToken:         get("SLACK_APP_TOKEN"),
+		SlackBotToken:         get("SLACK_BOT_TOKEN"),
+		SlackAPIURL:           get("SLACK_API_URL"),
+		XplentyAccountID:      get("XPLENTY_ACCOUNT_ID"),
+		XplentyAPIKey:         get("XPLENTY_API_KEY"),
+		XplentyAPIURL:         get("XPLENTY_API_URL"),
+		RedisURL:              get("REDIS_URL"),
+		PollInterval:          get("POLL_INTERVAL"),
+		WatchdogQueuedAfter:   get("WATCHDOG_QUEUED_AFTER"),
+		WatchdogStoppingAfter: get("WATCHDOG_STOPPING_AFTER"),
+		UpdatePerMinute:       get("SLACK_UPDATE_PER_MINUTE"),
+		AllowedUsers:          get("ALLOWED_USERS"),
+		AllowedChannels:       get("ALLOWED_CHANNELS"),
+		RedisPrefix:           get("REDIS_PREFIX"),
+		Retention:             get("RETENTION"),
+		PolicyFile:            get("RUNJOB_POLICY"),
+		SecretPattern:         get("SECRET_PATTERN"),
+		SecretKey:             get("RUNJOB_SECRET_KEY"),
+		SecretKeyPrev:         get("RUNJOB_SECRET_KEY_PREVIOUS"),
+		HTTPAddr:              get("HTTP_ADDR"),
+		LogLevel:              get("LOG_LEVEL"),
 	}
 }

@@ -20,6 +20,8 @@ var Vars = []Var{
 	{Name: "XPLENTY_API_URL", Default: "https://api.xplenty.com/", Desc: "Xplenty API base URL"},
 	{Name: "REDIS_URL", Desc: "redis:// or rediss:// URL, with password if any"},
 	{Name: "POLL_INTERVAL", Default: "10s", Desc: "how often the watcher asks Xplenty what changed (Go duration)"},
+	{Name: "WATCHDOG_QUEUED_AFTER", Default: "30m", Desc: "a job queued (waiting for cluster resources) this long gets one note in its thread (Go duration; 0 turns it off)"},
+	{Name: "WATCHDOG_STOPPING_AFTER", Default: "15m", Desc: "a job in pending_stoppage this long gets one note in its thread (Go duration; 0 turns it off)"},
 	{Name: "SLACK_UPDATE_PER_MINUTE", Default: "50", Desc: "chat.update calls a minute for all replicas together (Slack's Tier 3 budget of the workspace; card edits share it)"},
 	{Name: "ALLOWED_USERS", Desc: "comma-separated Slack user ids allowed to use the bot, or *"},
 	{Name: "ALLOWED_CHANNELS", Desc: "comma-separated Slack channel ids the bot may be used in, or *"},

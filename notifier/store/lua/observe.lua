@@ -1,6 +1,6 @@
--- ARGV[13] onwards: the terminal statuses.
+-- ARGV[14] onwards: the terminal statuses.
 local terminal = {}
-for i = 13, #ARGV do terminal[ARGV[i]] = true end
+for i = 14, #ARGV do terminal[ARGV[i]] = true end
 local cur = redis.call('HGET', KEYS[1], 'status')
 if not cur then return 0 end
 if terminal[cur] then return 0 end
@@ -18,6 +18,7 @@ if change == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'progress', ARGV[3], 'errors', ARGV[4],
   'runtime', ARGV[6], 'outputs', ARGV[7], 'updated', ARGV[8])
 redis.call('HINCRBY', KEYS[1], 'rev', 1)
+if change == 2 then redis.call('HSET', KEYS[1], 'status_since', ARGV[8]) end
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'html_url', ARGV[5]) end
 local due = tonumber(ARGV[8])
 if change == 1 then
@@ -34,6 +35,12 @@ if ARGV[9] == '1' then
   redis.call('ZREM', KEYS[2], ARGV[1])
   redis.call('EXPIRE', KEYS[1], ARGV[10])
   redis.call('XADD', KEYS[3], '*', 'kind', 'reply', 'job', ARGV[1], 'status', ARGV[2])
+  if tonumber(ARGV[13]) > 0 then
+    redis.call('LPUSH', KEYS[5], '{"job":' .. ARGV[1] .. ',"status":"' .. ARGV[2] .. '","finished":' .. ARGV[8] ..
+      ',"runtime":' .. ARGV[6] .. '}')
+    redis.call('LTRIM', KEYS[5], 0, tonumber(ARGV[13]) - 1)
+    redis.call('EXPIRE', KEYS[5], ARGV[10])
+  end
   return 3
 end
 return change

@@ -17,6 +17,7 @@ redis.call('HSETNX', KEYS[1], 'status', ARGV[4])
 redis.call('HSETNX', KEYS[1], 'progress', ARGV[5])
 redis.call('HSETNX', KEYS[1], 'html_url', ARGV[6])
 redis.call('HSETNX', KEYS[1], 'updated', ARGV[7])
+redis.call('HSETNX', KEYS[1], 'status_since', ARGV[7])
 redis.call('HINCRBY', KEYS[1], 'rev', 1)
 local st = redis.call('HGET', KEYS[1], 'status')
 if not terminal[st] then

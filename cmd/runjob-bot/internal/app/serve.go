@@ -169,7 +169,8 @@ func Serve(ctx context.Context, cfg config.Config, d Deps) error {
 	}
 	watcher := notifier.NewWatcher(store, xp, notifier.WatcherOptions{
 		Logger: log, Interval: cfg.PollInterval, Holder: replica, OnTick: d.Hooks.Tick,
-		OnPanic: d.Hooks.PanicAt("tick"),
+		OnPanic:  d.Hooks.PanicAt("tick"),
+		Watchdog: notifier.WatchdogOptions{QueuedAfter: cfg.WatchdogQueuedAfter, StoppingAfter: cfg.WatchdogStoppingAfter},
 	})
 	deliverer := deliver.NewDeliverer(store, poster, deliver.DelivererOptions{
 		Logger: log, Consumer: replica, ClaimIdle: d.ClaimIdle, OnDelivered: d.Hooks.Delivered,
