@@ -79,3 +79,27 @@ func TestE2EFailureWithoutLogSummary(t *testing.T) {
 		t.Errorf("%d log summary requests, want 1", summaryCalls)
 	}
 }
+
+// The failure reply says how the package fared before, from the bot's own
+// records: "2nd failure in a row; last success …, job 1001".
+func TestE2EFailureStreak(t *testing.T) {
+	e := newE2E(t, xplentytest.Options{})
+	e.startBot()
+	for i, st := range []xplenty.Status{xplenty.StatusCompleted, xplenty.StatusFailed, xplenty.StatusFailed} {
+		id := int64(1001 + i)
+		e.command("U1", "C1", "cluster=52 package=434")
+		c := e.waitCard(id, "idle")
+		e.setStatus(id, st)
+		r := e.waitReplies(c, 1)[0]
+		switch i {
+		case 1:
+			if strings.Contains(blocks(r), "in a row") {
+				t.Errorf("first failure after a success says %s", r.Blocks)
+			}
+		case 2:
+			if !strings.Contains(blocks(r), "2nd failure in a row; last success") || !strings.Contains(blocks(r), "job 1001") {
+				t.Errorf("second failure in a row: %s, want the streak and the last success, job 1001", r.Blocks)
+			}
+		}
+	}
+}

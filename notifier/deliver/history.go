@@ -50,3 +50,42 @@ func (d *Deliverer) cardContext(ctx context.Context, r job.Record) render.CardCo
 	c.Usual, _ = store.UsualRuntime(h)
 	return c
 }
+
+// streak is what the package's history says of the runs before a failed
+// job: its failures in a row (stopped runs neither break nor extend one)
+// and the last success. A history that cannot be read says nothing rather
+// than hold the reply back.
+func (d *Deliverer) streak(ctx context.Context, r job.Record) render.Streak {
+	h, err := d.store.History(ctx, r.ClusterID, r.PackageID)
+	if err != nil {
+		d.log.Debug("history for the failure reply", "job_id", r.JobID, "err", err)
+		return render.Streak{}
+	}
+	return streakOf(r.JobID, h)
+}
+
+// streakOf reads a history, newest first, from the failed job's own entry
+// (the entry is written with the end, so it is there; entries of later
+// jobs, which ended before this reply went out, are skipped).
+func streakOf(jobID int64, h []store.HistoryEntry) render.Streak {
+	var s render.Streak
+	i := 0
+	for i < len(h) && h[i].JobID != jobID {
+		i++
+	}
+	if i == len(h) {
+		return s // not in the history (ended before it was kept)
+	}
+	for _, e := range h[i:] {
+		switch e.Status {
+		case xplenty.StatusFailed:
+			if s.LastSuccess == 0 {
+				s.Failures++
+			}
+		case xplenty.StatusCompleted:
+			s.LastSuccess, s.LastSuccessAt = e.JobID, e.Finished
+			return s
+		}
+	}
+	return s
+}

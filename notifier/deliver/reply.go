@@ -63,6 +63,8 @@ func (d *Deliverer) deliverReply(ctx context.Context, id int64, status xplenty.S
 		}
 		msg := render.Reply(r)
 		switch status {
+		case xplenty.StatusFailed:
+			msg = render.ReplyWithStreak(r, d.streak(ctx, r))
 		case job.StatusLost:
 			msg = render.LostNote(r)
 		case job.StatusUnreadable:
