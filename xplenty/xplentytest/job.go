@@ -3,6 +3,7 @@ package xplentytest
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,6 +59,19 @@ var failureTexts = [...]string{
 	"Failed to write to destination 'warehouse': relation \"public.daily_totals\" does not exist",
 	"Component 'aggregate_by_day' failed: java.lang.OutOfMemoryError: GC overhead limit exceeded",
 	"Failed to read from source 'events': s3://acme-raw/events/2026/11/: Access Denied (Service: Amazon S3; Status Code: 403)",
+}
+
+// failureSummaries are the log summaries Xplenty writes for failureTexts,
+// in the same order: what a job failed in lifecycle mode answers to
+// include=log_summary.
+var failureSummaries = [len(failureTexts)]struct {
+	summary string
+	actions []string
+}{
+	{"The database refused the user etl of the 'orders' connection.", []string{"Check the user and password of the 'orders' connection.", "Retry the job."}},
+	{"The destination table public.daily_totals does not exist.", []string{"Create the table, or fix the table name in the 'warehouse' destination.", "Retry the job."}},
+	{"The cluster ran out of memory in the component 'aggregate_by_day'.", []string{"Run the job on a cluster with more nodes.", "Or process fewer days per run."}},
+	{"Amazon S3 denied access to s3://acme-raw/events/.", []string{"Check the bucket policy for the 'events' connection's access key."}},
 }
 
 // outputTemplates are the outputs a completed job reports in lifecycle mode.
@@ -137,7 +151,10 @@ func (s *Server) advance(j *job, now time.Time) {
 		}
 		if j.fails {
 			s.stepProgress(j, runningAt, endAt)
-			j.Errors = failureTexts[mix(lc.Seed, j.ID, 2)%uint64(len(failureTexts))]
+			k := mix(lc.Seed, j.ID, 2) % uint64(len(failureTexts))
+			j.Errors = failureTexts[k]
+			j.summary = &xplenty.LogSummary{ID: firstSummaryID + j.ID, ErrorSummary: failureSummaries[k].summary,
+				ActionItems: slices.Clone(failureSummaries[k].actions), CreatedAt: timePtr(endAt)}
 			j.enter(xplenty.StatusFailed, endAt)
 			return
 		}

@@ -80,6 +80,6 @@ func (sh *chat) banner(set setup) string {
 	}
 	return "runjob shell – the real bot on a pretend Slack. " + xp + " " + store + "\n" +
 		"You are @you (" + selfUser + ") in #" + homeChannelName + " (" + homeChannel + "). " +
-		"Type slash commands as in Slack, :help for the shell's own (:rerun ID, :stop ID, :as USER, :in CHANNEL, :quit). Try:\n" +
+		"Type slash commands as in Slack, :help for the shell's own (:rerun ID, :stop ID, :log ID, :as USER, :in CHANNEL, :quit). Try:\n" +
 		"  /runjob cluster=52 package=434 DATE=2026-11-01\n"
 }
