@@ -74,4 +74,3 @@ func TestLogSummaryWithheldItemsNotRepeated(t *testing.T) {
 		t.Errorf("the withheld sentence is kept %d times as action items: %q", n, got.ActionItems)
 	}
 }
-
