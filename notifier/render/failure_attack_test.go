@@ -57,3 +57,17 @@ func TestLogMessageHuge(t *testing.T) {
 		}
 	}
 }
+
+// A secret value holding a backtick is masked in the Why section too.
+func TestFailureWhySecretWithBacktick(t *testing.T) {
+	r := withStatus(freshRecord(), xplenty.StatusFailed)
+	r.Variables = map[string]string{"DB_PASSWORD": "hun`ter22"}
+	r.SecretNames = []string{"DB_PASSWORD"}
+	r.ErrorSummary = "login hun`ter22 refused"
+	r.ActionItems = []string{"try hun`ter22 again"}
+	for _, s := range messageStrings(t, Reply(r)) {
+		if strings.Contains(s, "ter22") {
+			t.Errorf("the secret shows: %q", s)
+		}
+	}
+}
