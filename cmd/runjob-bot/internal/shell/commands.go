@@ -18,6 +18,7 @@ const help = `Shell commands:
   /runjob <text>    what you would type in Slack (/runjob help explains the grammar)
   :rerun [job id]   click Re-run on the job's card in this channel (default: the latest card)
   :stop [job id]    click Stop on the job's card and confirm (default: the latest card)
+  :log [job id]     click Show log on a failed job's card (default: the latest such card)
   :confirm, :cancel answer the bot's latest "confirm the run" question to you
   :as <user id>     act as another Slack user, e.g. :as U0EVE (:as you goes back)
   :in <channel id>  go to another channel, e.g. :in C0DATA (:in sandbox goes back)
@@ -50,6 +51,8 @@ func (sh *chat) handle(ctx context.Context, line string) (quit bool) {
 		sh.click(ctx, render.ActionRerun, rest)
 	case ":stop":
 		sh.click(ctx, render.ActionStop, rest)
+	case ":log":
+		sh.click(ctx, render.ActionLog, rest)
 	case ":confirm":
 		sh.answerPrompt(ctx, render.ActionConfirm)
 	case ":cancel":
@@ -135,7 +138,7 @@ func sendFailure(err error) string {
 // would after the user confirmed the Stop dialog.
 func (sh *chat) click(ctx context.Context, action, arg string) {
 	user, channel := sh.where()
-	label := map[string]string{render.ActionStop: "Stop", render.ActionRerun: "Re-run"}[action]
+	label := map[string]string{render.ActionStop: "Stop", render.ActionRerun: "Re-run", render.ActionLog: "Show log"}[action]
 	var id int64
 	if arg != "" {
 		var err error
@@ -164,10 +167,11 @@ func (sh *chat) click(ctx context.Context, action, arg string) {
 		return
 	}
 	jobID := card.jobID
-	if action == render.ActionStop {
+	switch action {
+	case render.ActionStop:
 		sh.note(fmt.Sprintf("clicked Stop on the card of job %d and confirmed", jobID))
-	} else {
-		sh.note(fmt.Sprintf("clicked Re-run on the card of job %d", jobID))
+	default:
+		sh.note(fmt.Sprintf("clicked %s on the card of job %d", label, jobID))
 	}
 }
 
@@ -205,8 +209,11 @@ func (sh *chat) answerPrompt(ctx context.Context, action string) {
 }
 
 func verb(action string) string {
-	if action == render.ActionStop {
+	switch action {
+	case render.ActionStop:
 		return ":stop"
+	case render.ActionLog:
+		return ":log"
 	}
 	return ":rerun"
 }

@@ -173,11 +173,8 @@ func (st renderer) element(raw json.RawMessage, r *rendered) {
 		label = unescape(label)
 	}
 	switch {
-	case e.ActionID == render.ActionStop || e.ActionID == render.ActionRerun:
-		cmd := ":stop"
-		if e.ActionID == render.ActionRerun {
-			cmd = ":rerun"
-		}
+	case e.ActionID == render.ActionStop || e.ActionID == render.ActionRerun || e.ActionID == render.ActionLog:
+		cmd := verb(e.ActionID)
 		r.actions = append(r.actions, cmd+" "+e.Value)
 		if id, err := strconv.ParseInt(e.Value, 10, 64); err == nil && r.jobID == 0 {
 			r.jobID = id
