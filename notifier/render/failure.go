@@ -37,16 +37,17 @@ type Streak struct {
 }
 
 // why renders Xplenty's summary of a failure and its suggested actions;
-// nil when it gave none.
+// nil when it gave none. Backticks are swapped (see noBackticks), as in the
+// error text, so that Xplenty's text cannot open code that runs on.
 func (rd renderer) why(r job.Record) slack.Block {
-	summary := rd.text(oneLine(r.ErrorSummary), maxSummary)
+	summary := rd.oneLineNoCode(r.ErrorSummary, maxSummary)
 	var b strings.Builder
 	if summary != "" {
 		b.WriteString("*Why:* " + summary)
 	}
 	shown := 0
 	for _, it := range r.ActionItems {
-		it = rd.text(oneLine(it), maxItem)
+		it = rd.oneLineNoCode(it, maxItem)
 		if it == "" || shown == maxItems {
 			continue
 		}
@@ -63,6 +64,12 @@ func (rd renderer) why(r job.Record) slack.Block {
 		return nil
 	}
 	return section(blockWhy, b.String())
+}
+
+// oneLineNoCode is text without backticks: scrubbed (before the swap, so
+// a secret holding a backtick is found), escaped, capped.
+func (rd renderer) oneLineNoCode(s string, max int) string {
+	return clip(rd.clean(s, func(s string) string { return noBackticks(oneLine(s)) }), max)
 }
 
 // streakLine says how the failure fits the package's recent runs: "2nd

@@ -49,6 +49,11 @@ func (s *Store) SetLogSummary(ctx context.Context, id int64, summary string, act
 		if it, err = s.scrubErrors(ctx, id, it); err != nil {
 			return err
 		}
+		if it == errorsWithheld {
+			// Without the secret values no item can be kept: say so once.
+			summary, items = errorsWithheld, items[:0]
+			break
+		}
 		if it != "" {
 			items = append(items, it)
 		}
