@@ -25,7 +25,13 @@ func (b *Bot) logAct(ctx context.Context, req Request, id int64) (act, result) {
 	return act{verb: "log", run: &r, jobID: id,
 		do: func(ctx context.Context, req Request, _ string) result {
 			key := "log:" + strconv.FormatInt(id, 10)
-			if first, err := b.cfg.Store.Claim(ctx, key, logDedupe); err == nil && !first {
+			first, err := b.cfg.Store.Claim(ctx, key, logDedupe)
+			switch {
+			case err != nil:
+				// Without the claim, replicas could post the log twice.
+				b.log.Error("claim the log post", "job_id", id, "err", err)
+				return end(Error).say("I could not reach my database, so nothing was posted. Please try again in a minute.")
+			case !first:
 				return end(Duplicate).say(fmt.Sprintf("The log of job %d was posted in its thread a moment ago.", id))
 			}
 			l, err := b.cfg.Xplenty.JobLog(ctx, id)
@@ -35,7 +41,7 @@ func (b *Bot) logAct(ctx context.Context, req Request, id int64) (act, result) {
 				b.log.Warn("read job log", "job_id", id, "err", err, "reason", reason)
 				return end(Refused).say(fmt.Sprintf("I could not get the log of job %d from Xplenty: %s", id, render.Escape(reason)))
 			}
-			if _, err := b.cfg.Poster.Post(ctx, rec.Channel, render.LogMessage(rec, l.Body, l.URL), rec.CardTS, nil); err != nil {
+			if _, err := b.cfg.Poster.Post(ctx, rec.Channel, render.LogMessage(rec, l.Body), rec.CardTS, nil); err != nil {
 				b.release(ctx, key)
 				b.log.Warn("post job log", "job_id", id, "err", err)
 				return end(Error).say(fmt.Sprintf("Slack did not take the log of job %d; try again in a minute.", id))

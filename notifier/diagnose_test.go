@@ -81,3 +81,52 @@ func TestWatcherKeepsTheFailureSummary(t *testing.T) {
 		})
 	}
 }
+
+// slowSummary is an Xplenty client whose log summary calls hang until
+// their context ends, counting them.
+type slowSummary struct {
+	*xplenty.Client
+	calls int
+}
+
+func (s *slowSummary) GetJobWithLogSummary(ctx context.Context, _ int64) (*xplenty.Job, error) {
+	s.calls++
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// When the summary call hangs, the first failed job's reply waits at most
+// diagnoseTimeout, and the tick's other failures go out without asking.
+func TestWatcherDoesNotWaitOnASlowSummaryTwice(t *testing.T) {
+	ctx := context.Background()
+	xs := xplentytest.New(xplentytest.Options{})
+	t.Cleanup(xs.Close)
+	client, err := xplenty.New(xplenty.Config{BaseURL: xs.URL(), AccountID: xs.AccountID(), APIKey: xs.APIKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, rdb := newTestStore(t)
+	for i := 0; i < 3; i++ {
+		j, err := xs.CreateJob(xplenty.RunRequest{ClusterID: 52, PackageID: 434})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Track(ctx, testRecord(j.ID)); err != nil {
+			t.Fatal(err)
+		}
+		if err := xs.SetStatus(j.ID, xplenty.StatusFailed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src := &slowSummary{Client: client}
+	st, err := NewWatcher(s, src, WatcherOptions{}).Tick(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Finished != 3 || src.calls != 1 {
+		t.Errorf("tick finished %d jobs with %d summary calls; want 3 and 1 (the others do without)", st.Finished, src.calls)
+	}
+	if q := outbox(t, s, rdb); len(q) != 3 {
+		t.Errorf("outbox = %v, want the three failure replies", q)
+	}
+}

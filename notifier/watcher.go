@@ -71,6 +71,10 @@ type TickStats struct {
 	Undecodable int
 	// Noted counts the watchdog notes queued (no Xplenty call).
 	Noted int
+
+	// noDiagnosis is set once a summary call of this tick timed out or
+	// was rate limited: the tick's other failures do without one.
+	noDiagnosis bool
 }
 
 // Watcher follows every tracked job and turns Xplenty's status changes into
@@ -248,19 +252,33 @@ func (w *Watcher) apply(ctx context.Context, j xplenty.Job, st *TickStats) error
 	return nil
 }
 
+// diagnoseTimeout bounds the summary call of one failed job: its reply
+// waits for it, and so do the others of the tick.
+const diagnoseTimeout = 5 * time.Second
+
 // diagnose asks Xplenty, once, why a followed job failed, before its end is
 // recorded (which queues the failure reply), so that the reply can show
 // the summary and the suggested actions. It costs one call per failed job,
 // and nothing else: when the call fails or Xplenty gives no summary, the
 // reply goes out as it would have without it.
 func (w *Watcher) diagnose(ctx context.Context, id int64, st *TickStats) {
+	if st.noDiagnosis {
+		return
+	}
 	if want, err := w.store.WantsDiagnosis(ctx, id); err != nil || !want {
 		return
 	}
-	j, err := w.src.GetJobWithLogSummary(ctx, id)
+	dctx, cancel := context.WithTimeout(ctx, diagnoseTimeout)
+	defer cancel()
+	j, err := w.src.GetJobWithLogSummary(dctx, id)
 	st.Calls++
 	if err != nil {
 		w.log.Warn("read the failure summary of a job", "job_id", id, "reason", readFailure(err))
+		if xplenty.IsRateLimited(err) || dctx.Err() != nil {
+			// Xplenty is slow or out of budget: the other failures of
+			// this tick go out without a summary rather than wait.
+			st.noDiagnosis = true
+		}
 		return
 	}
 	if j.LogSummary == nil || j.LogSummary.IsZero() {

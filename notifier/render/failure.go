@@ -105,9 +105,10 @@ func ordinal(n int) string {
 
 // LogMessage renders a job's log for its thread (Show log): the end of the
 // log, where a failure shows, scrubbed of the job's secret values, as a
-// code block within Slack's limits, with a link to the whole log: the
-// job's page, where people read it, else the log's own address.
-func LogMessage(r job.Record, body, logURL string) Message {
+// code block within Slack's limits, with a link to the job's page for the
+// whole log. The log's own address is an API address (it may even be a
+// signed one): it is never posted.
+func LogMessage(r job.Record, body string) Message {
 	rd := newRenderer(r.Variables, r.DynamicVariables, r.SecretNames)
 	text := strings.TrimSpace(rd.clean(body, func(s string) string { return noBackticks(lines(s)) }))
 	title := fmt.Sprintf("Log of job %d", r.JobID)
@@ -123,11 +124,7 @@ func LogMessage(r job.Record, body, logURL string) Message {
 	if cut {
 		heading += " (its end)"
 	}
-	fullURL := r.HTMLURL
-	if fullURL == "" {
-		fullURL = logURL
-	}
-	if link := Link(fullURL, "the whole log"); link != "" {
+	if link := Link(r.HTMLURL, "the whole log"); link != "" {
 		heading += " · " + link
 	}
 	blocks := []slack.Block{section(blockLog, heading)}

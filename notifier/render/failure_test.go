@@ -78,7 +78,7 @@ func TestLogMessage(t *testing.T) {
 		b.WriteString("\n")
 	}
 	b.WriteString("ERROR: auth with tok-123456 failed ``` <@U999>\n")
-	m := LogMessage(r, b.String(), "https://api.xplenty.com/acme/api/jobs/1001/log")
+	m := LogMessage(r, b.String())
 	text := strings.Join(messageStrings(t, m), "\n")
 	for _, want := range []string{"Log of job 1001", "(its end)", "the whole log", "ERROR: auth with", "&lt;@U999&gt;"} {
 		if !strings.Contains(text, want) {
@@ -95,10 +95,10 @@ func TestLogMessage(t *testing.T) {
 		t.Errorf("fallback %q lacks the job id", m.Text)
 	}
 	huge := strings.Repeat("y", 10000)
-	if got := strings.Join(messageStrings(t, LogMessage(r, huge, "")), "\n"); textLen(got) > 3500 {
+	if got := strings.Join(messageStrings(t, LogMessage(r, huge)), "\n"); textLen(got) > 3500 {
 		t.Errorf("a one-line 10,000-character log renders %d characters", textLen(got))
 	}
-	if got := strings.Join(messageStrings(t, LogMessage(r, "  \n", "")), "\n"); !strings.Contains(got, "empty") {
+	if got := strings.Join(messageStrings(t, LogMessage(r, "  \n")), "\n"); !strings.Contains(got, "empty") {
 		t.Errorf("empty log renders %q", got)
 	}
 }
