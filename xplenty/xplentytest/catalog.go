@@ -51,8 +51,9 @@ func (s *Server) addPackage(p xplenty.Package, now time.Time) {
 
 // AddCluster adds a cluster to the catalog, or replaces the one with its
 // id. The id must be positive. Empty fields get defaults: status
-// available, type production, 2 nodes, owner, timestamps (now; available
-// since now when available), url and html_url on this server.
+// available, type production, 2 nodes, owner, timestamps (now; and
+// available_since, idle_since or terminated_at as the status implies), url
+// and html_url on this server.
 //
 // The running_jobs_count the server answers is the cluster's
 // RunningJobsCount plus the server's jobs on that cluster that have not
@@ -85,8 +86,13 @@ func (s *Server) addCluster(c xplenty.Cluster, now time.Time) {
 	c.AvailableSince = copyTime(c.AvailableSince)
 	c.IdleSince = copyTime(c.IdleSince)
 	c.TerminatedAt = copyTime(c.TerminatedAt)
-	if c.AvailableSince == nil && c.Status == xplenty.ClusterAvailable {
+	switch {
+	case c.AvailableSince == nil && c.Status == xplenty.ClusterAvailable:
 		c.AvailableSince = copyTime(c.UpdatedAt)
+	case c.IdleSince == nil && c.Status == xplenty.ClusterIdle:
+		c.IdleSince = copyTime(c.UpdatedAt)
+	case c.TerminatedAt == nil && c.Status == xplenty.ClusterTerminated:
+		c.TerminatedAt = copyTime(c.UpdatedAt)
 	}
 	if c.Creator != nil {
 		cr := *c.Creator
