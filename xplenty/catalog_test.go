@@ -167,8 +167,8 @@ func TestCatalogRoundTrip(t *testing.T) {
 	if len(ps) == 0 {
 		t.Fatal("fixture did not decode")
 	}
-	p := ps[0]
-	for _, v := range []struct{ in, out any }{{&p, &Package{}}, {&c, &Cluster{}}} {
+	p, empty := ps[0], ps[1]
+	for _, v := range []struct{ in, out any }{{&p, &Package{}}, {&empty, &Package{}}, {&c, &Cluster{}}} {
 		b, err := json.Marshal(v.in)
 		if err != nil {
 			t.Fatal(err)

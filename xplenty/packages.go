@@ -30,7 +30,7 @@ type Package struct {
 	// Variables are the package's declared variables and their default
 	// values (often expressions), every value as text whatever JSON type
 	// the API used.
-	Variables map[string]string `json:"variables,omitempty"`
+	Variables map[string]string `json:"variables"`
 	OwnerID   int64             `json:"owner_id"`
 	Status    PackageStatus     `json:"status"`
 	CreatedAt *time.Time        `json:"created_at"`
