@@ -81,8 +81,8 @@ func (cfg Config) GoString() string { return cfg.String() }
 // concurrent use.
 //
 // Retries happen in one place and depend on what a repeat could do:
-//   - GET (GetJob, GetJobWithLogSummary, ListJobs, NextJobs, JobLog) is
-//     retried on 5xx and on transport errors, with capped exponential
+//   - GET (GetJob, GetJobWithLogSummary, ListJobs, NextJobs, JobLog, and
+//     the package and cluster calls) is retried on 5xx and on transport errors, with capped exponential
 //     backoff and full jitter, as long as ctx allows.
 //   - A 429 is never retried, whatever the method: it is returned at once
 //     (IsRateLimited). The hourly budget (5,000 calls, shared with every

@@ -1,5 +1,5 @@
-// Package xplentytest is an in-memory Xplenty jobs API on an
-// httptest.Server. It speaks the same wire format as the real service
+// Package xplentytest is an in-memory Xplenty jobs API, with its packages
+// and clusters, on an httptest.Server. It speaks the same wire format as the real service
 // (Basic auth, the vnd.xplenty media type, form or JSON run requests, Link
 // paging, rate-limit headers, the documented error answers), so the xplenty
 // client, the notifier and the bot can be tested end to end without the
@@ -76,6 +76,12 @@ type Options struct {
 	// KeepRequests bounds how many requests Requests remembers (the
 	// latest); default 10000, so a long sandbox session stays small.
 	KeepRequests int
+	// Packages and Clusters are the catalog the server starts with (GET
+	// packages, clusters; see AddPackage and AddCluster). nil means
+	// DefaultPackages and DefaultClusters; an empty slice, none. The
+	// catalog does not limit runs.
+	Packages []xplenty.Package
+	Clusters []xplenty.Cluster
 }
 
 // Request is one request the server received, as it arrived.
@@ -131,6 +137,8 @@ type Server struct {
 	latency       time.Duration
 	requests      []Request
 	requestCount  int
+	packages      map[int64]*xplenty.Package // the catalog
+	clusters      map[int64]*xplenty.Cluster
 }
 
 // New starts a server. Close it when done.
@@ -183,7 +191,31 @@ func New(opts Options) *Server {
 	s.handler = http.HandlerFunc(s.serveHTTP)
 	s.srv = httptest.NewServer(s.handler)
 	s.baseURL = s.srv.URL + (&url.URL{Path: s.basePath}).EscapedPath()
+	s.initCatalog(opts.Packages, opts.Clusters)
 	return s
+}
+
+// initCatalog fills the catalog; it needs baseURL for the entries' URLs.
+func (s *Server) initCatalog(packages []xplenty.Package, clusters []xplenty.Cluster) {
+	now := s.now()
+	if packages == nil {
+		packages = DefaultPackages(now)
+	}
+	if clusters == nil {
+		clusters = DefaultClusters(now)
+	}
+	s.packages = make(map[int64]*xplenty.Package, len(packages))
+	s.clusters = make(map[int64]*xplenty.Cluster, len(clusters))
+	for _, p := range packages {
+		if p.ID > 0 {
+			s.addPackage(p, now)
+		}
+	}
+	for _, c := range clusters {
+		if c.ID > 0 {
+			s.addCluster(c, now)
+		}
+	}
 }
 
 func idSet(ids []int64) map[int64]bool {
@@ -452,6 +484,9 @@ func (s *Server) route(r *http.Request, body []byte, now time.Time) *response {
 		return errorAnswer(http.StatusNotFound, "Item not found.")
 	}
 	segs := strings.Split(rest, "/")
+	if segs[0] == "packages" || segs[0] == "clusters" {
+		return s.routeCatalog(r, segs, now)
+	}
 	if segs[0] != "jobs" || len(segs) > 3 {
 		return errorAnswer(http.StatusNotFound, "Item not found.")
 	}

@@ -266,7 +266,7 @@ func TestGetLogAndNotFound(t *testing.T) {
 	if a := call(t, s, "GET", "jobs/1001", "", "", nil); a.status != 200 || a.job(t).ID != j.ID {
 		t.Errorf("get: %d %s", a.status, a.body)
 	}
-	for _, path := range []string{"jobs/1", "jobs/abc", "jobs/1001/outputs", "clusters", s.URL() + "other/api/jobs/1001"} {
+	for _, path := range []string{"jobs/1", "jobs/abc", "jobs/1001/outputs", "schedules", s.URL() + "other/api/jobs/1001"} {
 		a := call(t, s, "GET", path, "", "", nil)
 		if a.status != 404 || a.message() != "Item not found." {
 			t.Errorf("GET %s: %d %s, want 404 Item not found.", path, a.status, a.body)
