@@ -129,7 +129,7 @@ func resolve[T any](items []T, query string, match func(T) Match, hidden func(T)
 		}
 		return r, -1
 	}
-	if q == "" {
+	if q == "" || isDigits(q) { // empty, or not a usable id (0, too large)
 		return Resolution{Outcome: Unknown}, -1
 	}
 	lq := strings.ToLower(q)
@@ -169,7 +169,8 @@ func resolve[T any](items []T, query string, match func(T) Match, hidden func(T)
 }
 
 // closest returns up to MaxSuggestions visible names near lq: by edit
-// distance to the whole name or to its start (a mistyped prefix), within
+// distance to the whole name or, from 4 letters, to its start (a mistyped
+// prefix), within
 // max(2, len/3) edits, closest first, then by name.
 func closest[T any](items []T, lq string, match func(T) Match, hidden func(T) bool) []Match {
 	type near struct {
@@ -185,7 +186,7 @@ func closest[T any](items []T, lq string, match func(T) Match, hidden func(T) bo
 		m := match(it)
 		name := strings.ToLower(m.Name)
 		d := nearest.Distance(lq, name)
-		if len(name) > len(lq) {
+		if len(lq) >= 4 && len(name) > len(lq) {
 			d = min(d, nearest.Distance(lq, name[:len(lq)]))
 		}
 		if d <= limit {
@@ -204,9 +205,11 @@ func closest[T any](items []T, lq string, match func(T) Match, hidden func(T) bo
 
 // parseID reads a query of digits only as a positive id.
 func parseID(q string) (int64, bool) {
-	if q == "" || strings.TrimLeft(q, "0123456789") != "" {
+	if !isDigits(q) {
 		return 0, false
 	}
 	id, err := strconv.ParseInt(q, 10, 64)
 	return id, err == nil && id > 0
 }
+
+func isDigits(q string) bool { return q != "" && strings.TrimLeft(q, "0123456789") == "" }
