@@ -146,7 +146,9 @@ func TestCatalogMissRefreshesOnceAMinute(t *testing.T) {
 	if got := r.calls.Load() - calls; got != 0 {
 		t.Errorf("%d refreshes in the minute of the first read, want 0", got)
 	}
-	r.x.AddPackage(xplenty.Package{ID: 700, Name: "new_flow"})
+	if err := r.x.AddPackage(xplenty.Package{ID: 700, Name: "new_flow"}); err != nil {
+		t.Fatal(err)
+	}
 	r.clk.Add(30 * time.Second)
 	if _, ok := r.b.Package(ctx, 700); ok {
 		t.Fatal("refreshed within the minute")
