@@ -170,8 +170,7 @@ func resolve[T any](items []T, query string, match func(T) Match, hidden func(T)
 
 // closest returns up to MaxSuggestions visible names near lq: by edit
 // distance to the whole name or, from 4 letters, to its start (a mistyped
-// prefix), within
-// max(2, len/3) edits, closest first, then by name.
+// prefix), within max(2, len(lq)/3) edits, closest first, then by name.
 func closest[T any](items []T, lq string, match func(T) Match, hidden func(T) bool) []Match {
 	type near struct {
 		m Match
