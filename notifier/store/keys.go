@@ -29,6 +29,8 @@ const DefaultPrefix = "runjob:"
 //	contested:{id}         string a job that two pending launches could own: neither adopts it
 //	budget:{name}          hash   a Slack rate budget shared by replicas: "update", "replies", "groups", or "post:{channel}"
 //	history:{cluster}:{package} list the last historyLen ended jobs of a package on a cluster, newest first (JSON)
+//	catalog:{kind}         string the packages or clusters of the account as bot/catalog last read them (kind: CatalogKind)
+//	catalog:refresh:{kind} string until when (unix ms) no other replica may refresh that list
 type Keys struct{ prefix string }
 
 func (k Keys) Job(id int64) string { return k.prefix + "job:" + strconv.FormatInt(id, 10) }
@@ -58,6 +60,11 @@ func (k Keys) Contested(id int64) string {
 func (k Keys) Budget(name string) string { return k.prefix + "budget:" + name }
 func (k Keys) History(cluster, pkg int64) string {
 	return k.prefix + "history:" + strconv.FormatInt(cluster, 10) + ":" + strconv.FormatInt(pkg, 10)
+}
+
+func (k Keys) Catalog(kind CatalogKind) string { return k.prefix + "catalog:" + string(kind) }
+func (k Keys) CatalogRefresh(kind CatalogKind) string {
+	return k.prefix + "catalog:refresh:" + string(kind)
 }
 
 // Hash fields of job:{id}.
