@@ -69,7 +69,7 @@ func (b *Bot) stopAct(ctx context.Context, req Request, id int64) (act, result) 
 		return act{}, end(Invalid).say(fmt.Sprintf("Job %d has already ended (%s).", id, rec.Status))
 	}
 	r := b.recorded(rec)
-	return act{verb: "stop", run: &r, jobID: id,
+	return act{verb: "stop", run: &r, jobID: id, namedInDenial: true,
 		do: func(ctx context.Context, req Request, _ string) result {
 			return b.stop(ctx, req, id, r)
 		}}, end(proceed)

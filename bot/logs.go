@@ -22,7 +22,7 @@ func (b *Bot) logAct(ctx context.Context, req Request, id int64) (act, result) {
 		return act{}, res
 	}
 	r := b.recorded(rec)
-	return act{verb: "log", run: &r, jobID: id,
+	return act{verb: "log", run: &r, jobID: id, namedInDenial: true,
 		do: func(ctx context.Context, req Request, _ string) result {
 			key := "log:" + strconv.FormatInt(id, 10)
 			first, err := b.cfg.Store.Claim(ctx, key, logDedupe)

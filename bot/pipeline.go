@@ -47,8 +47,11 @@ type act struct {
 	// or a re-run (a re-run names its old job in run.RerunOf).
 	jobID int64
 	// confirmable acts wait for their runner's confirmation when the
-	// policy protects their run; others (stop) do not.
+	// policy protects their run; others (stop, log) do not.
 	confirmable bool
+	// namedInDenial acts on an existing job (stop, log) have their verb in
+	// the detail of a policy denial's audit entry ("stop: reason").
+	namedInDenial bool
 	// claim is a double-click claim the parse step took; it is given back
 	// when the act ends having done nothing.
 	claim string
@@ -147,7 +150,7 @@ func (b *Bot) judgeAndDo(ctx context.Context, req Request, a act) result {
 			b.log.Warn("denied by the policy", "user", req.UserID, "channel", req.ChannelID, "verb", a.verb,
 				"preset", a.run.Preset, "cluster_id", a.run.ClusterID, "package_id", a.run.PackageID)
 			detail := d.Reason
-			if !a.confirmable { // a stop or a log: the entry says what was denied
+			if a.namedInDenial {
 				detail = a.verb + ": " + d.Reason
 			}
 			return end(Denied).audit(auditNote{action: "deny", run: *a.run, jobID: a.jobID, outcome: "denied", detail: detail}).

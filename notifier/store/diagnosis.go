@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/redis/go-redis/v9"
 
@@ -37,19 +38,23 @@ func (s *Store) WantsDiagnosis(ctx context.Context, id int64) (bool, error) {
 // secret values first, for the failure reply. It does nothing for a job
 // that is not tracked or has already ended.
 func (s *Store) SetLogSummary(ctx context.Context, id int64, summary string, actionItems []string) error {
-	summary, err := s.scrubErrors(ctx, id, summary)
+	actionItems = actionItems[:min(len(actionItems), maxActionItems)]
+	if summary == "" && !slices.ContainsFunc(actionItems, func(it string) bool { return it != "" }) {
+		return nil // nothing to keep
+	}
+	scrub, err := s.scrubberOf(ctx, id) // the job's spec, read once for all the texts
 	if err != nil {
 		return err
 	}
-	items := make([]string, 0, min(len(actionItems), maxActionItems))
-	if summary == errorsWithheld {
-		actionItems = nil // they would be withheld as well
+	if summary != "" {
+		summary = scrub(summary)
 	}
-	for _, it := range actionItems[:min(len(actionItems), maxActionItems)] {
-		if it, err = s.scrubErrors(ctx, id, it); err != nil {
-			return err
+	items := make([]string, 0, len(actionItems))
+	for _, it := range actionItems {
+		if it == "" {
+			continue
 		}
-		if it == errorsWithheld {
+		if it = scrub(it); it == errorsWithheld {
 			// Without the secret values no item can be kept: say so once.
 			summary, items = errorsWithheld, items[:0]
 			break

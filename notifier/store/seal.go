@@ -293,20 +293,33 @@ func (s *Store) scrubErrors(ctx context.Context, id int64, text string) (string,
 	if text == "" {
 		return "", nil
 	}
+	sc, err := s.scrubberOf(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return sc(text), nil
+}
+
+// scrubberOf reads a job's spec once and returns what readies its
+// Xplenty texts for Redis: each scrubbed of the job's secret values, or
+// errorsWithheld when they cannot be read; "" for a job not tracked
+// (observeScript ignores it).
+func (s *Store) scrubberOf(ctx context.Context, id int64) (func(string) string, error) {
 	raw, err := s.rdb.HGet(ctx, s.keys.Job(id), fSpec).Result()
 	if errors.Is(err, redis.Nil) {
-		return "", nil // not tracked: observeScript ignores the job
+		return func(string) string { return "" }, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("read job %d to scrub its errors: %w", id, err)
+		return nil, fmt.Errorf("read job %d to scrub its errors: %w", id, err)
 	}
 	var sp spec
 	if err := json.Unmarshal([]byte(raw), &sp); err != nil {
-		return "", fmt.Errorf("decode job %d: %w", id, err)
+		return nil, fmt.Errorf("decode job %d: %w", id, err)
 	}
 	vars, dyn, lost := s.sealer.openSpec(id, sp)
 	if len(lost) > 0 {
-		return errorsWithheld, nil
+		return func(string) string { return errorsWithheld }, nil
 	}
-	return render.NewScrubber(sp.SecretNames, vars, dyn).Scrub(text), nil
+	sc := render.NewScrubber(sp.SecretNames, vars, dyn)
+	return sc.Scrub, nil
 }
