@@ -112,12 +112,11 @@ func (q *listQuery) result(what string) (url.Values, error) {
 // getPage fetches one page at u and decodes its items one by one with
 // decode, which refuses an item without an id.
 func getPage[T any](ctx context.Context, c *Client, u *url.URL, route string, decode func([]byte) (T, error)) (*Page[T], error) {
-	var items []json.RawMessage
-	h, err := c.do(ctx, &call{method: http.MethodGet, route: route, u: u, out: &items})
+	items, serverTime, next, err := c.fetchPage(ctx, u, route)
 	if err != nil {
 		return nil, err
 	}
-	page := &Page[T]{Items: make([]T, 0, len(items)), route: route}
+	page := &Page[T]{Items: make([]T, 0, len(items)), route: route, ServerTime: serverTime, NextURL: next}
 	for i, item := range items {
 		v, err := decode(item)
 		if err != nil {
@@ -126,13 +125,25 @@ func getPage[T any](ctx context.Context, c *Client, u *url.URL, route string, de
 		}
 		page.Items = append(page.Items, v)
 	}
-	if d, err := http.ParseTime(h.Get("Date")); err == nil {
-		page.ServerTime = d
-	}
-	if next := nextLink(h.Values("Link"), u); next != nil {
-		page.NextURL = next.String()
-	}
 	return page, nil
+}
+
+// fetchPage reads one page of a list at u: its items undecoded (each is
+// decoded on its own, so one odd item costs only itself), the server's
+// time (its Date header; zero without one) and the next page's address
+// (from the Link header; "" on the last page).
+func (c *Client) fetchPage(ctx context.Context, u *url.URL, route string) (items []json.RawMessage, serverTime time.Time, next string, err error) {
+	h, err := c.do(ctx, &call{method: http.MethodGet, route: route, u: u, out: &items})
+	if err != nil {
+		return nil, time.Time{}, "", err
+	}
+	if d, err := http.ParseTime(h.Get("Date")); err == nil {
+		serverTime = d
+	}
+	if n := nextLink(h.Values("Link"), u); n != nil {
+		next = n.String()
+	}
+	return items, serverTime, next, nil
 }
 
 // nextPage fetches the page after page, refusing a next link that leaves

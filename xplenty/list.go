@@ -2,10 +2,8 @@ package xplenty
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -105,12 +103,11 @@ func (c *Client) listPage(ctx context.Context, u *url.URL) (*JobPage, error) {
 	// The page is a list of jobs of every tool on the account; each is
 	// decoded on its own, so one odd job costs only itself (see
 	// JobPage.Undecodable), not the page and every job after it.
-	var items []json.RawMessage
-	h, err := c.do(ctx, &call{method: http.MethodGet, route: routeJobs, u: u, out: &items})
+	items, serverTime, next, err := c.fetchPage(ctx, u, routeJobs)
 	if err != nil {
 		return nil, err
 	}
-	page := &JobPage{Jobs: make([]Job, 0, len(items))}
+	page := &JobPage{Jobs: make([]Job, 0, len(items)), ServerTime: serverTime, NextURL: next}
 	for i, item := range items {
 		j, err := decodeListed(item)
 		if err != nil {
@@ -118,12 +115,6 @@ func (c *Client) listPage(ctx context.Context, u *url.URL) (*JobPage, error) {
 			continue
 		}
 		page.Jobs = append(page.Jobs, j)
-	}
-	if d, err := http.ParseTime(h.Get("Date")); err == nil {
-		page.ServerTime = d
-	}
-	if next := nextLink(h.Values("Link"), u); next != nil {
-		page.NextURL = next.String()
 	}
 	return page, nil
 }
