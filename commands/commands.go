@@ -43,6 +43,16 @@ type Run struct {
 	Preset    string
 	ClusterID int64
 	PackageID int64
+	// PackageName and ClusterName name the package and the cluster. From
+	// Parse, each is the name typed instead of an id (package=orders_daily),
+	// with the id left 0 for the bot to resolve; once resolved, each is the
+	// name the catalog knows for the id, "" when it knows none. They label
+	// the run; the ids are what runs.
+	PackageName string
+	ClusterName string
+	// PackageURL is the package's page for people (the catalog's
+	// html_url), "" when unknown. Parse leaves it empty.
+	PackageURL string
 	// Variables are the job's variables, nil when none.
 	Variables map[string]string
 	// DynamicVariables are the job's dynamic variables (Xplenty
