@@ -44,13 +44,16 @@ func (b *Bot) rerunAct(ctx context.Context, req Request, id int64) (act, result)
 		return act{}, end(Invalid).say(fmt.Sprintf("I can no longer read the secret values of job %d (%s): the key they were encrypted with has changed. Start the job again with `/runjob`.",
 			id, render.Escape(strings.Join(old.LostSecrets, ", "))))
 	}
+	r, res := b.resolveTargets(ctx, b.recorded(ctx, old))
+	if res.outcome != proceed {
+		return act{}, res
+	}
 	// A double click within clickDedupe starts one job; a click that
 	// started nothing (denied, refused) does not block the next one.
 	key := "rerun:" + strconv.FormatInt(id, 10)
 	if first, err := b.cfg.Store.Claim(ctx, key, clickDedupe); err == nil && !first {
 		return act{}, end(Duplicate).say(fmt.Sprintf("Job %d was re-run a moment ago; I did not start it twice.", id))
 	}
-	r := b.recorded(old)
 	r.RerunOf = old.JobID
 	a := b.runAct(r, "rerun")
 	a.claim = key
@@ -68,7 +71,7 @@ func (b *Bot) stopAct(ctx context.Context, req Request, id int64) (act, result) 
 	if rec.Terminal() {
 		return act{}, end(Invalid).say(fmt.Sprintf("Job %d has already ended (%s).", id, rec.Status))
 	}
-	r := b.recorded(rec)
+	r := b.recorded(ctx, rec)
 	return act{verb: "stop", run: &r, jobID: id, namedInDenial: true,
 		do: func(ctx context.Context, req Request, _ string) result {
 			return b.stop(ctx, req, id, r)
@@ -136,7 +139,7 @@ func (b *Bot) status(ctx context.Context, req Request, id int64) result {
 		there := req
 		there.ChannelID = rec.Channel
 		if rec.Channel != req.ChannelID && (!b.cfg.Access.Allowed(req.UserID, rec.Channel) ||
-			!b.decide(ctx, there, b.recorded(rec)).Allowed) {
+			!b.decide(ctx, there, b.recorded(ctx, rec)).Allowed) {
 			return end(Denied).say(fmt.Sprintf("Job %d is not one you may see here.", id))
 		}
 		return end(Status).say(statusLine(rec))

@@ -45,6 +45,9 @@ type Config struct {
 	Store   *store.Store
 	Xplenty Xplenty
 	Access  Access
+	// Catalog resolves package and cluster names and names ids in
+	// messages; nil: runs by id only.
+	Catalog Catalog
 	// Policy holds presets, rules and protected targets; nil is no policy.
 	Policy *policy.Policy
 	// Secrets says which variables are secret; nil is the default pattern.

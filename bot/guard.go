@@ -98,12 +98,12 @@ func (g *groupCache) members(ctx context.Context, id string) ([]string, bool, er
 // the old one, or presets: ["*"] allow a run nobody reviewed. Its variables
 // and secret names stay as recorded; its max runtime is the preset's as it
 // is now (none for a raw run).
-func (b *Bot) recorded(rec job.Record) commands.Run {
+func (b *Bot) recorded(ctx context.Context, rec job.Record) commands.Run {
 	r := rec.Run
 	r.RerunOf = 0
 	r.MaxRuntime = 0
 	if r.Preset != "" {
-		if p, ok := b.cfg.Policy.Preset(r.Preset); !ok || p.ClusterID != rec.ClusterID || p.PackageID != rec.PackageID {
+		if p, ok := b.cfg.Policy.Preset(r.Preset); !ok || !b.presetRuns(ctx, p, rec.Run) {
 			r.Preset = ""
 		} else {
 			r.MaxRuntime = p.MaxRuntime // the preset's as it is now

@@ -130,7 +130,7 @@ rules:
 		{"", 52, ""},
 	} {
 		rec := job.Record{Run: commands.Run{Preset: c.preset, ClusterID: c.cluster, PackageID: 434, Variables: vars, SecretNames: []string{"SFTP_LOGIN"}}}
-		l := b.recorded(rec)
+		l := b.recorded(context.Background(), rec)
 		if l.Preset != c.wantPreset || l.ClusterID != 52 || l.PackageID != 434 || l.Variables["SFTP_LOGIN"] != "x" ||
 			!slices.Equal(l.SecretNames, []string{"SFTP_LOGIN"}) {
 			t.Errorf("recorded(%q on cluster %d) = %+v, want preset %q and the recorded run", c.preset, c.cluster, l, c.wantPreset)
@@ -155,7 +155,7 @@ presets:
 		want   time.Duration
 	}{{"nightly", 45 * time.Minute}, {"weekly", 0}, {"", 0}} {
 		rec := job.Record{Run: commands.Run{Preset: c.preset, ClusterID: 52, PackageID: 434, MaxRuntime: time.Hour}}
-		if got := b.recorded(rec).MaxRuntime; got != c.want {
+		if got := b.recorded(context.Background(), rec).MaxRuntime; got != c.want {
 			t.Errorf("recorded(%q).MaxRuntime = %v, want %v", c.preset, got, c.want)
 		}
 	}

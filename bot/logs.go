@@ -21,7 +21,7 @@ func (b *Bot) logAct(ctx context.Context, req Request, id int64) (act, result) {
 	if res.outcome != proceed {
 		return act{}, res
 	}
-	r := b.recorded(rec)
+	r := b.recorded(ctx, rec)
 	return act{verb: "log", run: &r, jobID: id, namedInDenial: true,
 		do: func(ctx context.Context, req Request, _ string) result {
 			key := "log:" + strconv.FormatInt(id, 10)

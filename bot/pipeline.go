@@ -236,9 +236,24 @@ func (b *Bot) parseCommand(ctx context.Context, req Request, text string) (act, 
 			}
 			vars, dyn := p.Apply(c.Variables, c.DynamicVariables)
 			c = commands.Run{Preset: p.Name, ClusterID: p.ClusterID, PackageID: p.PackageID,
+				ClusterName: p.ClusterName, PackageName: p.PackageName,
 				Variables: vars, DynamicVariables: dyn, SecretNames: p.SecretVariables, MaxRuntime: p.MaxRuntime}
 		}
+		c, res := b.resolveTargets(ctx, c)
+		if res.outcome != proceed {
+			return act{}, res
+		}
 		return b.runAct(c, "run"), end(proceed)
+	case commands.Packages:
+		return act{do: func(ctx context.Context, req Request, _ string) result {
+			return b.packages(ctx, c.Words)
+		}}, end(proceed)
+	case commands.Clusters:
+		return act{do: func(ctx context.Context, req Request, _ string) result {
+			return b.clusters(ctx, c.Words)
+		}}, end(proceed)
+	case commands.Form:
+		return act{do: b.help}, end(proceed) // the form comes with the views
 	}
 	return act{}, end(Invalid)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/runjob/runjob/bot/catalog"
 	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/bot/slacktest"
 	"github.com/runjob/runjob/notifier/deliver"
@@ -39,6 +40,9 @@ type useCase struct {
 type useCaseOptions struct {
 	users, channels []string // allowlists; default "*"
 	policy          string   // policy YAML; "" is no policy
+	// coldCatalog leaves the catalog unread: the first act that needs a
+	// name or a list reads it.
+	coldCatalog bool
 }
 
 func newUseCase(t *testing.T, o useCaseOptions) *useCase {
@@ -72,10 +76,20 @@ func newUseCase(t *testing.T, o useCaseOptions) *useCase {
 			t.Fatal(err)
 		}
 	}
+	cat, err := catalog.New(st, xp, catalog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The catalog is read once here, as a running bot would have it, so
+	// that the tests count and fail the calls of the acts themselves.
+	if !o.coldCatalog && (!cat.Packages(context.Background()).Known() || !cat.Clusters(context.Background()).Known()) {
+		t.Fatal("the catalog could not be read")
+	}
+	xs.ResetRequests()
 	api := slack.New(sl.BotToken(), slack.OptionAPIURL(sl.APIURL()))
 	uc := &useCase{store: st, slack: sl, xp: xs}
 	uc.bot, err = New(Config{Poster: deliver.NewPoster(api, deliver.PosterOptions{}), Store: st,
-		Xplenty: xp, Access: access, Policy: pol,
+		Xplenty: xp, Access: access, Policy: pol, Catalog: cat,
 		OnCommand: func(_ string, o Outcome) {
 			uc.mu.Lock()
 			uc.outcomes = append(uc.outcomes, o.String())

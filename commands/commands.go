@@ -16,6 +16,11 @@ const (
 	MaxValueLen = 1000
 	// MaxNameLen is the longest variable or preset name, in characters.
 	MaxNameLen = 64
+	// MaxTargetNameLen is the longest package or cluster name, in
+	// characters (Xplenty's names are at most 255).
+	MaxTargetNameLen = 255
+	// MaxFilterWords is the most words packages and clusters filter by.
+	MaxFilterWords = 10
 )
 
 // maxWireBytes bounds the raw text before any work is done on it. Slack's
@@ -23,12 +28,22 @@ const (
 // longer on the wire; 16 bytes a character is far more than any of it.
 const maxWireBytes = 16 * MaxTextLen
 
-// Command is the result of parsing: one of Help, Run, Status, Stop, Rerun or
-// List, as values.
+// Command is the result of parsing: one of Form, Help, Run, Status, Stop,
+// Rerun, List, Packages or Clusters, as values.
 type Command interface{ isCommand() }
 
-// Help asks for the usage text (also what empty text means).
+// Help asks for the usage text.
 type Help struct{}
+
+// Form asks for the run form (what empty text means too).
+type Form struct{}
+
+// Packages asks for the account's packages whose names hold every word
+// (all of them when Words is empty).
+type Packages struct{ Words []string }
+
+// Clusters asks for the account's clusters, filtered like Packages.
+type Clusters struct{ Words []string }
 
 // Run is a run's parameters: what the command asked for, and what the bot
 // adds on the way (the secret names the policy and the preset declare, the
@@ -82,20 +97,26 @@ type Rerun struct{ JobID int64 }
 // List asks for the recent jobs started from the channel.
 type List struct{}
 
-func (Help) isCommand()   {}
-func (Run) isCommand()    {}
-func (Status) isCommand() {}
-func (Stop) isCommand()   {}
-func (Rerun) isCommand()  {}
-func (List) isCommand()   {}
+func (Help) isCommand()     {}
+func (Form) isCommand()     {}
+func (Run) isCommand()      {}
+func (Status) isCommand()   {}
+func (Stop) isCommand()     {}
+func (Rerun) isCommand()    {}
+func (List) isCommand()     {}
+func (Packages) isCommand() {}
+func (Clusters) isCommand() {}
 
 // The sub-command words, lower case.
 const (
-	wordHelp   = "help"
-	wordStatus = "status"
-	wordStop   = "stop"
-	wordRerun  = "rerun"
-	wordList   = "list"
+	wordHelp     = "help"
+	wordStatus   = "status"
+	wordStop     = "stop"
+	wordRerun    = "rerun"
+	wordList     = "list"
+	wordForm     = "form"
+	wordPackages = "packages"
+	wordClusters = "clusters"
 )
 
 // The keys of a run, lower case.
@@ -108,7 +129,8 @@ const (
 // a preset name.
 func reserved(word string) bool {
 	switch lowerASCII(word) {
-	case wordHelp, wordStatus, wordStop, wordRerun, wordList, keyCluster, keyPackage:
+	case wordHelp, wordStatus, wordStop, wordRerun, wordList, wordForm, wordPackages, wordClusters,
+		keyCluster, keyPackage:
 		return true
 	}
 	return false

@@ -7,10 +7,13 @@
 // # Forms
 //
 //	cluster=52 package=434 [NAME=value ...] [NAME:=expression ...]   Run
+//	cluster="prod etl" package=orders_daily [...]                      Run by names
 //	PRESET [NAME=value ...] [NAME:=expression ...]                     Run with Preset
 //	status 1001 | stop 1001 | rerun 1001                               Status, Stop, Rerun
 //	list                                                               List
-//	help, or nothing at all                                            Help
+//	packages [WORD ...] | clusters [WORD ...]                          Packages, Clusters
+//	help                                                               Help
+//	form, or nothing at all                                            Form
 //
 // Words are separated by any Unicode space (unicode.IsSpace) and by the
 // invisible U+200B and U+FEFF that pasted text often carries. Sub-command
@@ -21,12 +24,15 @@
 // order among the other words, each exactly once. The keys are
 // case-insensitive and the numbers are positive decimal integers that fit in
 // an int64; leading zeros are accepted (cluster=052 is cluster 52) and Render
-// never writes them. Signs, exponents and other digits are refused.
+// never writes them. Signs, exponents and other digits are refused. Any other
+// value is a name (package=orders_daily, cluster="prod etl"), up to
+// MaxTargetNameLen characters, that Parse leaves in PackageName or
+// ClusterName with the id 0, for the caller to resolve.
 //
 // A first word that is none of the sub-commands and has no "=" is a preset
 // name, matching [A-Za-z][A-Za-z0-9_-]*, resolved by the caller. A preset fixes
 // the cluster and package, so cluster= and package= are refused after one;
-// "cluster" and "package" themselves are not preset names.
+// "cluster", "package" and the sub-command words are not preset names.
 //
 // NAME=value sets a job variable and NAME:=expression a dynamic variable, an
 // Xplenty expression sent as written (NOW:=CurrentTime()). Names match

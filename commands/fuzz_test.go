@@ -143,6 +143,13 @@ func TestRandomPieces(t *testing.T) {
 		if runProblem(r) == "" {
 			checkRoundTrip(t, r)
 		}
+		named := Run{ClusterName: "c" + join(8), PackageName: join(8) + "p"}
+		if runProblem(named) == "" {
+			named.Variables = vars("V", join(4))
+			if runProblem(named) == "" {
+				checkRoundTrip(t, named)
+			}
+		}
 	}
 	if parsed < 500 {
 		t.Errorf("only %d random texts parsed as runs; the generator needs work", parsed)

@@ -30,10 +30,19 @@ func Parse(text string) (Command, error) {
 		return nil, err
 	}
 	if len(toks) == 0 {
-		return Help{}, nil
+		return Form{}, nil
 	}
 	switch word := lowerASCII(toks[0].text); word {
-	case wordHelp, wordList:
+	case wordPackages, wordClusters:
+		words, err := filterWords(word, toks[1:])
+		if err != nil {
+			return nil, err
+		}
+		if word == wordPackages {
+			return Packages{Words: words}, nil
+		}
+		return Clusters{Words: words}, nil
+	case wordHelp, wordList, wordForm:
 		if len(toks) > 1 {
 			return nil, &Error{
 				Token:  toks[1].text,
@@ -41,8 +50,11 @@ func Parse(text string) (Command, error) {
 				Hint:   "Write " + code("/runjob "+word) + ".",
 			}
 		}
-		if word == wordHelp {
+		switch word {
+		case wordHelp:
 			return Help{}, nil
+		case wordForm:
+			return Form{}, nil
 		}
 		return List{}, nil
 	case wordStatus, wordStop, wordRerun:
@@ -64,6 +76,30 @@ func Parse(text string) (Command, error) {
 		return nil, err
 	}
 	return run, nil
+}
+
+// filterWords reads the words packages and clusters filter by.
+func filterWords(sub string, args []token) ([]string, error) {
+	if len(args) > MaxFilterWords {
+		return nil, &Error{
+			Token:  args[MaxFilterWords].text,
+			Reason: fmt.Sprintf("%s filters by at most %d words", code(sub), MaxFilterWords),
+		}
+	}
+	var words []string
+	for _, a := range args {
+		_, v, _, _ := scan(a.items)
+		if why := valueProblem(v); why != "" {
+			return nil, &Error{Token: a.text, Reason: why}
+		}
+		if utf8.RuneCountInString(v) > MaxTargetNameLen {
+			return nil, &Error{Token: a.text, Reason: fmt.Sprintf("a word to look for has at most %d characters", MaxTargetNameLen)}
+		}
+		if v != "" {
+			words = append(words, v)
+		}
+	}
+	return words, nil
 }
 
 // parseJobID reads the one argument of status, stop and rerun; sub is the
@@ -153,12 +189,14 @@ func parseRun(toks []token) (Run, error) {
 	}
 	if p.run.Preset == "" {
 		var missing string
+		noCluster := p.run.ClusterID == 0 && p.run.ClusterName == ""
+		noPackage := p.run.PackageID == 0 && p.run.PackageName == ""
 		switch {
-		case p.run.ClusterID == 0 && p.run.PackageID == 0:
+		case noCluster && noPackage:
 			missing = "the cluster and package are missing"
-		case p.run.ClusterID == 0:
+		case noCluster:
 			missing = "the cluster is missing"
-		case p.run.PackageID == 0:
+		case noPackage:
 			missing = "the package is missing"
 		}
 		if missing != "" {
@@ -201,11 +239,12 @@ func (p *runParser) preset(tok token) error {
 	return nil
 }
 
-// id reads cluster=N or package=N; key is "cluster" or "package".
+// id reads cluster= or package= with an id or a name; key is "cluster"
+// or "package".
 func (p *runParser) id(tok token, key string, dynamic bool, value []item) error {
-	example := code(key + "=52")
+	example := code(key+"=52") + " or " + code(key+`="prod etl"`)
 	if key == keyPackage {
-		example = code(key + "=434")
+		example = code(key+"=434") + " or " + code(key+"=orders_daily")
 	}
 	if p.run.Preset != "" {
 		return &Error{
@@ -215,7 +254,7 @@ func (p *runParser) id(tok token, key string, dynamic bool, value []item) error 
 		}
 	}
 	if dynamic {
-		return &Error{Token: tok.text, Reason: "the " + key + " is a number, not an expression", Hint: "Write " + example + "."}
+		return &Error{Token: tok.text, Reason: "the " + key + " is an id or a name, not an expression", Hint: "Write " + example + "."}
 	}
 	if prev, ok := p.idTok[key]; ok {
 		return &Error{
@@ -226,15 +265,30 @@ func (p *runParser) id(tok token, key string, dynamic bool, value []item) error 
 		}
 	}
 	_, v, _, _ := scan(value)
-	n, why := parseID(v)
-	if why != "" {
-		return &Error{Token: tok.text, Reason: "the " + key + " must be " + why, Hint: "Write it like " + example + "."}
+	var n int64
+	var name string
+	switch {
+	case strings.TrimSpace(v) == "":
+		return &Error{Token: tok.text, Reason: "the " + key + "'s id or name is missing", Hint: "Write it like " + example + "."}
+	case numberLike(v):
+		var why string
+		if n, why = parseID(v); why != "" {
+			return &Error{Token: tok.text, Reason: "the " + key + " id must be " + why, Hint: "Write it like " + example + "."}
+		}
+	default:
+		if why := valueProblem(v); why != "" {
+			return &Error{Token: tok.text, Reason: why}
+		}
+		if utf8.RuneCountInString(v) > MaxTargetNameLen {
+			return &Error{Token: tok.text, Reason: fmt.Sprintf("a %s name has at most %d characters", key, MaxTargetNameLen)}
+		}
+		name = v
 	}
 	p.idTok[key] = tok.text
 	if key == keyCluster {
-		p.run.ClusterID = n
+		p.run.ClusterID, p.run.ClusterName = n, name
 	} else {
-		p.run.PackageID = n
+		p.run.PackageID, p.run.PackageName = n, name
 	}
 	return nil
 }
@@ -331,6 +385,23 @@ func valueProblem(v string) string {
 		}
 	}
 	return ""
+}
+
+// numberLike reports whether v is written like a number (digits of any
+// script, signs, points, exponents after the first character): an id, or a
+// malformed one, never a name.
+func numberLike(v string) bool {
+	digits := false
+	for i, r := range v {
+		switch {
+		case unicode.IsDigit(r):
+			digits = true
+		case strings.ContainsRune("+-.,", r), i > 0 && strings.ContainsRune("_eE", r):
+		default:
+			return false
+		}
+	}
+	return digits
 }
 
 // validName reports whether s matches [A-Za-z_][A-Za-z0-9_]* and fits

@@ -19,12 +19,21 @@ func Render(r Run) string {
 	if r.Preset != "" {
 		b.WriteString(r.Preset)
 	} else {
-		b.WriteString(keyCluster + "=" + strconv.FormatInt(r.ClusterID, 10))
-		b.WriteString(" " + keyPackage + "=" + strconv.FormatInt(r.PackageID, 10))
+		b.WriteString(keyCluster + "=" + target(r.ClusterID, r.ClusterName))
+		b.WriteString(" " + keyPackage + "=" + target(r.PackageID, r.PackageName))
 	}
 	writeVars(&b, r.Variables, "=")
 	writeVars(&b, r.DynamicVariables, ":=")
 	return breakMarkup(b.String())
+}
+
+// target writes a cluster or package: its id when known, else the name
+// typed for it.
+func target(id int64, name string) string {
+	if id != 0 || name == "" {
+		return strconv.FormatInt(id, 10)
+	}
+	return quote(name)
 }
 
 func writeVars(b *strings.Builder, vars map[string]string, op string) {

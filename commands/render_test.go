@@ -39,8 +39,13 @@ func runProblem(r Run) string {
 		if r.ClusterID != 0 || r.PackageID != 0 {
 			return "a preset with a cluster or package"
 		}
-	} else if r.ClusterID <= 0 || r.PackageID <= 0 {
+	} else if r.ClusterID < 0 || r.PackageID < 0 || r.ClusterID == 0 && r.ClusterName == "" || r.PackageID == 0 && r.PackageName == "" {
 		return "no cluster or package"
+	}
+	for _, name := range []string{r.ClusterName, r.PackageName} {
+		if name != "" && (numberLike(name) || valueProblem(name) != "" || strings.TrimSpace(name) == "") {
+			return "bad cluster or package name " + name
+		}
 	}
 	if r.Variables != nil && len(r.Variables) == 0 || r.DynamicVariables != nil && len(r.DynamicVariables) == 0 {
 		return "an empty map that is not nil"

@@ -13,7 +13,10 @@ const usage = "*Run an Xplenty job*\n" +
 	"• `/runjob cluster=52 package=434 DATE=2026-11-01 MSG=\"hello world\"` sets variables.\n" +
 	"• `/runjob cluster=52 package=434 NOW:=CurrentTime() D:=$OTHER_VAR` sets dynamic variables: " +
 	"Xplenty expressions, sent as written.\n" +
+	"• `/runjob cluster=\"prod etl\" package=orders_daily` names them instead: any case; an exact name wins, " +
+	"else the one name that starts so. `/runjob packages [words]` and `/runjob clusters` list them.\n" +
 	"• `/runjob nightly DATE=2026-11-01` runs the preset `nightly`, which sets the cluster and package.\n" +
+	"• `/runjob` alone (or `/runjob form`) opens a form to pick them and type the variables.\n" +
 	"*Follow jobs*\n" +
 	"• `/runjob status 1001` shows a job; `/runjob stop 1001` stops it; " +
 	"`/runjob rerun 1001` runs it again with the same parameters.\n" +

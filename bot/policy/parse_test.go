@@ -245,14 +245,14 @@ func TestParseErrors(t *testing.T) {
 		{"preset name shape", "presets:\n  9lives: {cluster: 1, package: 2}\n", 2, `preset "9lives": a preset name starts with a letter, then letters, digits, _ and -`},
 		{"preset name dot", "presets:\n  night.ly: {cluster: 1, package: 2}\n", 2, `preset "night.ly": a preset name starts with a letter, then letters, digits, _ and -`},
 		{"preset name too long", "presets:\n  " + long + ": {cluster: 1, package: 2}\n", 2, `preset "` + long + `": a preset name has at most 64 characters`},
-		{"preset name is a sub-command", "presets:\n  Status: {cluster: 1, package: 2}\n", 2, `preset "Status": "status" is a /runjob sub-command or key (help, status, stop, rerun, list, cluster, package), so it cannot name a preset`},
-		{"preset name is a key", "presets:\n  package: {cluster: 1, package: 2}\n", 2, `preset "package": "package" is a /runjob sub-command or key (help, status, stop, rerun, list, cluster, package), so it cannot name a preset`},
-		{"cluster zero", "presets:\n  nightly:\n    cluster: 0\n    package: 434\n", 3, `preset "nightly": cluster must be a positive whole number`},
-		{"cluster negative", "presets:\n  nightly:\n    cluster: -52\n    package: 434\n", 3, `preset "nightly": cluster must be a positive whole number`},
-		{"cluster quoted", "presets:\n  nightly:\n    cluster: \"52\"\n    package: 434\n", 3, `preset "nightly": cluster must be a positive whole number`},
-		{"cluster float", "presets:\n  nightly:\n    cluster: 52.5\n    package: 434\n", 3, `preset "nightly": cluster must be a positive whole number`},
-		{"package too big", "presets:\n  nightly:\n    cluster: 52\n    package: 99999999999999999999\n", 4, `preset "nightly": package must be a positive whole number`},
-		{"package list", "presets:\n  nightly:\n    cluster: 52\n    package: [434]\n", 4, `preset "nightly": package must be a positive whole number`},
+		{"preset name is a sub-command", "presets:\n  Status: {cluster: 1, package: 2}\n", 2, `preset "Status": "status" is a /runjob sub-command or key (help, status, stop, rerun, list, form, packages, clusters, cluster, package), so it cannot name a preset`},
+		{"preset name is a key", "presets:\n  package: {cluster: 1, package: 2}\n", 2, `preset "package": "package" is a /runjob sub-command or key (help, status, stop, rerun, list, form, packages, clusters, cluster, package), so it cannot name a preset`},
+		{"cluster zero", "presets:\n  nightly:\n    cluster: 0\n    package: 434\n", 3, `preset "nightly": cluster must be an id (a positive whole number) or a name of at most 255 characters`},
+		{"cluster negative", "presets:\n  nightly:\n    cluster: -52\n    package: 434\n", 3, `preset "nightly": cluster must be an id (a positive whole number) or a name of at most 255 characters`},
+		{"cluster quoted", "presets:\n  nightly:\n    cluster: \"52\"\n    package: 434\n", 3, `preset "nightly": cluster must be an id (a positive whole number) or a name of at most 255 characters`},
+		{"cluster float", "presets:\n  nightly:\n    cluster: 52.5\n    package: 434\n", 3, `preset "nightly": cluster must be an id (a positive whole number) or a name of at most 255 characters`},
+		{"package too big", "presets:\n  nightly:\n    cluster: 52\n    package: 99999999999999999999\n", 4, `preset "nightly": package must be an id (a positive whole number) or a name of at most 255 characters`},
+		{"package list", "presets:\n  nightly:\n    cluster: 52\n    package: [434]\n", 4, `preset "nightly": package must be an id (a positive whole number) or a name of at most 255 characters`},
 		{"cluster missing", "presets:\n  x: {cluster: 1, package: 2}\n  nightly:\n    package: 434\n", 3, `preset "nightly": cluster is missing`},
 		{"empty preset", "presets:\n  nightly:\n", 2, `preset "nightly": cluster is missing`},
 		{"description a list", "presets:\n  nightly:\n    description: [a]\n    cluster: 1\n    package: 2\n", 3, `preset "nightly": description must be a single value, not a list`},
@@ -332,7 +332,7 @@ func TestParseErrors(t *testing.T) {
 		{"confirm a word", "protected:\n  confirm_within: soon\n", 2, "protected: confirm_within must be a duration like 2m or 90s"},
 
 		// The first problem from the top is reported.
-		{"first of several", "presets:\n  a: {cluster: 0, package: 2}\n  b: {cluster: 1, package: 0}\nrules: []\n", 2, `preset "a": cluster must be a positive whole number`},
+		{"first of several", "presets:\n  a: {cluster: 0, package: 2}\n  b: {cluster: 1, package: 0}\nrules: []\n", 2, `preset "a": cluster must be an id (a positive whole number) or a name of at most 255 characters`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -413,7 +413,7 @@ func TestLoadErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = Load(bad)
-	if want := bad + `:3: preset "nightly": cluster must be a positive whole number`; err == nil || err.Error() != want {
+	if want := bad + `:3: preset "nightly": cluster must be an id (a positive whole number) or a name of at most 255 characters`; err == nil || err.Error() != want {
 		t.Errorf("Load(bad) = %v, want %q", err, want)
 	}
 }
@@ -431,6 +431,26 @@ func TestErrorString(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.want {
 			t.Errorf("%+v.Error() = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestParsePresetNames(t *testing.T) {
+	p, err := Parse("policy.yaml", []byte("presets:\n  nightly:\n    cluster: prod etl\n    package: orders_daily\n  byid:\n    cluster: 52\n    package: 434\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, ok := p.Preset("nightly")
+	if !ok || pr.ClusterName != "prod etl" || pr.PackageName != "orders_daily" || pr.ClusterID != 0 || pr.PackageID != 0 {
+		t.Errorf("nightly = %+v, want names and no ids", pr)
+	}
+	pr, ok = p.Preset("byid")
+	if !ok || pr.ClusterName != "" || pr.PackageName != "" || pr.ClusterID != 52 || pr.PackageID != 434 {
+		t.Errorf("byid = %+v, want ids and no names", pr)
+	}
+	for _, bad := range []string{`"52"`, `"  "`, `"` + strings.Repeat("a", 256) + `"`, "\"a\\tb\""} {
+		if _, err := Parse("policy.yaml", []byte("presets:\n  x:\n    cluster: "+bad+"\n    package: 1\n")); err == nil {
+			t.Errorf("cluster: %s parsed, want an error", bad)
 		}
 	}
 }

@@ -6,7 +6,10 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
+	"github.com/runjob/runjob/commands"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -21,7 +24,7 @@ var (
 // reservedWords are the words the /runjob grammar reads as sub-commands or
 // run keys (commands.reserved); a preset by one of these names could never
 // be typed.
-var reservedWords = []string{"help", "status", "stop", "rerun", "list", "cluster", "package"}
+var reservedWords = []string{"help", "status", "stop", "rerun", "list", "form", "packages", "clusters", "cluster", "package"}
 
 // presets reads the presets mapping into p.presets, by lower-case name.
 func (ps *parser) presets(p *Policy, n *yaml.Node) {
@@ -71,14 +74,15 @@ func (ps *parser) preset(e entry, where string) Preset {
 				pr.Description, _ = ps.scalar(f.val, at(where, key))
 			}
 		case "cluster", "package":
-			id, ok := ps.positive(f.val)
+			id, name, ok := ps.target(f.val)
 			if !ok {
-				ps.errorf(f.val, "%s: %s must be a positive whole number", where, key)
+				ps.errorf(f.val, "%s: %s must be an id (a positive whole number) or a name of at most %d characters",
+					where, key, commands.MaxTargetNameLen)
 			}
 			if key == "cluster" {
-				pr.ClusterID = id
+				pr.ClusterID, pr.ClusterName = id, name
 			} else {
-				pr.PackageID = id
+				pr.PackageID, pr.PackageName = id, name
 			}
 		case "variables":
 			pr.Variables, varKeys = ps.variables(f.val, at(where, key), false)
@@ -112,6 +116,24 @@ func (ps *parser) preset(e entry, where string) Preset {
 		ps.errorf(e.key, "%s sets %d variables; a run may set at most %d", where, count, MaxVariables)
 	}
 	return pr
+}
+
+// target reads a preset's cluster or package: an id, or a name the bot
+// resolves through the catalog when the preset is run.
+func (ps *parser) target(n *yaml.Node) (id int64, name string, ok bool) {
+	if id, ok := ps.positive(n); ok {
+		return id, "", true
+	}
+	n = ps.deref(n)
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
+		return 0, "", false
+	}
+	v := strings.TrimSpace(n.Value)
+	if strings.IndexFunc(v, unicode.IsLetter) < 0 || // "52" quoted is a mistake, not a name
+		utf8.RuneCountInString(v) > commands.MaxTargetNameLen || strings.IndexFunc(v, unicode.IsControl) >= 0 {
+		return 0, "", false
+	}
+	return 0, v, true
 }
 
 // variables reads a NAME: value mapping; it returns the values (nil when

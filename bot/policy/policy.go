@@ -62,6 +62,11 @@ type Preset struct {
 	Description string
 	ClusterID   int64
 	PackageID   int64
+	// ClusterName and PackageName are the names the file gives instead of
+	// ids (the ids are then 0), resolved through the catalog when the
+	// preset runs; "" when the file gives ids.
+	ClusterName string
+	PackageName string
 	// Variables and DynamicVariables are the defaults; nil when none.
 	Variables        map[string]string
 	DynamicVariables map[string]string

@@ -48,6 +48,9 @@ type e2e struct {
 	bots  int // replicas started and not stopped
 	// tune, when set, adjusts the deps of the replicas startBot starts.
 	tune func(*app.Deps)
+	// coldCatalog: startBot does not wait for the bot to read the catalog
+	// (for tests where Xplenty cannot answer it).
+	coldCatalog bool
 }
 
 type syncBuffer struct {
@@ -134,6 +137,9 @@ func (e *e2e) startBotWith(h ops.Hooks, onReady func()) (stop func()) {
 	if err := e.slack.WaitConnections(ctxw, e.bots); err != nil {
 		e.t.Fatalf("waiting for %d socket connections: %v", e.bots, err)
 	}
+	if !e.coldCatalog {
+		e.waitCatalog(ctxw)
+	}
 	var stopOnce sync.Once
 	stop = func() {
 		stopOnce.Do(func() {
@@ -151,6 +157,25 @@ func (e *e2e) startBotWith(h ops.Hooks, onReady func()) (stop func()) {
 	}
 	e.t.Cleanup(stop)
 	return stop
+}
+
+// waitCatalog waits until the bot has read the package and cluster lists
+// (it does at start), so that a test's FailNext or DropNextAnswers meets
+// the calls of the acts it is about.
+func (e *e2e) waitCatalog(ctx context.Context) {
+	e.t.Helper()
+	keys := []string{e.cfg.RedisPrefix + "catalog:packages", e.cfg.RedisPrefix + "catalog:clusters"}
+	for {
+		n, err := e.rdb.Exists(ctx, keys...).Result()
+		if err == nil && n == int64(len(keys)) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			e.t.Fatalf("the bot did not read the catalog at start: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // command types /runjob text and waits for the ack.
@@ -443,8 +468,8 @@ func TestE2ERerunUsesStoredParameters(t *testing.T) {
 func TestE2EBadInputAnswersOnlyTheTypist(t *testing.T) {
 	e := newE2E(t, xplentytest.Options{})
 	e.startBot()
-	e.command("U1", "C1", "cluster=abc package=434")
-	m := e.waitEphemeral("U1", "cluster=abc")
+	e.command("U1", "C1", "cluster=5.2 package=434")
+	m := e.waitEphemeral("U1", "cluster=5.2")
 	if !strings.Contains(m.Text, "cluster=52") {
 		t.Errorf("answer does not show the right form: %q", m.Text)
 	}

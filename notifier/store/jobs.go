@@ -27,6 +27,9 @@ type spec struct {
 	ClusterID        int64             `json:"cluster_id"`
 	PackageID        int64             `json:"package_id"`
 	Preset           string            `json:"preset,omitempty"`
+	PackageName      string            `json:"package_name,omitempty"`
+	ClusterName      string            `json:"cluster_name,omitempty"`
+	PackageURL       string            `json:"package_url,omitempty"`
 	Variables        map[string]string `json:"variables,omitempty"`
 	DynamicVariables map[string]string `json:"dynamic_variables,omitempty"`
 	SealedVariables  map[string]string `json:"sealed_variables,omitempty"`
@@ -117,6 +120,7 @@ func (s *Store) decodeRecord(id int64, h map[string]string) (job.Record, error) 
 	r := job.Record{
 		JobID: id, Channel: sp.Channel, CardTS: sp.CardTS, Requester: sp.Requester,
 		Run: commands.Run{ClusterID: sp.ClusterID, PackageID: sp.PackageID, Preset: sp.Preset,
+			PackageName: sp.PackageName, ClusterName: sp.ClusterName, PackageURL: sp.PackageURL,
 			SecretNames: sp.SecretNames, RerunOf: sp.RerunOf, MaxRuntime: time.Duration(sp.MaxRuntimeMS) * time.Millisecond},
 		CreatedAt:       sp.CreatedAt,
 		Status:          xplenty.Status(h[fStatus]),

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/runjob/runjob/bot"
+	"github.com/runjob/runjob/bot/catalog"
 	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/cmd/runjob-bot/config"
 	"github.com/runjob/runjob/cmd/runjob-bot/internal/ops"
@@ -144,8 +145,12 @@ func Serve(ctx context.Context, cfg config.Config, d Deps) error {
 	poster := deliver.NewPoster(api, deliver.PosterOptions{
 		Logger: log, OnCall: d.Hooks.SlackCall, Budgets: slackBudgets(store, cfg, d), HTTPClient: httpClient,
 	})
+	cat, err := catalog.New(store, xp, catalog.Options{})
+	if err != nil {
+		return err
+	}
 	b, err := bot.New(bot.Config{
-		Logger: log, Poster: poster, Store: store, Xplenty: xp, Access: access,
+		Logger: log, Poster: poster, Store: store, Xplenty: xp, Access: access, Catalog: cat,
 		Policy: pol, Secrets: secrets, OnCommand: d.Hooks.Command,
 		OnPanic: d.Hooks.PanicAt("envelope"),
 	})
@@ -182,7 +187,8 @@ func Serve(ctx context.Context, cfg config.Config, d Deps) error {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
+	go func() { defer wg.Done(); warmCatalog(ctx, cat, log) }()
 	go func() { defer wg.Done(); _ = watcher.Run(bg) }()
 	go func() { defer wg.Done(); _ = deliverer.Run(bg) }()
 	go func() { defer wg.Done(); recoverLaunches(bg, b) }()
@@ -207,4 +213,16 @@ func Serve(ctx context.Context, cfg config.Config, d Deps) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// warmCatalog reads the package and cluster lists once at start, so that
+// the first command finds them (another replica may have them in Redis
+// already; then this costs no call to Xplenty).
+func warmCatalog(ctx context.Context, cat *catalog.Catalog, log *slog.Logger) {
+	if l := cat.Packages(ctx); !l.Known() {
+		log.Warn("could not read the packages at start; names resolve once Xplenty answers", "err", l.Err)
+	}
+	if l := cat.Clusters(ctx); !l.Known() {
+		log.Warn("could not read the clusters at start; names resolve once Xplenty answers", "err", l.Err)
+	}
 }

@@ -260,9 +260,9 @@ func TestShellBadInputAndShellCommands(t *testing.T) {
 	})
 	s.waitLine("the banner's first example", shellHas("/runjob cluster=52 package=434 DATE=2026-11-01"))
 
-	s.send("/runjob cluster=abc package=1")
+	s.send("/runjob cluster=5.2 package=1")
 	s.waitLine("the error, only to the user", func(l string) bool {
-		return strings.HasPrefix(l, "[only you] runjob: `cluster=abc`") && strings.Contains(l, "cluster=52")
+		return strings.HasPrefix(l, "[only you] runjob: `cluster=5.2`") && strings.Contains(l, "cluster=52")
 	})
 	s.send(":as bob")
 	s.waitLine("a refused user id", shellHas(`[shell] "bob" is not a Slack user id`))

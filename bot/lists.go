@@ -1,0 +1,176 @@
+package bot
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/runjob/runjob/notifier/render"
+	"github.com/runjob/runjob/xplenty"
+)
+
+// maxListLines bounds the lines of `/runjob packages` and `/runjob clusters`.
+const maxListLines = 20
+
+// packages answers `/runjob packages [words]`: the account's packages whose
+// name or description holds every word, active ones first, then by name.
+func (b *Bot) packages(ctx context.Context, words []string) result {
+	if b.cfg.Catalog == nil {
+		return end(Error).say("I do not know the account's packages: the bot runs without the catalog.")
+	}
+	l := b.cfg.Catalog.Packages(ctx)
+	if !l.Known() {
+		b.log.Warn("list packages", "err", l.Err)
+		return end(Error).say("I cannot list the packages right now: Xplenty could not be reached. Please try again in a minute.")
+	}
+	var hits []xplenty.Package
+	for _, p := range l.Items {
+		if matchesAll(words, p.Name, p.Description) {
+			hits = append(hits, p)
+		}
+	}
+	slices.SortFunc(hits, func(a, c xplenty.Package) int {
+		return cmp.Or(cmp.Compare(archivedRank(a), archivedRank(c)),
+			cmp.Compare(strings.ToLower(a.Name), strings.ToLower(c.Name)), cmp.Compare(a.ID, c.ID))
+	})
+	lines := make([]string, 0, min(len(hits), maxListLines))
+	for _, p := range hits[:min(len(hits), maxListLines)] {
+		line := fmt.Sprintf("• %s (%d)", nameLink(p.Name, p.HTMLURL), p.ID)
+		if p.Status == xplenty.PackageArchived {
+			line += " · archived"
+		}
+		if d := oneLine(p.Description, 80); d != "" {
+			line += " · " + render.Escape(d)
+		}
+		lines = append(lines, line)
+	}
+	return end(List).say(listText("package", words, lines, len(hits), l.Fetched, l.Stale, l.Truncated, time.Now()))
+}
+
+// clusters answers `/runjob clusters [words]`: the account's clusters whose
+// name or description holds every word, those that can take a job first.
+func (b *Bot) clusters(ctx context.Context, words []string) result {
+	if b.cfg.Catalog == nil {
+		return end(Error).say("I do not know the account's clusters: the bot runs without the catalog.")
+	}
+	l := b.cfg.Catalog.Clusters(ctx)
+	if !l.Known() {
+		b.log.Warn("list clusters", "err", l.Err)
+		return end(Error).say("I cannot list the clusters right now: Xplenty could not be reached. Please try again in a minute.")
+	}
+	var hits []xplenty.Cluster
+	for _, c := range l.Items {
+		if matchesAll(words, c.Name, c.Description) {
+			hits = append(hits, c)
+		}
+	}
+	slices.SortFunc(hits, func(a, c xplenty.Cluster) int {
+		return cmp.Or(cmp.Compare(usableRank(a), usableRank(c)),
+			cmp.Compare(strings.ToLower(a.Name), strings.ToLower(c.Name)), cmp.Compare(a.ID, c.ID))
+	})
+	lines := make([]string, 0, min(len(hits), maxListLines))
+	for _, c := range hits[:min(len(hits), maxListLines)] {
+		line := fmt.Sprintf("• %s (%d) · %s", nameLink(c.Name, c.HTMLURL), c.ID, strings.ReplaceAll(string(c.Status), "_", " "))
+		if c.RunningJobsCount > 0 {
+			line += fmt.Sprintf(" · %d running", c.RunningJobsCount)
+		}
+		if c.Type != "" {
+			line += " · " + render.Escape(oneLine(c.Type, 20))
+		}
+		lines = append(lines, line)
+	}
+	return end(List).say(listText("cluster", words, lines, len(hits), l.Fetched, l.Stale, l.Truncated, time.Now()))
+}
+
+func archivedRank(p xplenty.Package) int {
+	if p.Status == xplenty.PackageArchived {
+		return 1
+	}
+	return 0
+}
+
+func usableRank(c xplenty.Cluster) int {
+	if c.Status.Usable() {
+		return 0
+	}
+	return 1
+}
+
+// listText writes the answer of packages or clusters around its lines.
+func listText(kind string, words, lines []string, hits int, fetched time.Time, stale, truncated bool, now time.Time) string {
+	var sb strings.Builder
+	filter := ""
+	if len(words) > 0 {
+		quoted := make([]string, len(words))
+		for i, w := range words {
+			quoted[i] = "`" + codeText(w) + "`"
+		}
+		filter = " matching " + strings.Join(quoted, " ")
+	}
+	switch {
+	case hits == 0:
+		fmt.Fprintf(&sb, "No %s%s.", kind, filter)
+		if len(words) > 0 {
+			fmt.Fprintf(&sb, " `/runjob %ss` lists them all.", kind)
+		}
+	case hits > len(lines):
+		fmt.Fprintf(&sb, "*%d %ss%s; the first %d:*\n%s\nAdd words to narrow the list, like `/runjob %ss orders`.",
+			hits, kind, filter, len(lines), strings.Join(lines, "\n"), kind)
+	default:
+		noun := kind + "s"
+		if hits == 1 {
+			noun = kind
+		}
+		fmt.Fprintf(&sb, "*%d %s%s:*\n%s", hits, noun, filter, strings.Join(lines, "\n"))
+	}
+	if stale {
+		fmt.Fprintf(&sb, "\n_As Xplenty listed them %s ago; it could not be reached since._", roughAge(now.Sub(fetched)))
+	}
+	if truncated {
+		fmt.Fprintf(&sb, "\n_The account has more %ss than I keep; these are the first pages._", kind)
+	}
+	return sb.String()
+}
+
+// matchesAll reports whether every word is in one of the texts, in any case.
+func matchesAll(words []string, texts ...string) bool {
+	for _, w := range words {
+		lw := strings.ToLower(w)
+		if !slices.ContainsFunc(texts, func(t string) bool { return strings.Contains(strings.ToLower(t), lw) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// nameLink writes a name from Xplenty, linked to its page when there is one.
+func nameLink(name, url string) string {
+	label := render.Escape(oneLine(name, 60))
+	if link := render.Link(url, label); link != "" {
+		return "*" + link + "*"
+	}
+	return "*" + label + "*"
+}
+
+// oneLine flattens s to one line of at most n characters.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		s = string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+func roughAge(d time.Duration) string {
+	switch {
+	case d < 2*time.Minute:
+		return "a minute"
+	case d < 2*time.Hour:
+		return fmt.Sprintf("%d minutes", int(d.Minutes()))
+	}
+	return fmt.Sprintf("%d hours", int(d.Hours()))
+}
+
