@@ -173,4 +173,3 @@ func roughAge(d time.Duration) string {
 	}
 	return fmt.Sprintf("%d hours", int(d.Hours()))
 }
-
