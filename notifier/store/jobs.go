@@ -35,6 +35,12 @@ type spec struct {
 	RerunOf          int64             `json:"rerun_of,omitempty"`
 	MaxRuntimeMS     int64             `json:"max_runtime_ms,omitempty"`
 	CreatedAt        time.Time         `json:"created_at"`
+	// PackageName, ClusterName and PackageURL label the run on its card and
+	// in its replies (commands.Run); specs written before the bot knew names
+	// have none, and their jobs are shown by ids alone.
+	PackageName string `json:"package_name,omitempty"`
+	ClusterName string `json:"cluster_name,omitempty"`
+	PackageURL  string `json:"package_url,omitempty"`
 }
 
 // trackScript records a job in one step: claim the spec for this card
@@ -117,6 +123,7 @@ func (s *Store) decodeRecord(id int64, h map[string]string) (job.Record, error) 
 	r := job.Record{
 		JobID: id, Channel: sp.Channel, CardTS: sp.CardTS, Requester: sp.Requester,
 		Run: commands.Run{ClusterID: sp.ClusterID, PackageID: sp.PackageID, Preset: sp.Preset,
+			PackageName: sp.PackageName, ClusterName: sp.ClusterName, PackageURL: sp.PackageURL,
 			SecretNames: sp.SecretNames, RerunOf: sp.RerunOf, MaxRuntime: time.Duration(sp.MaxRuntimeMS) * time.Millisecond},
 		CreatedAt:       sp.CreatedAt,
 		Status:          xplenty.Status(h[fStatus]),

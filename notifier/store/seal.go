@@ -264,6 +264,7 @@ func (s *sealer) newSpec(r job.Record) spec {
 		Version: specVersion,
 		Channel: r.Channel, CardTS: r.CardTS, Requester: r.Requester,
 		ClusterID: r.ClusterID, PackageID: r.PackageID, Preset: r.Preset,
+		PackageName: r.PackageName, ClusterName: r.ClusterName, PackageURL: r.PackageURL,
 		SecretNames: r.SecretNames, RerunOf: r.RerunOf, CreatedAt: r.CreatedAt.UTC(),
 		MaxRuntimeMS: r.MaxRuntime.Milliseconds(),
 	}
