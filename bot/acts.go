@@ -194,7 +194,8 @@ func (b *Bot) help(ctx context.Context, req Request, _ string) result {
 		sb.WriteString(text)
 		sb.WriteString("\n\n*Presets you may run here:*\n")
 		for _, p := range presets {
-			fmt.Fprintf(&sb, "• `%s` – %s (package %d on cluster %d)\n", render.Escape(p.Name), render.Escape(p.Description), p.PackageID, p.ClusterID)
+			fmt.Fprintf(&sb, "• `%s` – %s (%s)\n", render.Escape(p.Name), render.Escape(p.Description),
+				render.Target(commands.Run{PackageID: p.PackageID, ClusterID: p.ClusterID}))
 		}
 		text = sb.String()
 	}
@@ -207,7 +208,7 @@ func statusLine(r job.Record) string {
 	if r.Status == xplenty.StatusRunning {
 		s += " " + render.ProgressBar(r.Progress)
 	}
-	s += fmt.Sprintf(" · package %d on cluster %d", r.PackageID, r.ClusterID)
+	s += " · " + render.Target(r.Run)
 	if r.Requester != "" {
 		s += fmt.Sprintf(" · started by <@%s>", r.Requester)
 	}

@@ -106,6 +106,9 @@ rules:
 	if !strings.Contains(a, "nightly") || strings.Contains(a, "backfill") {
 		t.Errorf("help = %q, want nightly and not backfill", a)
 	}
+	if !strings.Contains(a, "• `nightly` – Nightly load (package 434 on cluster 52)\n") {
+		t.Errorf("help = %q, want the preset's line naming its package and cluster by id", a)
+	}
 	uc.command(t, "U2", "C1", "")
 	if a := uc.answer("U2"); strings.Contains(a, "Presets you may run") {
 		t.Errorf("help for someone no preset is open to = %q", a)

@@ -24,7 +24,7 @@ func CardWith(r job.Record, c CardContext) Message {
 	stopping := isStopping(r)
 
 	line := fmt.Sprintf("%s *Job %d* · %s", emoji, r.JobID, word)
-	fallback := fmt.Sprintf("Job %d (package %d on cluster %d): %s", r.JobID, r.PackageID, r.ClusterID, word)
+	fallback := fmt.Sprintf("Job %d (%s): %s", r.JobID, rd.target(r.Run, false, "package"), word)
 	switch {
 	case stopping:
 		if r.StopRequestedBy != "" {
@@ -50,7 +50,7 @@ func CardWith(r job.Record, c CardContext) Message {
 	}
 
 	blocks := []slack.Block{
-		section(blockSummary, line, rd.fields(r.PackageID, r.ClusterID, r.Preset, r.Requester, r.RerunOf)...),
+		section(blockSummary, line, rd.fields(r.Run, r.Requester)...),
 	}
 	blocks = appendIf(blocks, rd.variables(blockVariables, "Variables", r.Variables, r.SecretNames))
 	blocks = appendIf(blocks, rd.variables(blockDynamic, "Dynamic variables", r.DynamicVariables, r.SecretNames))
@@ -87,22 +87,19 @@ func ReplyWithStreak(r job.Record, streak Streak) Message {
 	rd := newRenderer(r.Variables, r.DynamicVariables, r.SecretNames)
 	emoji, word := statusLabel(r)
 
-	sentence := fmt.Sprintf("Job %d (package %d on cluster %d)", r.JobID, r.PackageID, r.ClusterID)
-	if r.Requester != "" {
-		sentence = mention(r.Requester) + " " + sentence
-	}
+	var tail string // what became of the job
 	var detail, why, streakBlock slack.Block
 	switch r.Status {
 	case xplenty.StatusCompleted:
-		sentence += " completed"
+		tail = " completed"
 		if r.Runtime > 0 {
-			sentence += " in " + formatDuration(r.Runtime)
+			tail += " in " + formatDuration(r.Runtime)
 		}
 		detail = rd.outputs(r.Outputs)
 	case xplenty.StatusFailed:
-		sentence += " failed"
+		tail = " failed"
 		if r.Runtime > 0 {
-			sentence += " after " + formatDuration(r.Runtime)
+			tail += " after " + formatDuration(r.Runtime)
 		}
 		detail = rd.errorText(r.Errors, "Xplenty gave no error text.")
 		why = rd.why(r)
@@ -110,12 +107,21 @@ func ReplyWithStreak(r job.Record, streak Streak) Message {
 			streakBlock = slack.NewContextBlock(blockStreak, mrkdwn(line))
 		}
 	case xplenty.StatusStopped:
-		sentence += " was stopped " + stoppedBy(r)
+		tail = " was stopped " + stoppedBy(r)
 	default: // not an end; rendered anyway rather than failing
-		sentence += " is " + word
+		tail = " is " + word
 	}
 
-	fallback := sentence
+	// The summary links the package to its page; the fallback names it
+	// without a link.
+	about := func(linked bool) string {
+		s := fmt.Sprintf("Job %d (%s)%s", r.JobID, rd.target(r.Run, linked, "package"), tail)
+		if r.Requester != "" {
+			s = mention(r.Requester) + " " + s
+		}
+		return s
+	}
+	sentence, fallback := about(true), about(false)
 	if r.Status == xplenty.StatusFailed {
 		if first := rd.firstLine(r.Errors); first != "" {
 			fallback += ": " + first

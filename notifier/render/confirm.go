@@ -1,7 +1,6 @@
 package render
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -22,13 +21,13 @@ const blockConfirm = "runjob_confirm_actions"
 // buttons to start it or not. reason is raw text, escaped here; when it is
 // empty (or blank) the prompt says nothing about why.
 func ConfirmPrompt(s Starting, reason, token string, within time.Duration) Message {
-	rd := newRenderer(s.Variables, s.DynamicVariables, s.SecretNames)
-	line := fmt.Sprintf("⚠️ *Confirm the run of package %d on cluster %d*\n", s.PackageID, s.ClusterID)
+	rd := runRenderer(s.Run)
+	line := "⚠️ *Confirm the run of " + rd.target(s.Run, true, "package") + "*\n"
 	if why := strings.TrimSpace(rd.text(reason, 300)); why != "" {
 		line += why + ". "
 	}
 	line += "Only you can confirm it, within " + formatDuration(within) + "."
-	fallback := fmt.Sprintf("Package %d on cluster %d: confirm to start", s.PackageID, s.ClusterID)
+	fallback := rd.target(s.Run, false, "Package") + ": confirm to start"
 	if first := rd.firstLine(reason); first != "" {
 		fallback += " (" + first + ")"
 	}

@@ -5,11 +5,11 @@ import (
 	"maps"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/slack-go/slack"
 
+	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/xplenty"
 )
 
@@ -87,18 +87,20 @@ func (rd renderer) firstLine(s string) string {
 	return ""
 }
 
-// fields are the facts of a run request, shown as a two-column grid.
-func (rd renderer) fields(packageID, clusterID int64, preset, requester string, rerunOf int64) []*slack.TextBlockObject {
+// fields are the facts of a run request, shown as a two-column grid: the
+// package and the cluster by name and id ("orders_daily (434)", the package
+// linked to its page), or by id alone when the name is unknown.
+func (rd renderer) fields(r commands.Run, requester string) []*slack.TextBlockObject {
 	fs := []*slack.TextBlockObject{
-		mrkdwn("*Package*\n" + strconv.FormatInt(packageID, 10)),
-		mrkdwn("*Cluster*\n" + strconv.FormatInt(clusterID, 10)),
+		mrkdwn("*Package*\n" + rd.packageLabel(r, true, "")),
+		mrkdwn("*Cluster*\n" + rd.clusterLabel(r, "")),
 	}
-	if preset != "" {
-		fs = append(fs, mrkdwn("*Preset*\n"+rd.code(preset, maxShortText)))
+	if r.Preset != "" {
+		fs = append(fs, mrkdwn("*Preset*\n"+rd.code(r.Preset, maxShortText)))
 	}
 	fs = append(fs, mrkdwn("*Requested by*\n"+mention(requester)))
-	if rerunOf != 0 {
-		fs = append(fs, mrkdwn(fmt.Sprintf("*Re-run of*\njob %d", rerunOf)))
+	if r.RerunOf != 0 {
+		fs = append(fs, mrkdwn(fmt.Sprintf("*Re-run of*\njob %d", r.RerunOf)))
 	}
 	return fs
 }

@@ -13,7 +13,7 @@ import (
 // the other card has them.
 func FollowedElsewhereCard(s Starting, jobID int64, htmlURL string) Message {
 	line := fmt.Sprintf("↪️ *Job %d started, but it is followed on another card*", jobID)
-	fallback := fmt.Sprintf("Job %d (package %d on cluster %d): started – followed on another card", jobID, s.PackageID, s.ClusterID)
+	fallback := fmt.Sprintf("Job %d (%s): started – followed on another card", jobID, TargetText(s.Run))
 	return startingMessage(s, line, fallback, links(htmlURL))
 }
 

@@ -55,8 +55,8 @@ func SlowNote(r job.Record, elapsed, usual time.Duration) Message {
 // QueuedNote is posted in the thread of a job queued too long, waiting for
 // its cluster's resources (job.StatusQueuedLong).
 func QueuedNote(r job.Record, elapsed time.Duration) Message {
-	return Message{Text: fmt.Sprintf("%s🕒 Job %d has been queued for %s, waiting for resources on cluster %d. I'll keep following it.",
-		notePing(r), r.JobID, roughDuration(elapsed), r.ClusterID)}
+	return Message{Text: fmt.Sprintf("%s🕒 Job %d has been queued for %s, waiting for resources on %s. I'll keep following it.",
+		notePing(r), r.JobID, roughDuration(elapsed), runRenderer(r.Run).clusterLabel(r.Run, "cluster "))}
 }
 
 // StoppingNote is posted in the thread of a job waiting to stop too long
@@ -67,12 +67,12 @@ func StoppingNote(r job.Record, elapsed time.Duration) Message {
 }
 
 // runsOf names what a job runs, for "runs of … usually take": its preset,
-// or its package on its cluster.
+// or its package on its cluster (see Target).
 func runsOf(r job.Record) string {
 	if r.Preset != "" {
 		return Escape(oneLine(r.Preset))
 	}
-	return fmt.Sprintf("package %d on cluster %d", r.PackageID, r.ClusterID)
+	return Target(r.Run)
 }
 
 // roughDuration writes a duration as people say it: "45 s", "14 min",

@@ -112,7 +112,7 @@ func goldenCases() []goldenCase {
 	rerunStarting := startingRequest()
 	rerunStarting.RerunOf = 1001
 
-	return []goldenCase{
+	return append([]goldenCase{
 		{"card_idle", Card(freshRecord())},
 		{"card_running", Card(busyRecord())},
 		{"card_queued", Card(queued)},
@@ -131,7 +131,7 @@ func goldenCases() []goldenCase {
 		{"reply_stopped", Reply(stopped)},
 		{"reply_stopped_in_xplenty", Reply(stoppedInXplenty)},
 		{"rerun_note", RerunNote(failed, 1002, "U456DEF")},
-	}
+	}, namedGoldenCases()...)
 }
 
 // marshalMessage is the golden form of a message: the payload Slack gets,

@@ -11,8 +11,9 @@ import (
 // StartingCard renders the card posted while the run request is on its way
 // to Xplenty. It has no buttons: there is no job to stop or re-run yet.
 func StartingCard(s Starting) Message {
-	line := fmt.Sprintf("%s *Starting package %d on cluster %d…*", StatusEmoji(xplenty.StatusIdle), s.PackageID, s.ClusterID)
-	fallback := fmt.Sprintf("Package %d on cluster %d: starting…", s.PackageID, s.ClusterID)
+	rd := runRenderer(s.Run)
+	line := fmt.Sprintf("%s *Starting %s…*", StatusEmoji(xplenty.StatusIdle), rd.target(s.Run, true, "package"))
+	fallback := rd.target(s.Run, false, "Package") + ": starting…"
 	return startingMessage(s, line, fallback, nil)
 }
 
@@ -25,9 +26,9 @@ func StartingCard(s Starting) Message {
 // values of s's secret variables from it, removes control characters and
 // bidi overrides, and escapes it once.
 func RefusedCard(s Starting, reason string) Message {
-	rd := newRenderer(s.Variables, s.DynamicVariables, s.SecretNames)
-	line := fmt.Sprintf("🚫 *Xplenty refused to run package %d on cluster %d*", s.PackageID, s.ClusterID)
-	fallback := fmt.Sprintf("Package %d on cluster %d: refused", s.PackageID, s.ClusterID)
+	rd := runRenderer(s.Run)
+	line := "🚫 *Xplenty refused to run " + rd.target(s.Run, true, "package") + "*"
+	fallback := rd.target(s.Run, false, "Package") + ": refused"
 	if first := rd.firstLine(reason); first != "" {
 		fallback += " – " + first
 	}
@@ -37,22 +38,22 @@ func RefusedCard(s Starting, reason string) Message {
 // UnknownOutcomeCard renders the card for a run request whose answer was
 // lost: the job may have started, and retrying blindly could start it twice.
 func UnknownOutcomeCard(s Starting, jobsPageURL string) Message {
+	rd := runRenderer(s.Run)
 	page := "the Xplenty jobs page"
 	if target, ok := linkTarget(jobsPageURL); ok {
 		page = "<" + target + "|the Xplenty jobs page>"
 	}
-	line := fmt.Sprintf("⚠️ *Package %d on cluster %d: outcome unknown*\nThe job may have started – check %s before running it again.",
-		s.PackageID, s.ClusterID, page)
-	fallback := fmt.Sprintf("Package %d on cluster %d: unknown – the job may have started; check the Xplenty jobs page before running it again",
-		s.PackageID, s.ClusterID)
+	line := fmt.Sprintf("⚠️ *%s: outcome unknown*\nThe job may have started – check %s before running it again.",
+		rd.target(s.Run, true, "Package"), page)
+	fallback := rd.target(s.Run, false, "Package") + ": unknown – the job may have started; check the Xplenty jobs page before running it again"
 	return startingMessage(s, line, fallback, nil)
 }
 
 // startingMessage lays out the cards that have no job id yet.
 func startingMessage(s Starting, line, fallback string, detail slack.Block) Message {
-	rd := newRenderer(s.Variables, s.DynamicVariables, s.SecretNames)
+	rd := runRenderer(s.Run)
 	blocks := []slack.Block{
-		section(blockSummary, line, rd.fields(s.PackageID, s.ClusterID, s.Preset, s.Requester, s.RerunOf)...),
+		section(blockSummary, line, rd.fields(s.Run, s.Requester)...),
 	}
 	blocks = appendIf(blocks, detail)
 	blocks = appendIf(blocks, rd.variables(blockVariables, "Variables", s.Variables, s.SecretNames))

@@ -38,6 +38,12 @@ type spec struct {
 	RerunOf          int64             `json:"rerun_of,omitempty"`
 	MaxRuntimeMS     int64             `json:"max_runtime_ms,omitempty"`
 	CreatedAt        time.Time         `json:"created_at"`
+	// PackageName, ClusterName and PackageURL label the run on its card and
+	// in its replies (commands.Run); specs written before the bot knew names
+	// have none, and their jobs are shown by ids alone.
+	PackageName string `json:"package_name,omitempty"`
+	ClusterName string `json:"cluster_name,omitempty"`
+	PackageURL  string `json:"package_url,omitempty"`
 }
 
 // trackScript records a job in one step: claim the spec for this card

@@ -68,6 +68,8 @@ func TestTrackGetRoundTrip(t *testing.T) {
 	want.SecretNames = []string{"API_TOKEN"}
 	want.RerunOf = 1000
 	want.HTMLURL = "https://app.xplenty.com/acme/jobs/1001"
+	want.PackageName, want.ClusterName = "orders_daily", "prod-etl"
+	want.PackageURL = "https://app.xplenty.com/acme/packages/434"
 	if err := s.Track(ctx, want); err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +79,8 @@ func TestTrackGetRoundTrip(t *testing.T) {
 	}
 	if got.Channel != want.Channel || got.CardTS != want.CardTS || got.Requester != want.Requester ||
 		got.ClusterID != 52 || got.PackageID != 434 || got.RerunOf != 1000 || got.Status != xplenty.StatusIdle ||
-		got.HTMLURL != want.HTMLURL || !got.CreatedAt.Equal(want.CreatedAt) {
+		got.HTMLURL != want.HTMLURL || !got.CreatedAt.Equal(want.CreatedAt) ||
+		got.PackageName != "orders_daily" || got.ClusterName != "prod-etl" || got.PackageURL != want.PackageURL {
 		t.Errorf("Get = %+v, want %+v", got, want)
 	}
 	if got.Variables["DATE"] != "2026-11-01" || got.DynamicVariables["NOW"] != "CurrentTime()" || len(got.SecretNames) != 1 {
