@@ -27,9 +27,6 @@ type spec struct {
 	ClusterID        int64             `json:"cluster_id"`
 	PackageID        int64             `json:"package_id"`
 	Preset           string            `json:"preset,omitempty"`
-	PackageName      string            `json:"package_name,omitempty"`
-	ClusterName      string            `json:"cluster_name,omitempty"`
-	PackageURL       string            `json:"package_url,omitempty"`
 	Variables        map[string]string `json:"variables,omitempty"`
 	DynamicVariables map[string]string `json:"dynamic_variables,omitempty"`
 	SealedVariables  map[string]string `json:"sealed_variables,omitempty"`
