@@ -195,7 +195,7 @@ func (b *Bot) help(ctx context.Context, req Request, _ string) result {
 		sb.WriteString("\n\n*Presets you may run here:*\n")
 		for _, p := range presets {
 			fmt.Fprintf(&sb, "• `%s` – %s (%s)\n", render.Escape(p.Name), render.Escape(p.Description),
-				render.Target(commands.Run{PackageID: p.PackageID, ClusterID: p.ClusterID}))
+				render.Target(commands.Run{PackageID: p.PackageID, ClusterID: p.ClusterID, PackageName: p.PackageName, ClusterName: p.ClusterName}))
 		}
 		text = sb.String()
 	}

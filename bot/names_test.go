@@ -43,6 +43,9 @@ func TestUseCaseRunByNames(t *testing.T) {
 			t.Errorf("%s: record names %q on %q (%q), want %q on %q and the package's page",
 				tc.text, rec.PackageName, rec.ClusterName, rec.PackageURL, tc.pkgN, tc.clusterN)
 		}
+		if c := uc.cards("C1"); len(c) != 1 || !strings.Contains(c[0].Text, tc.pkgN) || !strings.Contains(c[0].Text, tc.clusterN) {
+			t.Errorf("%s: card %+v, want the names in its text", tc.text, c)
+		}
 	}
 }
 
