@@ -18,14 +18,16 @@ import (
 )
 
 // SlackAPI is the part of Slack's Web API the Poster calls: posts, edits
-// and thread lookups for the notifier, ephemeral answers and user group
-// lookups for the bot. *slack.Client implements it.
+// and thread lookups for the notifier, ephemeral answers, user group
+// lookups and the run form's views for the bot. *slack.Client implements it.
 type SlackAPI interface {
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
 	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
 	GetConversationRepliesContext(ctx context.Context, params *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error)
 	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...slack.MsgOption) (string, error)
 	GetUserGroupMembersContext(ctx context.Context, group string, options ...slack.GetUserGroupMembersOption) ([]string, error)
+	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
+	UpdateViewContext(ctx context.Context, view slack.ModalViewRequest, externalID, hash, viewID string) (*slack.ViewResponse, error)
 }
 
 var _ SlackAPI = (*slack.Client)(nil)

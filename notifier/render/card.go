@@ -71,6 +71,9 @@ func CardWith(r job.Record, c CardContext) Message {
 		buttons = append(buttons, button(ActionLog, value, "Show log"))
 	}
 	buttons = append(buttons, button(ActionRerun, value, "Re-run"))
+	if r.Terminal() {
+		buttons = append(buttons, button(ActionEdit, value, "Edit & re-run"))
+	}
 	blocks = append(blocks, slack.NewActionBlock(blockActions, buttons...))
 
 	return message(fallback, blocks)

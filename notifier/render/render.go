@@ -20,6 +20,9 @@ type Message struct {
 const (
 	ActionRerun = "runjob_rerun"
 	ActionStop  = "runjob_stop"
+	// ActionEdit (Edit & re-run) opens the run form filled in with the
+	// job's run; finished cards have it.
+	ActionEdit = "runjob_edit"
 )
 
 // Mask replaces the value of a secret variable wherever it would be shown.

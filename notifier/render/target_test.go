@@ -133,7 +133,9 @@ func TestRenderHostileNamesStayText(t *testing.T) {
 				if strings.ContainsAny(rest, "<>") {
 					t.Errorf("%s: raw < or > outside our own mentions and links: %q", name, str)
 				}
-				rest = strings.NewReplacer("&amp;", "", "&lt;", "", "&gt;", "").Replace(rest)
+				// The Edit & re-run button's label is our own plain text,
+				// where & shows as it is.
+				rest = strings.NewReplacer("&amp;", "", "&lt;", "", "&gt;", "", "Edit & re-run", "").Replace(rest)
 				if strings.Contains(rest, "&") {
 					t.Errorf("%s: unescaped &: %q", name, str)
 				}
