@@ -344,8 +344,8 @@ func TestSubmitRules(t *testing.T) {
 }
 
 // A double click on Submit reaches the bot twice, on two replicas; a
-// redelivery repeats one envelope.
-func TestSubmitViewTwiceAndRedeliver(t *testing.T) {
+// redelivery or a broadcast repeats one envelope, and its first ack counts.
+func TestDuplicateDeliveries(t *testing.T) {
 	ctx := testContext(t)
 	fake := newFake(t, Options{})
 	a := connectedClient(ctx, t, fake)
@@ -412,6 +412,31 @@ func TestSubmitViewTwiceAndRedeliver(t *testing.T) {
 	}
 	if v, _ := fake.View(second.ID); !v.Open || v.Errors["variables"] != "bad" {
 		t.Errorf("after errors then an empty ack of the same envelope: open %v, errors %v", v.Open, v.Errors)
+	}
+
+	// A block_suggestion broadcast to both replicas: the first ack's options
+	// are what the user sees.
+	sent := len(fake.Envelopes())
+	suggested := async(func() ([]Option, error) { return fake.SendBlockSuggestion(ctx, "U1", second.ID, "package", "sal") })
+	if err := fake.Wait(ctx, func(s *Snapshot) bool { return len(s.Envelopes()) > sent }); err != nil {
+		t.Fatal(err)
+	}
+	envs := fake.Envelopes()
+	first = map[int]*botClient{1: a, 2: b}[envs[sent].Deliveries[0].Conn]
+	evt, _ = nextCallback(ctx, t, first, slack.InteractionTypeBlockSuggestion)
+	if err := fake.Broadcast(ctx, evt.Request.EnvelopeID); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.sm.Ack(*evt.Request, slack.OptionsResponse{Options: []*slack.OptionBlockObject{opt("434", "sales_daily")}})
+	for _, c := range []*botClient{a, b} {
+		again, _ := nextCallback(ctx, t, c, slack.InteractionTypeBlockSuggestion)
+		if again.Request.EnvelopeID != evt.Request.EnvelopeID {
+			t.Errorf("broadcast delivered %q, want %q", again.Request.EnvelopeID, evt.Request.EnvelopeID)
+		}
+		_ = c.sm.Ack(*again.Request, slack.OptionsResponse{Options: []*slack.OptionBlockObject{opt("999", "late")}})
+	}
+	if r := await(ctx, t, suggested); r.err != nil || len(r.v) != 1 || r.v[0].Value != "434" {
+		t.Errorf("suggestions after the broadcast = %+v, %v; want the first ack's", r.v, r.err)
 	}
 }
 
