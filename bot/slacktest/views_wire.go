@@ -33,24 +33,24 @@ type wireState struct {
 }
 
 func (v *view) wire() wireView {
-	null := json.RawMessage("null")
-	w := wireView{
+	return wireView{
 		ID: v.ID, TeamID: TeamID, Type: v.Type, Blocks: v.Blocks,
 		PrivateMetadata: v.PrivateMetadata, CallbackID: v.CallbackID,
 		State: wireStateOf(v.State), Hash: v.Hash, Title: v.spec.title,
 		ClearOnClose: v.ClearOnClose, NotifyOnClose: v.NotifyOnClose,
-		Close: cmpOr(v.spec.close, null), Submit: cmpOr(v.spec.submit, null),
+		Close: orNull(v.spec.close), Submit: orNull(v.spec.submit),
 		RootViewID: v.ID, AppID: AppID, ExternalID: v.ExternalID,
 		AppInstalledTeamID: TeamID, BotID: BotID,
 	}
-	return w
 }
 
-func cmpOr(a, b json.RawMessage) json.RawMessage {
-	if len(a) == 0 {
-		return b
+// orNull is raw, or JSON null when it is empty: Slack sends "submit": null
+// for a modal without a Submit button.
+func orNull(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 {
+		return json.RawMessage("null")
 	}
-	return a
+	return raw
 }
 
 func wireStateOf(st map[string]map[string]StateValue) wireState {
