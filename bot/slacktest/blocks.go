@@ -80,12 +80,26 @@ func normalizeBlocks(raw string) (json.RawMessage, error) {
 		return nil, &blockError{code: "invalid_blocks_format"}
 	}
 	var c blockChecker
-	if len(blocks) > maxBlocks {
-		c.fail("/blocks", "no more than %d items allowed", maxBlocks)
+	c.blocks("/blocks", blocks, maxBlocks)
+	if len(c.messages) > 0 {
+		return nil, &blockError{code: "invalid_blocks", messages: c.messages}
+	}
+	out, err := json.Marshal(blocks)
+	if err != nil {
+		return nil, &blockError{code: "invalid_blocks_format"}
+	}
+	return out, nil
+}
+
+// blocks checks a list of blocks (at most limit of them) found at pointer p
+// and gives every block without one a block_id, as Slack stores them.
+func (c *blockChecker) blocks(p string, blocks []map[string]any, limit int) {
+	if len(blocks) > limit {
+		c.fail(p, "no more than %d items allowed", limit)
 	}
 	seen := map[string]bool{}
 	for i, b := range blocks {
-		p := fmt.Sprintf("/blocks/%d", i)
+		p := fmt.Sprintf("%s/%d", p, i)
 		if b == nil {
 			c.fail(p, "must be an object")
 			continue
@@ -105,14 +119,6 @@ func normalizeBlocks(raw string) (json.RawMessage, error) {
 		}
 		c.block(p, typ, b)
 	}
-	if len(c.messages) > 0 {
-		return nil, &blockError{code: "invalid_blocks", messages: c.messages}
-	}
-	out, err := json.Marshal(blocks)
-	if err != nil {
-		return nil, &blockError{code: "invalid_blocks_format"}
-	}
-	return out, nil
 }
 
 func (c *blockChecker) block(p, typ string, b map[string]any) {
@@ -167,6 +173,8 @@ func (c *blockChecker) block(p, typ string, b map[string]any) {
 				c.element(fmt.Sprintf("%s/elements/%d", p, i), m, actionIDs)
 			}
 		}
+	case "input":
+		c.input(p, b)
 	}
 }
 
@@ -192,9 +200,20 @@ func (c *blockChecker) element(p string, e map[string]any, actionIDs map[string]
 		}
 		actionIDs[id] = true
 	}
-	if e["type"] != "button" {
-		return
+	switch e["type"] {
+	case "button":
+		c.button(p, e)
+	case "static_select", "multi_static_select":
+		c.staticSelect(p, e)
+	case "external_select", "multi_external_select":
+		c.externalSelect(p, e)
+	case "plain_text_input":
+		c.textInput(p, e)
 	}
+}
+
+// button checks a button: plain_text text, value, url, style, confirm.
+func (c *blockChecker) button(p string, e map[string]any) {
 	t, ok := e["text"].(map[string]any)
 	if !ok {
 		c.fail(p+"/text", "missing required field: text")

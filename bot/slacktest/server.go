@@ -3,8 +3,12 @@
 // It exists so the bot can be tested with the real slack-go client, unmodified: the
 // fake speaks Slack's wire formats for the Web API methods the bot calls, for
 // response_url posts, and for Socket Mode (apps.connections.open, then a websocket
-// that sends hello, envelopes, pings and disconnects, and receives acks). Everything
-// the bot does is recorded (calls, a thread-aware message store, acks), tests can
+// that sends hello, envelopes, pings and disconnects, and receives acks). Modals
+// are modelled as a person uses them: views.open with a trigger_id the fake issued,
+// views.update, views.publish, then typing (block_suggestion), choosing
+// (block_actions from the view), submitting (view_submission, whose ack may close
+// the modal or show errors) and closing (view_closed). Everything
+// the bot does is recorded (calls, a thread-aware message store, acks, views), tests can
 // wait for any recorded state with Wait, and Slack's unhappy paths (not_in_channel,
 // HTTP 429 with Retry-After, arbitrary errors, latency, redeliveries, dropped
 // sockets) can be switched on per method.
@@ -73,6 +77,11 @@ type Options struct {
 	// Limits, when set, are enforced like Slack's rate limits (see Limits);
 	// nil enforces none.
 	Limits *Limits
+	// TriggerTTL is how long a trigger_id the fake issues can be exchanged
+	// (views.open answers expired_trigger_id after it). Slack's expire after
+	// 3 s; zero, the default, never expires them, so tests do not depend
+	// on timing.
+	TriggerTTL time.Duration
 }
 
 // Server is a fake Slack: Web API, response URLs and Socket Mode on one httptest
@@ -119,6 +128,9 @@ type Server struct {
 	firstAck      map[string]int // envelope id -> index of its first ack
 	autoRedeliver time.Duration
 	timers        map[*time.Timer]struct{}
+
+	// Modals, home tabs, trigger ids, suggestions and submissions.
+	vs viewStore
 }
 
 // New starts a fake Slack on a local port.
@@ -154,6 +166,7 @@ func New(opts Options) *Server {
 		envelopes:    map[string]*envelope{},
 		firstAck:     map[string]int{},
 		timers:       map[*time.Timer]struct{}{},
+		vs:           newViewStore(),
 	}
 	s.setLimitsLocked(opts.Limits)
 	mux := http.NewServeMux()

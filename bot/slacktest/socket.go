@@ -113,6 +113,10 @@ type envelope struct {
 	deliveries   []Delivery
 	acked        bool
 	target       *responseTarget // where an ack payload goes (slash commands)
+	// onFirstAck, when set, applies the payload of the envelope's first ack
+	// (a view_submission's response_action, a block_suggestion's options).
+	// It runs under s.mu.
+	onFirstAck func(payload json.RawMessage)
 }
 
 // publishEnvelopeLocked makes the current state of env what snapshots see.
@@ -366,6 +370,9 @@ func (s *Server) recordAck(c *wsConn, id string, payload json.RawMessage) {
 	ack := Ack{EnvelopeID: id, Payload: payload, AckedAt: time.Now(), Conn: c.id}
 	if env, ok := s.envelopes[id]; ok {
 		ack.SentAt, ack.RetryAttempt = env.firstSent, env.retryAttempt
+		if !env.acked && env.onFirstAck != nil {
+			env.onFirstAck(payload)
+		}
 		// Slack shows the payload of the first ack of a slash command to the user.
 		if !env.acked && env.accepts && env.target != nil && len(payload) > 0 {
 			if p, err := flattenJSON(payload); err == nil && len(p) > 0 {
@@ -411,7 +418,7 @@ func (s *Server) SendSlashCommand(ctx context.Context, cmd SlashCommand) (string
 		ChannelID: cmd.ChannelID, ChannelName: cmd.ChannelName,
 		UserID: cmd.UserID, UserName: cmd.UserName,
 		Command: cmd.Command, Text: text, APIAppID: AppID, IsEnterpriseInstall: "false",
-		ResponseURL: s.newResponseURLLocked(target), TriggerID: s.triggerIDLocked(),
+		ResponseURL: s.newResponseURLLocked(target), TriggerID: s.triggerIDLocked(cmd.UserID),
 	})
 	env := s.newEnvelopeLocked(TypeSlashCommands, payload, true, target)
 	return s.sendLocked(ctx, env, false)
@@ -459,7 +466,7 @@ func (s *Server) SendBlockAction(ctx context.Context, a BlockAction) (string, er
 		APIAppID:  AppID,
 		Token:     VerificationToken,
 		Container: payloadContainer{"message", m.TS, m.ThreadTS, m.Channel, m.Ephemeral},
-		TriggerID: s.triggerIDLocked(),
+		TriggerID: s.triggerIDLocked(a.UserID),
 		Team:      payloadTeam{TeamID, TeamDomain},
 		// Slack sends "enterprise":null outside Enterprise Grid.
 		Enterprise:  json.RawMessage("null"),
@@ -561,11 +568,6 @@ func (s *Server) newEnvelopeLocked(typ string, payload json.RawMessage, accepts 
 	s.envOrder = append(s.envOrder, env)
 	s.publishEnvelopeLocked(env)
 	return env
-}
-
-func (s *Server) triggerIDLocked() string {
-	s.seq++
-	return fmt.Sprintf("%d.%d.%s", 13345224609+s.seq, 738474920, strings.ToLower(randomID(21)))
 }
 
 // sendLocked picks the next connection (or all of them), records the delivery,

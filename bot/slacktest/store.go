@@ -133,6 +133,7 @@ type Snapshot struct {
 	calls       []Call
 	acks        []Ack
 	envelopes   []*Envelope // shared, never modified
+	views       []*View     // shared, never modified
 	connections int
 	connects    int
 	pings       int
@@ -153,6 +154,7 @@ func (s *Server) snapshotLocked() *Snapshot {
 		calls:       s.calls[:len(s.calls):len(s.calls)],
 		acks:        s.acks[:len(s.acks):len(s.acks)],
 		envelopes:   slices.Clone(s.envPublished),
+		views:       slices.Clone(s.vs.published),
 		connections: len(s.conns),
 		connects:    s.connects,
 		pings:       s.pings,

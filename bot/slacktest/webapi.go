@@ -205,6 +205,12 @@ func (s *Server) dispatchLocked(method, token string, p url.Values, now time.Tim
 		handler = s.userGroupUsersLocked
 	case "users.info":
 		handler = s.usersInfoLocked
+	case "views.open":
+		handler = func(p url.Values) apiResult { return s.viewsOpenLocked(p, now) }
+	case "views.update":
+		handler = func(p url.Values) apiResult { return s.viewsUpdateLocked(p, now) }
+	case "views.publish":
+		handler = func(p url.Values) apiResult { return s.viewsPublishLocked(p, now) }
 	default:
 		return failResult("unknown_method")
 	}
