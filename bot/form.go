@@ -104,11 +104,8 @@ func (b *Bot) openForm(ctx context.Context, req Request, meta formMeta, rec *job
 	f.Clusters = b.clusterChoices(cctx)
 	if rec != nil {
 		p := render.IDOption(rec.PackageID, rec.PackageName, "")
-		c := render.IDOption(rec.ClusterID, rec.ClusterName, "")
-		f.Package, f.Cluster = &p, &c
-		if f.Clusters != nil && !hasOption(f.Clusters, c.Value) {
-			f.Clusters = append(f.Clusters, c) // a static picker's choice must be one of its options
-		}
+		f.Package = &p
+		f.Clusters, f.Cluster = choose(f.Clusters, render.IDOption(rec.ClusterID, rec.ClusterName, ""))
 		f.Variables = commands.VariableLines(rec.Variables, rec.DynamicVariables,
 			func(name string) bool { return isSecretOf(rec.Run, name) }, render.Mask)
 		meta.Filled = digest(f.Variables)
@@ -122,13 +119,20 @@ func (b *Bot) openForm(ctx context.Context, req Request, meta formMeta, rec *job
 	return end(FormOpened)
 }
 
-func hasOption(opts []render.Option, value string) bool {
-	for _, o := range opts {
-		if o.Value == value {
-			return true
+// choose makes o the choice of a picker with opts: a static picker's
+// choice must be one of its options, as they are labelled there, so o is
+// found among them by its value, or added to them.
+func choose(opts []render.Option, o render.Option) ([]render.Option, *render.Option) {
+	if opts == nil {
+		return nil, &o // a picker that searches
+	}
+	for i := range opts {
+		if opts[i].Value == o.Value {
+			return opts, &opts[i]
 		}
 	}
-	return false
+	opts = append(opts, o)
+	return opts, &opts[len(opts)-1]
 }
 
 // isSecretOf reports whether a variable of r is secret.
@@ -174,11 +178,7 @@ func (b *Bot) FormPackageChosen(ctx context.Context, req Request, v FormView) {
 		if c, ok := b.cfg.Catalog.Cluster(cctx, cid); ok {
 			name = c.Name
 		}
-		c := render.IDOption(cid, name, "")
-		f.Cluster = &c
-		if f.Clusters != nil && !hasOption(f.Clusters, c.Value) {
-			f.Clusters = append(f.Clusters, c)
-		}
+		f.Clusters, f.Cluster = choose(f.Clusters, render.IDOption(cid, name, ""))
 	}
 	untouched := v.Variables == "" || digest(v.Variables) == meta.Filled
 	text, note := b.fillDefaults(v.Variables, untouched, pkg.Name, pkg.Variables)

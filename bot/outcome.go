@@ -23,13 +23,14 @@ const (
 	CannotPost                // the job card could not be posted: nothing started
 	Unknown                   // the run request's answer was lost; the job is looked for
 	Posted                    // a job's log was posted in its thread
+	FormOpened                // the run form was opened
 )
 
 var outcomeNames = [...]string{
 	proceed: "proceed", Started: "started", Confirm: "confirm", Stopped: "stopped", Status: "status",
 	List: "list", Help: "help", Cancelled: "cancelled", Denied: "denied", Invalid: "invalid",
 	Refused: "refused", Duplicate: "duplicate", Expired: "expired", Error: "error",
-	CannotPost: "cannot_post", Unknown: "unknown", Posted: "posted",
+	CannotPost: "cannot_post", Unknown: "unknown", Posted: "posted", FormOpened: "form",
 }
 
 // String is the outcome's name in metrics and logs.

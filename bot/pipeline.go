@@ -19,6 +19,9 @@ type Request struct {
 	// EventKey identifies the event across redeliveries and replicas:
 	// Slack's trigger_id, else the envelope id.
 	EventKey string
+	// TriggerID is Slack's trigger_id of the command or click, which opens
+	// a form (for 3 s, once); "" when there is none.
+	TriggerID string
 }
 
 // Dedupe windows.
@@ -253,7 +256,7 @@ func (b *Bot) parseCommand(ctx context.Context, req Request, text string) (act, 
 			return b.clusters(ctx, c.Words)
 		}}, end(proceed)
 	case commands.Form:
-		return act{do: b.help}, end(proceed) // the form comes with the views
+		return b.formAct(), end(proceed)
 	}
 	return act{}, end(Invalid)
 }
@@ -267,6 +270,7 @@ func (b *Bot) clickHandlers() map[string]clickHandler {
 		render.ActionRerun:   b.jobClick(b.rerunAct),
 		render.ActionStop:    b.jobClick(b.stopAct),
 		render.ActionLog:     b.jobClick(b.logAct),
+		render.ActionEdit:    b.jobClick(b.editAct),
 		render.ActionConfirm: b.confirmAct,
 		render.ActionCancel:  b.cancelAct,
 	}

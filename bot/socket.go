@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/runjob/runjob/notifier/loop"
+	"github.com/runjob/runjob/notifier/render"
 )
 
 // SlashCommand is the command this bot answers; the Slack app manifest
@@ -112,20 +113,28 @@ func (s *SocketMode) dispatch(ctx context.Context, evt socketmode.Event) {
 			return
 		}
 		req := Request{UserID: cmd.UserID, ChannelID: cmd.ChannelID, ResponseURL: cmd.ResponseURL,
-			EventKey: eventKey(cmd.TriggerID, evt.Request.EnvelopeID)}
+			EventKey: eventKey(cmd.TriggerID, evt.Request.EnvelopeID), TriggerID: cmd.TriggerID}
 		s.spawn(ctx, func(ctx context.Context) { s.bot.HandleCommand(ctx, req, cmd.Text) })
 	case socketmode.EventTypeInteractive:
 		if evt.Request == nil {
 			return
 		}
-		s.ack(evt.Request)
 		cb, ok := evt.Data.(slack.InteractionCallback)
-		if !ok || cb.Type != slack.InteractionTypeBlockActions {
+		if !ok {
+			s.ack(evt.Request)
+			return
+		}
+		if cb.View.CallbackID == render.FormCallbackID {
+			s.dispatchForm(ctx, evt.Request, cb)
+			return
+		}
+		s.ack(evt.Request)
+		if cb.Type != slack.InteractionTypeBlockActions {
 			return
 		}
 		for i, a := range cb.ActionCallback.BlockActions {
 			req := Request{UserID: cb.User.ID, ChannelID: cb.Channel.ID, ResponseURL: cb.ResponseURL,
-				EventKey: eventKey(cb.TriggerID, evt.Request.EnvelopeID) + ":" + strconv.Itoa(i)}
+				EventKey: eventKey(cb.TriggerID, evt.Request.EnvelopeID) + ":" + strconv.Itoa(i), TriggerID: cb.TriggerID}
 			if req.ChannelID == "" {
 				req.ChannelID = cb.Container.ChannelID
 			}
@@ -174,4 +183,67 @@ func isAuthError(err error) bool {
 	}
 	s := err.Error()
 	return strings.Contains(s, "invalid_auth") || strings.Contains(s, "not_allowed_token_type")
+}
+
+// dispatchForm handles what Slack sends from the run form. A search
+// (block_suggestion) and a submission (view_submission) are acked with
+// their answer, the options or the errors, so they are acked from the
+// tracked goroutine, within Slack's 3 s (the form's catalog reads are
+// bounded well within it); anything else is acked at once.
+func (s *SocketMode) dispatchForm(ctx context.Context, r *socketmode.Request, cb slack.InteractionCallback) {
+	v := formView(cb.View)
+	req := Request{UserID: cb.User.ID, TriggerID: cb.TriggerID, EventKey: eventKey(cb.TriggerID, r.EnvelopeID)}
+	switch cb.Type {
+	case slack.InteractionTypeBlockSuggestion:
+		s.spawn(ctx, func(ctx context.Context) {
+			s.ackWith(r, render.Options(s.bot.FormOptions(ctx, req, v, cb.ActionID, cb.Value)))
+		})
+	case slack.InteractionTypeViewSubmission:
+		s.spawn(ctx, func(ctx context.Context) {
+			errs, run := s.bot.SubmitForm(ctx, req, v)
+			if len(errs) > 0 {
+				s.ackWith(r, slack.NewErrorsViewSubmissionResponse(errs))
+				return
+			}
+			s.ack(r)
+			run(ctx)
+		})
+	case slack.InteractionTypeBlockActions:
+		s.ack(r)
+		for _, a := range cb.ActionCallback.BlockActions {
+			if a.ActionID == render.FormPackage {
+				v.Package = a.SelectedOption.Value
+				s.spawn(ctx, func(ctx context.Context) { s.bot.FormPackageChosen(ctx, req, v) })
+			}
+		}
+	default:
+		s.ack(r)
+	}
+}
+
+// formView reads the run form's state from the view Slack sent.
+func formView(view slack.View) FormView {
+	v := FormView{ID: view.ID, Hash: view.Hash, Metadata: view.PrivateMetadata}
+	if view.State == nil {
+		return v
+	}
+	for _, actions := range view.State.Values {
+		for id, a := range actions {
+			switch id {
+			case render.FormPackage:
+				v.Package = a.SelectedOption.Value
+			case render.FormCluster:
+				v.Cluster = a.SelectedOption.Value
+			case render.FormVariables:
+				v.Variables = a.Value
+			}
+		}
+	}
+	return v
+}
+
+func (s *SocketMode) ackWith(req *socketmode.Request, payload any) {
+	if err := s.client.Ack(*req, payload); err != nil {
+		s.bot.log.Warn("ack", "envelope", req.EnvelopeID, "err", err)
+	}
 }

@@ -102,6 +102,14 @@ func (f *fakeSlack) GetUserGroupMembersContext(context.Context, string, ...slack
 	return nil, errors.New("fakeSlack: no user groups")
 }
 
+func (f *fakeSlack) OpenViewContext(context.Context, string, slack.ModalViewRequest) (*slack.ViewResponse, error) {
+	return nil, errors.New("the delivery fake opens no views")
+}
+
+func (f *fakeSlack) UpdateViewContext(context.Context, slack.ModalViewRequest, string, string, string) (*slack.ViewResponse, error) {
+	return nil, errors.New("the delivery fake updates no views")
+}
+
 func (f *fakeSlack) replies(thread string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -65,6 +65,13 @@ func newAnswerRig(t *testing.T, opts PosterOptions) *answerRig {
 // channel, as a Socket Mode client receives it.
 func (r *answerRig) responseURL(ctx context.Context, t *testing.T, channel, user string) string {
 	t.Helper()
+	return r.slashCommand(ctx, t, channel, user).ResponseURL
+}
+
+// slashCommand is a slash command user typed in channel, as a Socket Mode
+// client receives it.
+func (r *answerRig) slashCommand(ctx context.Context, t *testing.T, channel, user string) slack.SlashCommand {
+	t.Helper()
 	transport := &http.Transport{}
 	defer transport.CloseIdleConnections()
 	api := slack.New(r.fake.BotToken(), slack.OptionAPIURL(r.fake.APIURL()),
@@ -92,10 +99,39 @@ func (r *answerRig) responseURL(ctx context.Context, t *testing.T, channel, user
 				t.Fatalf("slash command without a response_url: %#v", evt.Data)
 			}
 			sm.Ack(*evt.Request)
-			return cmd.ResponseURL
+			return cmd
 		case <-ctx.Done():
 			t.Fatal("no slash command arrived")
 		}
+	}
+}
+
+func TestViewsAreCountedAndRetriedWhenSafe(t *testing.T) {
+	r := newAnswerRig(t, PosterOptions{})
+	ctx := answerContext(t)
+	cmd := r.slashCommand(ctx, t, "C1", "U1")
+	view := render.FormView(render.Form{Metadata: "m"})
+	r.fake.RateLimitNext("views.open", 1, 0)
+	v, err := r.poster.OpenView(ctx, cmd.TriggerID, view)
+	if err != nil || v == nil || v.ID == "" {
+		t.Fatalf("OpenView = %+v, %v", v, err)
+	}
+	// A stale hash is refused and not retried; a transient failure of an
+	// update is (the same view twice shows the same thing).
+	if err := r.poster.UpdateView(ctx, v.ID, "stale", view); SlackErrorCode(err) != "hash_conflict" {
+		t.Errorf("UpdateView with a stale hash: %v", err)
+	}
+	r.fake.FailNext("views.update", 1, "internal_error")
+	if err := r.poster.UpdateView(ctx, v.ID, v.Hash, view); err != nil {
+		t.Errorf("UpdateView: %v", err)
+	}
+	want := []string{"views.open:ratelimited", "views.open:", "views.update:hash_conflict", "views.update:internal_error", "views.update:"}
+	if got := r.calls.get(); !slices.Equal(got, want) {
+		t.Errorf("OnCall saw %v, want %v", got, want)
+	}
+	// A trigger is good once: the second open is refused, not retried.
+	if _, err := r.poster.OpenView(ctx, cmd.TriggerID, view); SlackErrorCode(err) != "exchanged_trigger_id" {
+		t.Errorf("a second OpenView with the trigger: %v", err)
 	}
 }
 

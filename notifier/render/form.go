@@ -132,13 +132,19 @@ func OptionLabel(s string) string {
 	return truncate(s, maxOptionText)
 }
 
+// OptionsAnswer is block_suggestion's answer. Unlike slack-go's
+// OptionsResponse it always writes "options", as [] when nothing matches.
+type OptionsAnswer struct {
+	Options []*slack.OptionBlockObject `json:"options"`
+}
+
 // Options are block_suggestion's answer: the choices, at most 100.
-func Options(opts []Option) slack.OptionsResponse {
+func Options(opts []Option) OptionsAnswer {
 	out := make([]*slack.OptionBlockObject, 0, min(len(opts), maxStaticOptions))
 	for _, o := range opts[:min(len(opts), maxStaticOptions)] {
 		out = append(out, option(o))
 	}
-	return slack.OptionsResponse{Options: out}
+	return OptionsAnswer{Options: out}
 }
 
 // IDOption is the choice of an id labelled with a name from the catalog
