@@ -160,5 +160,5 @@ func IDOption(id int64, name, extra string) Option {
 	if name == "" {
 		return Option{Value: v, Label: truncate(v+strings.TrimPrefix(tail, " ("+v+")"), maxOptionText)}
 	}
-	return Option{Value: v, Label: truncate(name, max(1, maxOptionText-len([]rune(tail))))+tail}
+	return Option{Value: v, Label: truncate(name, max(1, maxOptionText-len([]rune(tail)))) + tail}
 }
