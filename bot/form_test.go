@@ -106,7 +106,17 @@ func TestSubmitFormEditKeepsSecretsOfItsOwnChannelOnly(t *testing.T) {
 	if !strings.Contains(errs[render.FormVariables], "API_TOKEN has none") {
 		t.Errorf("a mask for a new secret: %v", errs)
 	}
-	errs, run = uc.bot.SubmitForm(ctx, uc.req("U1", "C1"), formOf("C1", old.ID, "435", "53", "DATE=2\nDB_PASSWORD="+render.Mask))
+	// Someone else may not point the secret anywhere, nor may its owner
+	// send it to another package.
+	errs, _ = uc.bot.SubmitForm(ctx, uc.req("U2", "C1"), formOf("C1", old.ID, "434", "52", "DB_PASSWORD="+render.Mask))
+	if !strings.Contains(errs[render.FormVariables], "Only whoever started job") {
+		t.Errorf("someone else keeps the secret: %v", errs)
+	}
+	errs, _ = uc.bot.SubmitForm(ctx, uc.req("U1", "C1"), formOf("C1", old.ID, "435", "52", "DB_PASSWORD="+render.Mask))
+	if !strings.Contains(errs[render.FormVariables], "kept only for the package") {
+		t.Errorf("the secret goes to another package: %v", errs)
+	}
+	errs, run = uc.bot.SubmitForm(ctx, uc.req("U1", "C1"), formOf("C1", old.ID, "434", "53", "DATE=2\nDB_PASSWORD="+render.Mask))
 	if len(errs) != 0 || run == nil {
 		t.Fatalf("a valid edit: %v", errs)
 	}
@@ -119,11 +129,11 @@ func TestSubmitFormEditKeepsSecretsOfItsOwnChannelOnly(t *testing.T) {
 		t.Fatalf("%d jobs", len(jobs))
 	}
 	j := jobs[1]
-	if j.PackageID != 435 || j.ClusterID != 53 || j.Variables["DATE"] != "2" || j.Variables["DB_PASSWORD"] != "hunter2" {
+	if j.PackageID != 434 || j.ClusterID != 53 || j.Variables["DATE"] != "2" || j.Variables["DB_PASSWORD"] != "hunter2" {
 		t.Errorf("the edit ran %+v", j)
 	}
 	rec, err := uc.store.Get(ctx, j.ID)
-	if err != nil || rec.RerunOf != old.ID || rec.PackageName != "orders_backfill" {
+	if err != nil || rec.RerunOf != old.ID || rec.PackageName != "orders_daily" || rec.ClusterName != "prod-etl-large" {
 		t.Errorf("record %+v %v, want a re-run of %d with names", rec.Run, err, old.ID)
 	}
 	entries := uc.audit(t)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -59,12 +60,12 @@ func (b *Bot) SubmitForm(ctx context.Context, req Request, v FormView) (map[stri
 			verb = "rerun"
 			r.RerunOf = old.JobID
 			r.SecretNames = old.SecretNames
-			if why := keepSecrets(&r, old.Run); why != "" {
+			if why := keepSecrets(&r, old, req.UserID); why != "" {
 				errs[render.FormVariables] = why
 			}
 		}
 	} else if err == nil {
-		if why := keepSecrets(&r, commands.Run{}); why != "" {
+		if why := keepSecrets(&r, job.Record{}, req.UserID); why != "" {
 			errs[render.FormVariables] = why
 		}
 	}
@@ -111,8 +112,12 @@ func (b *Bot) edited(ctx context.Context, meta formMeta) (job.Record, string) {
 // keepSecrets puts back the values of old's secret variables that the form
 // shows masked and the person left so. A masked value that stands for no
 // value of old (another name, a variable moved between the two kinds, a
-// new run) is refused: the mask is not a value to send.
-func keepSecrets(r *commands.Run, old commands.Run) string {
+// new run) is refused: the mask is not a value to send. So is one in a
+// form that would send the value somewhere its owner did not: to another
+// package, or for someone else than who started old (they may re-run the
+// job as it was, with Re-run, but not point its secrets elsewhere).
+func keepSecrets(r *commands.Run, old job.Record, user string) string {
+	var kept []string
 	for _, kind := range []struct {
 		now, was map[string]string
 	}{{r.Variables, old.Variables}, {r.DynamicVariables, old.DynamicVariables}} {
@@ -121,11 +126,22 @@ func keepSecrets(r *commands.Run, old commands.Run) string {
 				continue
 			}
 			was, ok := kind.was[name]
-			if !ok || !isSecretOf(old, name) {
+			if !ok || !isSecretOf(old.Run, name) {
 				return fmt.Sprintf("%s stands for a secret value kept from the job you edit, and %s has none: type its value.", render.Mask, name)
 			}
+			kept = append(kept, name)
 			kind.now[name] = was
 		}
+	}
+	if len(kept) == 0 {
+		return ""
+	}
+	slices.Sort(kept)
+	switch {
+	case old.Requester != user:
+		return fmt.Sprintf("Only whoever started job %d can keep its secret values: type the values of %s.", old.JobID, strings.Join(kept, ", "))
+	case r.PackageID != old.PackageID:
+		return fmt.Sprintf("Secret values are kept only for the package job %d ran: type the values of %s, or pick that package again.", old.JobID, strings.Join(kept, ", "))
 	}
 	return ""
 }
