@@ -3,12 +3,14 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/runjob/runjob/notifier/loop"
@@ -132,6 +134,15 @@ func (s *SocketMode) dispatch(ctx context.Context, evt socketmode.Event) {
 		if cb.Type != slack.InteractionTypeBlockActions {
 			return
 		}
+		if cb.View.Type == slack.VTHomeTab {
+			for i, a := range cb.ActionCallback.BlockActions {
+				req := Request{UserID: cb.User.ID, TriggerID: cb.TriggerID,
+					EventKey: eventKey(cb.TriggerID, evt.Request.EnvelopeID) + ":" + strconv.Itoa(i)}
+				action, value := a.ActionID, a.Value
+				s.spawn(ctx, func(ctx context.Context) { s.bot.HandleHomeAction(ctx, req, action, value) })
+			}
+			return
+		}
 		for i, a := range cb.ActionCallback.BlockActions {
 			req := Request{UserID: cb.User.ID, ChannelID: cb.Channel.ID, ResponseURL: cb.ResponseURL,
 				EventKey: eventKey(cb.TriggerID, evt.Request.EnvelopeID) + ":" + strconv.Itoa(i), TriggerID: cb.TriggerID}
@@ -143,7 +154,18 @@ func (s *SocketMode) dispatch(ctx context.Context, evt socketmode.Event) {
 		}
 	case socketmode.EventTypeEventsAPI:
 		if evt.Request != nil {
-			s.ack(evt.Request) // subscribed to nothing, but never leave Slack waiting
+			s.ack(evt.Request)
+		}
+		e, ok := evt.Data.(slackevents.EventsAPIEvent)
+		if !ok {
+			log.Warn("events API envelope with an unexpected payload", "type", fmt.Sprintf("%T", evt.Data))
+			return
+		}
+		log.Debug("event", "type", e.InnerEvent.Type)
+		// The one event subscribed to: a person opened the Home tab.
+		if home, ok := e.InnerEvent.Data.(*slackevents.AppHomeOpenedEvent); ok && home.Tab == "home" && home.User != "" {
+			user := home.User
+			s.spawn(ctx, func(ctx context.Context) { s.bot.HomeOpened(ctx, user, "") })
 		}
 	}
 }

@@ -105,6 +105,7 @@ type Server struct {
 	byKey        map[msgKey]*message
 	replies      map[msgKey][]*message // thread parent -> replies, in ts order
 	notInChannel map[string]bool
+	members      map[string]map[string]bool // channel -> its members
 	failures     map[string][]string
 	rateLimits   map[string][]time.Duration
 	latency      map[string]time.Duration
@@ -156,6 +157,7 @@ func New(opts Options) *Server {
 		byKey:        map[msgKey]*message{},
 		replies:      map[msgKey][]*message{},
 		notInChannel: map[string]bool{},
+		members:      map[string]map[string]bool{},
 		failures:     map[string][]string{},
 		rateLimits:   map[string][]time.Duration{},
 		latency:      map[string]time.Duration{},

@@ -412,6 +412,7 @@ func (s *Server) SendSlashCommand(ctx context.Context, cmd SlashCommand) (string
 	if !cmd.Raw {
 		text = EscapeText(text)
 	}
+	s.joinLocked(cmd.ChannelID, cmd.UserID) // who types in a channel is in it
 	target := &responseTarget{user: cmd.UserID, channel: cmd.ChannelID, fromSlash: true}
 	payload, _ := json.Marshal(slashPayload{
 		Token: VerificationToken, TeamID: TeamID, TeamDomain: TeamDomain,

@@ -205,6 +205,8 @@ func (s *Server) dispatchLocked(method, token string, p url.Values, now time.Tim
 		handler = s.userGroupUsersLocked
 	case "users.info":
 		handler = s.usersInfoLocked
+	case "users.conversations":
+		handler = s.usersConversationsLocked
 	case "views.open":
 		handler = func(p url.Values) apiResult { return s.viewsOpenLocked(p, now) }
 	case "views.update":

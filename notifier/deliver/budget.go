@@ -105,7 +105,9 @@ func (b *Budgets) budgetOf(method, channel string) (string, Rate) {
 		return budgetUpdate, b.update
 	case "conversations.replies":
 		return budgetReplies, b.replies
-	case "usergroups.users.list":
+	case "usergroups.users.list", "users.conversations":
+		// Looking people up (groups for the policy, channels for the Home
+		// tab) shares the slower of the two tiers.
 		return budgetGroups, b.groups
 	}
 	return "", Rate{}

@@ -110,6 +110,14 @@ func (f *fakeSlack) UpdateViewContext(context.Context, slack.ModalViewRequest, s
 	return nil, errors.New("the delivery fake updates no views")
 }
 
+func (f *fakeSlack) PublishViewContext(context.Context, slack.PublishViewContextRequest) (*slack.ViewResponse, error) {
+	return nil, errors.New("the delivery fake publishes no views")
+}
+
+func (f *fakeSlack) GetConversationsForUserContext(context.Context, *slack.GetConversationsForUserParameters) ([]slack.Channel, string, error) {
+	return nil, "", errors.New("the delivery fake lists no channels")
+}
+
 func (f *fakeSlack) replies(thread string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()

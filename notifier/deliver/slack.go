@@ -19,7 +19,7 @@ import (
 
 // SlackAPI is the part of Slack's Web API the Poster calls: posts, edits
 // and thread lookups for the notifier, ephemeral answers, user group
-// lookups and the run form's views for the bot. *slack.Client implements it.
+// lookups, the run form's views and the Home tab for the bot. *slack.Client implements it.
 type SlackAPI interface {
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
 	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
@@ -28,6 +28,8 @@ type SlackAPI interface {
 	GetUserGroupMembersContext(ctx context.Context, group string, options ...slack.GetUserGroupMembersOption) ([]string, error)
 	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
 	UpdateViewContext(ctx context.Context, view slack.ModalViewRequest, externalID, hash, viewID string) (*slack.ViewResponse, error)
+	PublishViewContext(ctx context.Context, req slack.PublishViewContextRequest) (*slack.ViewResponse, error)
+	GetConversationsForUserContext(ctx context.Context, params *slack.GetConversationsForUserParameters) ([]slack.Channel, string, error)
 }
 
 var _ SlackAPI = (*slack.Client)(nil)

@@ -36,3 +36,46 @@ func (p *Poster) UpdateView(ctx context.Context, viewID, hash string, view slack
 		return err
 	})
 }
+
+// PublishHome publishes a person's Home tab (views.publish, Tier 4: no
+// budget of its own). Publishing the same view twice shows the same thing,
+// so transient failures are retried.
+func (p *Poster) PublishHome(ctx context.Context, user string, view slack.HomeTabViewRequest) error {
+	return p.call(ctx, "views.publish", "", true, func(ctx context.Context) error {
+		_, err := p.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: view})
+		return err
+	})
+}
+
+// maxUserChannelPages bounds the pages (of 200) UserChannels reads.
+const maxUserChannelPages = 10
+
+// UserChannels lists the channels a person is in that the bot can see
+// (users.conversations: public and private channels; Tier 3, paced by the
+// workspace's "groups" budget, which it shares with usergroups.users.list). Idempotent: transient
+// failures are retried. truncated reports a list cut at 2,000 channels.
+func (p *Poster) UserChannels(ctx context.Context, user string) (channels []string, truncated bool, err error) {
+	cursor := ""
+	for range maxUserChannelPages {
+		var page []slack.Channel
+		var next string
+		err := p.call(ctx, "users.conversations", "", true, func(ctx context.Context) error {
+			var err error
+			page, next, err = p.api.GetConversationsForUserContext(ctx, &slack.GetConversationsForUserParameters{
+				UserID: user, Cursor: cursor, Types: []string{"public_channel", "private_channel"}, Limit: 200,
+			})
+			return err
+		})
+		if err != nil {
+			return nil, false, err
+		}
+		for _, c := range page {
+			channels = append(channels, c.ID)
+		}
+		if next == "" {
+			return channels, false, nil
+		}
+		cursor = next
+	}
+	return channels, true, nil
+}

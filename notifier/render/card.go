@@ -56,6 +56,16 @@ func CardWith(r job.Record, c CardContext) Message {
 	blocks = appendIf(blocks, rd.variables(blockDynamic, "Dynamic variables", r.DynamicVariables, r.SecretNames))
 	blocks = appendIf(blocks, links(r.HTMLURL))
 
+	buttons := jobButtons(r, stopping)
+	blocks = append(blocks, slack.NewActionBlock(blockActions, buttons...))
+
+	return message(fallback, blocks)
+}
+
+// jobButtons are the buttons of a job's card (and of its line on the Home
+// tab): Stop while it runs, Show log when it failed, Re-run, and Edit &
+// re-run once it ended.
+func jobButtons(r job.Record, stopping bool) []slack.BlockElement {
 	value := strconv.FormatInt(r.JobID, 10)
 	var buttons []slack.BlockElement
 	if !r.Terminal() && !stopping {
@@ -74,9 +84,7 @@ func CardWith(r job.Record, c CardContext) Message {
 	if r.Terminal() {
 		buttons = append(buttons, button(ActionEdit, value, "Edit & re-run"))
 	}
-	blocks = append(blocks, slack.NewActionBlock(blockActions, buttons...))
-
-	return message(fallback, blocks)
+	return buttons
 }
 
 // Reply renders the one thread reply posted when a job ends. It mentions

@@ -57,7 +57,8 @@ type spec struct {
 // not make it read the month's history); otherwise the mark is the
 // watcher's. This is decided before the job joins the active set.
 //
-// KEYS: job hash, active set, watermark, channel index, intents, intent.
+// KEYS: job hash, active set, watermark, channel index, intents, intent,
+// and the requester's index when the job has a requester.
 // ARGV: spec, channel, card ts, status, progress, html_url, now (ms),
 // created (ms), mark (RFC 3339), id, per-channel bound, retention (s),
 // intent id ("" for none), then the terminal statuses. It returns 1, 0 for another card, -1 when the
@@ -85,9 +86,12 @@ func (s *Store) TrackLaunch(ctx context.Context, r job.Record, intentID string) 
 	if err != nil {
 		return fmt.Errorf("track job %d: %w", r.JobID, err)
 	}
+	keys := []string{s.keys.Job(r.JobID), s.keys.Active(), s.keys.Since(), s.keys.Channel(r.Channel), s.keys.Intents(), s.keys.Intent(intentID)}
+	if r.Requester != "" {
+		keys = append(keys, s.keys.User(r.Requester))
+	}
 	// The mark is set a minute before the job, for clock skew.
-	n, err := trackScript.Run(ctx, s.rdb,
-		[]string{s.keys.Job(r.JobID), s.keys.Active(), s.keys.Since(), s.keys.Channel(r.Channel), s.keys.Intents(), s.keys.Intent(intentID)},
+	n, err := trackScript.Run(ctx, s.rdb, keys,
 		withTerminal(sp, r.Channel, r.CardTS, string(r.Status), formatFloat(r.Progress), r.HTMLURL, s.now().UnixMilli(),
 			r.CreatedAt.UnixMilli(), r.CreatedAt.Add(-time.Minute).UTC().Format(time.RFC3339), r.JobID,
 			recentPerChannel, int64(s.retention/time.Second), intentID)...,
@@ -162,12 +166,44 @@ func (s *Store) decodeRecord(id int64, h map[string]string) (job.Record, error) 
 // Recent returns up to n jobs started from a channel, newest first. Jobs
 // whose records expired are left out.
 func (s *Store) Recent(ctx context.Context, channel string, n int) ([]job.Record, error) {
-	ids, err := s.rdb.ZRevRange(ctx, s.keys.Channel(channel), 0, int64(n)-1).Result()
+	return s.newestOf(ctx, s.keys.Channel(channel), n, "recent jobs of "+channel)
+}
+
+// RecentBy returns the last n jobs user started, newest first (those
+// tracked before the bot kept each person's jobs are not among them).
+func (s *Store) RecentBy(ctx context.Context, user string, n int) ([]job.Record, error) {
+	return s.newestOf(ctx, s.keys.User(user), n, "recent jobs of "+user)
+}
+
+// Running returns up to n of the jobs followed now, those seen longest
+// ago first, and how many are followed in all.
+func (s *Store) Running(ctx context.Context, n int) ([]job.Record, int64, error) {
+	total, err := s.rdb.ZCard(ctx, s.keys.Active()).Result()
 	if err != nil {
-		return nil, fmt.Errorf("recent jobs of %s: %w", channel, err)
+		return nil, 0, fmt.Errorf("running jobs: %w", err)
 	}
+	ids, err := s.rdb.ZRange(ctx, s.keys.Active(), 0, int64(n)-1).Result()
+	if err != nil {
+		return nil, 0, fmt.Errorf("running jobs: %w", err)
+	}
+	recs, err := s.records(ctx, ids, "running jobs")
+	return recs, total, err
+}
+
+// newestOf reads the records of the n newest ids of an index.
+func (s *Store) newestOf(ctx context.Context, index string, n int, what string) ([]job.Record, error) {
+	ids, err := s.rdb.ZRevRange(ctx, index, 0, int64(n)-1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return s.records(ctx, ids, what)
+}
+
+// records reads the records of ids in one round trip, leaving out those
+// Redis no longer has.
+func (s *Store) records(ctx context.Context, ids []string, what string) ([]job.Record, error) {
 	cmds := make([]*redis.MapStringStringCmd, len(ids))
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range ids {
 			n, _ := strconv.ParseInt(id, 10, 64)
 			cmds[i] = p.HGetAll(ctx, s.keys.Job(n))
@@ -175,7 +211,7 @@ func (s *Store) Recent(ctx context.Context, channel string, n int) ([]job.Record
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("recent jobs of %s: %w", channel, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	out := make([]job.Record, 0, len(ids))
 	for i, id := range ids {

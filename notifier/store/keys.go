@@ -14,6 +14,7 @@ const DefaultPrefix = "runjob:"
 //	job:{id}               hash   one tracked job (its fields are named below)
 //	active                 zset   ids of jobs not yet finished, scored by when last seen (unix ms)
 //	channel:{channel}      zset   ids of jobs started from a channel, scored by creation (unix ms)
+//	user:{user}            zset   ids of jobs a person started, scored by creation (unix ms), for their Home tab
 //	outbox                 stream thread messages to deliver to Slack (kind=reply; kind=card from before cards)
 //	cards                  zset   job ids whose card needs an edit, scored by when it may go out (unix ms)
 //	delivered:{id}:{status} string ts of the thread reply for that terminal status
@@ -37,6 +38,9 @@ func (k Keys) Job(id int64) string { return k.prefix + "job:" + strconv.FormatIn
 func (k Keys) Active() string      { return k.prefix + "active" }
 func (k Keys) Channel(ch string) string {
 	return k.prefix + "channel:" + ch
+}
+func (k Keys) User(user string) string {
+	return k.prefix + "user:" + user
 }
 func (k Keys) Outbox() string { return k.prefix + "outbox" }
 func (k Keys) Cards() string  { return k.prefix + "cards" }

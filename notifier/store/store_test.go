@@ -263,6 +263,45 @@ func TestRecentNewestFirst(t *testing.T) {
 	}
 }
 
+func TestRecentByAndRunning(t *testing.T) {
+	s, _ := newTestStore(t)
+	ctx := context.Background()
+	for i := int64(0); i < 5; i++ {
+		r := testRecord(1001 + i)
+		r.CreatedAt = r.CreatedAt.Add(time.Duration(i) * time.Minute)
+		r.Requester = "U1"
+		if i%2 == 1 {
+			r.Requester = "U2"
+		}
+		if err := s.Track(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Observe(ctx, xplenty.Job{ID: 1003, Status: xplenty.StatusCompleted}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := s.RecentBy(ctx, "U1", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, r := range recs {
+		ids = append(ids, r.JobID)
+	}
+	if want := []int64{1005, 1003, 1001}; !equal(ids, want) {
+		t.Errorf("RecentBy(U1) = %v, want %v", ids, want)
+	}
+	running, total, err := s.Running(ctx, 2)
+	if err != nil || total != 4 || len(running) != 2 {
+		t.Fatalf("Running(2) = %d records of %d, %v; want 2 of 4", len(running), total, err)
+	}
+	for _, r := range running {
+		if r.JobID == 1003 {
+			t.Errorf("Running holds the completed job")
+		}
+	}
+}
+
 func TestClaimOnce(t *testing.T) {
 	s, _ := newTestStore(t)
 	ctx := context.Background()

@@ -27,6 +27,12 @@ end
 redis.call('ZADD', KEYS[4], ARGV[8], ARGV[10])
 redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -tonumber(ARGV[11]) - 1)
 redis.call('EXPIRE', KEYS[4], ARGV[12])
+if KEYS[7] then
+  -- the requester's own jobs, bounded like the channel's
+  redis.call('ZADD', KEYS[7], ARGV[8], ARGV[10])
+  redis.call('ZREMRANGEBYRANK', KEYS[7], 0, -tonumber(ARGV[11]) - 1)
+  redis.call('EXPIRE', KEYS[7], ARGV[12])
+end
 if ARGV[13] ~= '' then
   redis.call('DEL', KEYS[6])
   redis.call('ZREM', KEYS[5], ARGV[13])

@@ -1,0 +1,116 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/runjob/runjob/notifier/job"
+	"github.com/runjob/runjob/notifier/render"
+)
+
+// The Home tab (app_home_opened → views.publish): a person's last jobs,
+// and the jobs running now in channels where they may act on them, with
+// the cards' buttons. It is drawn when opened, never pushed.
+//
+// A job is acted on only in its own channel. A click on the Home tab has
+// no channel, so it is taken as made in the job's channel, and only for a
+// member of that channel (users.conversations): from there it goes the
+// way of a click on the card, judged by the allowlist and the policy for
+// that channel, its answers shown in that channel to that person. The tab
+// lists running jobs by the same test (member, allowlisted, and allowed by
+// the policy to run that job there), so it shows nobody a job of a channel
+// they are not in.
+
+// homeScan bounds the running jobs the Home tab looks through.
+const homeScan = 500
+
+// HomeOpened draws user's Home tab; notice, when set, heads it (the
+// answer to a click that could not be acted on).
+func (b *Bot) HomeOpened(ctx context.Context, user, notice string) {
+	h := render.Home{Now: time.Now()}
+	mine, err := b.cfg.Store.RecentBy(ctx, user, render.MaxHomeJobs)
+	if err != nil {
+		b.log.Warn("home: read the person's jobs", "user", user, "err", err)
+	}
+	h.Mine = mine
+	h.Running, h.MoreRunning = b.runningFor(ctx, user)
+	view := render.HomeView(h)
+	if notice != "" {
+		view.Blocks.BlockSet = append([]slack.Block{slack.NewSectionBlock(
+			&slack.TextBlockObject{Type: slack.MarkdownType, Text: "⚠️ " + notice}, nil, nil, slack.SectionBlockOptionBlockID("home_notice"))},
+			view.Blocks.BlockSet...)
+	}
+	if err := b.cfg.Poster.PublishHome(ctx, user, view); err != nil {
+		b.log.Warn("home: publish", "user", user, "err", err)
+	}
+}
+
+// runningFor returns the running jobs user may act on (see the top of the
+// file), and how many more there are than the tab shows.
+func (b *Bot) runningFor(ctx context.Context, user string) ([]job.Record, int) {
+	recs, _, err := b.cfg.Store.Running(ctx, homeScan)
+	if err != nil {
+		b.log.Warn("home: read the running jobs", "err", err)
+		return nil, 0
+	}
+	if len(recs) == 0 {
+		return nil, 0
+	}
+	channels, _, err := b.cfg.Poster.UserChannels(ctx, user)
+	if err != nil {
+		b.log.Warn("home: list the person's channels", "user", user, "err", err)
+		return nil, 0
+	}
+	var out []job.Record
+	for _, r := range recs {
+		if r.Terminal() || !slices.Contains(channels, r.Channel) || !b.cfg.Access.Allowed(user, r.Channel) {
+			continue
+		}
+		there := Request{UserID: user, ChannelID: r.Channel}
+		if !b.decide(ctx, there, b.recorded(ctx, r)).Allowed {
+			continue
+		}
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, c job.Record) int { return c.CreatedAt.Compare(a.CreatedAt) })
+	if len(out) > render.MaxHomeRunning {
+		return out[:render.MaxHomeRunning], len(out) - render.MaxHomeRunning
+	}
+	return out, 0
+}
+
+// HandleHomeAction handles a click on a button of the Home tab: as a click
+// on the job's card, in the job's channel, for a member of that channel;
+// then the tab is drawn again.
+func (b *Bot) HandleHomeAction(ctx context.Context, req Request, actionID, value string) {
+	id, err := strconv.ParseInt(value, 10, 64)
+	if err != nil || id <= 0 {
+		b.log.Warn("home button with a bad job id", "user", req.UserID, "value", value)
+		return
+	}
+	notice := ""
+	rec, err := b.cfg.Store.Get(ctx, id)
+	switch {
+	case err != nil:
+		notice = fmt.Sprintf("I no longer remember job %d.", id)
+	default:
+		channels, _, cerr := b.cfg.Poster.UserChannels(ctx, req.UserID)
+		switch {
+		case cerr != nil:
+			b.log.Warn("home: list the person's channels", "user", req.UserID, "err", cerr)
+			notice = fmt.Sprintf("I could not check that you are in job %d's channel. Use the card's buttons there, or try again.", id)
+		case !slices.Contains(channels, rec.Channel):
+			b.log.Warn("home click on a job of a channel the person is not in", "user", req.UserID, "job_id", id)
+			notice = fmt.Sprintf("Job %d belongs to a channel you are not in: it can be acted on only there.", id)
+		default:
+			req.ChannelID = rec.Channel
+			b.HandleAction(ctx, req, actionID, value)
+		}
+	}
+	b.HomeOpened(ctx, req.UserID, notice)
+}
