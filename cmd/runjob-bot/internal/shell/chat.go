@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/runjob/runjob/bot/policy"
 	"github.com/runjob/runjob/bot/slacktest"
@@ -32,6 +33,9 @@ type chat struct {
 	fake *slacktest.Server
 	con  *console
 	text renderer
+	// formWait bounds the waits for the bot in a form; 0 means the
+	// defaults (formWaits).
+	formWait time.Duration
 	// secrets names the variables whose values are not echoed: the bot's
 	// own rule (SECRET_PATTERN and the policy file's lists), the same
 	// object app.Serve uses.
@@ -39,6 +43,9 @@ type chat struct {
 
 	mu            sync.Mutex
 	user, channel string
+	// asking is the prompt of the form's question being asked, "" when
+	// no form is being filled in.
+	asking string
 
 	// sent counts commands and clicks sent to the bot; handled those the
 	// bot finished (its command hook), so end of input can wait for them.
@@ -65,6 +72,12 @@ func (sh *chat) where() (user, channel string) {
 }
 
 func (sh *chat) prompt() string {
+	sh.mu.Lock()
+	asking := sh.asking
+	sh.mu.Unlock()
+	if asking != "" {
+		return asking
+	}
 	u, c := sh.where()
 	return userLabel(u) + "@#" + channelLabel(c) + "> "
 }
@@ -80,6 +93,6 @@ func (sh *chat) banner(set setup) string {
 	}
 	return "runjob shell – the real bot on a pretend Slack. " + xp + " " + store + "\n" +
 		"You are @you (" + selfUser + ") in #" + homeChannelName + " (" + homeChannel + "). " +
-		"Type slash commands as in Slack, :help for the shell's own (:rerun ID, :stop ID, :log ID, :as USER, :in CHANNEL, :quit). Try:\n" +
+		"Type slash commands as in Slack, :help for the shell's own (:rerun ID, :stop ID, :log ID, :form, :edit ID, :as USER, :in CHANNEL, :quit). Try:\n" +
 		"  /runjob cluster=52 package=434 DATE=2026-11-01\n"
 }

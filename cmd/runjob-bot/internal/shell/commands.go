@@ -19,6 +19,11 @@ const help = `Shell commands:
   :rerun [job id]   click Re-run on the job's card in this channel (default: the latest card)
   :stop [job id]    click Stop on the job's card and confirm (default: the latest card)
   :log [job id]     click Show log on a failed job's card (default: the latest such card)
+  :form             open the bot's run form (what /runjob with no text does) and fill it in here
+  :edit [job id]    click Edit & re-run on a finished job's card and fill in the form it opens
+                    (default: the latest such card). The form asks for each field in turn:
+                    a search or a number for a picker, lines ended by an empty line for the
+                    variables; . keeps a field as it is, :cancel-form closes the form
   :confirm, :cancel answer the bot's latest "confirm the run" question to you
   :as <user id>     act as another Slack user, e.g. :as U0EVE (:as you goes back)
   :in <channel id>  go to another channel, e.g. :in C0DATA (:in sandbox goes back)
@@ -53,6 +58,16 @@ func (sh *chat) handle(ctx context.Context, line string) (quit bool) {
 		sh.click(ctx, render.ActionStop, rest)
 	case ":log":
 		sh.click(ctx, render.ActionLog, rest)
+	case ":form":
+		if rest != "" {
+			sh.note(":form takes nothing after it: the form asks for each field in turn")
+			return false
+		}
+		return sh.openForm(ctx)
+	case ":edit":
+		return sh.editForm(ctx, rest)
+	case ":cancel-form":
+		sh.note("no form is open here; :form opens one")
 	case ":confirm":
 		sh.answerPrompt(ctx, render.ActionConfirm)
 	case ":cancel":
@@ -78,9 +93,9 @@ func (sh *chat) handle(ctx context.Context, line string) (quit bool) {
 
 func (sh *chat) note(s string) { sh.con.println("[shell] " + s) }
 
-func (sh *chat) slash(ctx context.Context, text string) {
+func (sh *chat) slash(ctx context.Context, text string) bool {
 	user, channel := sh.where()
-	sh.send(ctx, func() error {
+	return sh.send(ctx, func() error {
 		_, err := sh.fake.SendSlashCommand(ctx, slacktest.SlashCommand{
 			UserID: user, ChannelID: channel, ChannelName: channelLabel(channel),
 			Command: "/runjob", Text: text,
@@ -93,15 +108,7 @@ func (sh *chat) slash(ctx context.Context, text string) {
 // socket when it is reconnecting, and counts it for drain.
 func (sh *chat) send(ctx context.Context, fn func() error) bool {
 	sh.sent.Add(1)
-	err := fn()
-	if errors.Is(err, slacktest.ErrNoConnection) {
-		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		if sh.fake.WaitConnections(wctx, 1) == nil {
-			err = fn()
-		}
-		cancel()
-	}
-	if err != nil {
+	if err := sh.retry(ctx, fn); err != nil {
 		sh.sent.Add(-1)
 		sh.note(sendFailure(err))
 		return false
@@ -127,6 +134,20 @@ func (sh *chat) waitHandled(ctx context.Context, limit time.Duration) {
 	}
 }
 
+// retry calls fn, and once more when the bot's socket was reconnecting
+// and is back within 10 s.
+func (sh *chat) retry(ctx context.Context, fn func() error) error {
+	err := fn()
+	if errors.Is(err, slacktest.ErrNoConnection) {
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if sh.fake.WaitConnections(wctx, 1) == nil {
+			err = fn()
+		}
+		cancel()
+	}
+	return err
+}
+
 func sendFailure(err error) string {
 	if errors.Is(err, slacktest.ErrNoConnection) {
 		return "the bot is not connected right now (it reconnects on its own); try again in a moment"
@@ -135,8 +156,9 @@ func sendFailure(err error) string {
 }
 
 // click presses a button of a job card in the current channel, as Slack
-// would after the user confirmed the Stop dialog.
-func (sh *chat) click(ctx context.Context, action, arg string) {
+// would after the user confirmed the Stop dialog. It reports whether the
+// click was sent.
+func (sh *chat) click(ctx context.Context, action, arg string) bool {
 	user, channel := sh.where()
 	label := buttonLabels[action]
 	var id int64
@@ -144,14 +166,14 @@ func (sh *chat) click(ctx context.Context, action, arg string) {
 		var err error
 		if id, err = strconv.ParseInt(strings.TrimPrefix(arg, "#"), 10, 64); err != nil || id <= 0 {
 			sh.note(fmt.Sprintf("%s is not a job id; write it like %s 1001", argShown(arg), verb(action)))
-			return
+			return false
 		}
 	}
 	card, found := sh.findCard(sh.fake.Snapshot(), channel, action, id)
 	if found == nil {
 		switch {
 		case id == 0:
-			sh.note(fmt.Sprintf("no card in #%s has a %s button", channelLabel(channel), label))
+			sh.note(fmt.Sprintf("no card in #%s has %s %s button", channelLabel(channel), article(label), label))
 		case card != nil:
 			sh.note(fmt.Sprintf("the card of job %d has no %s button any more (%s)", id, label, card.status()))
 		default:
@@ -161,10 +183,10 @@ func (sh *chat) click(ctx context.Context, action, arg string) {
 				sh.note(fmt.Sprintf("there is no card of job %d in #%s", id, channelLabel(channel)))
 			}
 		}
-		return
+		return false
 	}
 	if !sh.press(ctx, user, channel, found.TS, action) {
-		return
+		return false
 	}
 	jobID := card.jobID
 	if action == render.ActionStop {
@@ -172,13 +194,18 @@ func (sh *chat) click(ctx context.Context, action, arg string) {
 	} else {
 		sh.note(fmt.Sprintf("clicked %s on the card of job %d", label, jobID))
 	}
+	return true
 }
 
 // buttonLabels are the job card's buttons the shell can click, by action id.
-var buttonLabels = map[string]string{render.ActionStop: "Stop", render.ActionRerun: "Re-run", render.ActionLog: "Show log"}
+var buttonLabels = map[string]string{
+	render.ActionStop: "Stop", render.ActionRerun: "Re-run", render.ActionLog: "Show log", render.ActionEdit: "Edit & re-run",
+}
 
 // shellVerbs are the shell commands that click them.
-var shellVerbs = map[string]string{render.ActionStop: ":stop", render.ActionRerun: ":rerun", render.ActionLog: ":log"}
+var shellVerbs = map[string]string{
+	render.ActionStop: ":stop", render.ActionRerun: ":rerun", render.ActionLog: ":log", render.ActionEdit: ":edit",
+}
 
 // press clicks a button of a message, as user.
 func (sh *chat) press(ctx context.Context, user, channel, ts, action string) bool {
@@ -214,6 +241,14 @@ func (sh *chat) answerPrompt(ctx context.Context, action string) {
 }
 
 func verb(action string) string { return shellVerbs[action] }
+
+// article is "a" or "an", for a button's label.
+func article(label string) string {
+	if strings.ContainsAny(label[:1], "AEIOU") {
+		return "an"
+	}
+	return "a"
+}
 
 // findCard finds the latest card in channel for job id (any job when id
 // is 0) and returns it rendered, and the message itself when it has the

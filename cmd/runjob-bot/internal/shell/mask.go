@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -102,3 +103,94 @@ func (sh *chat) maskVars(vars map[string]string) map[string]string {
 // isSecret reports whether the variable called name is secret by the
 // bot's rule.
 func (sh *chat) isSecret(name string) bool { return sh.secrets.IsSecret(name) }
+
+// hiddenLine replaces a line of the variables box that could hold a
+// secret value but that the grammar cannot read.
+const hiddenLine = "(line hidden: it could not be parsed)"
+
+// quoteRunes open and close quoted values in the variables box, where a
+// value in quotes may span lines (commands straightens the curly ones).
+const quoteRunes = `"'“”„‟‘’‚‛`
+
+// varMasker masks the lines of the variables box one after the other.
+type varMasker struct {
+	// lost is set once a line the grammar refuses had a quote: a quoted
+	// value may be open, and any later line could be part of it.
+	lost bool
+	// hid is set once a line was hidden.
+	hid bool
+}
+
+// maskVarLine is a line of the variables box as the form's echo shows it,
+// the values of secret variables masked. A line the grammar reads alone
+// is shown as typed, or, when it sets a secret variable, in canonical form
+// with the value masked. A line it refuses is shown as typed when it has no
+// quote and no word of it sets a secret variable (MSG=hello world, one
+// variable too many); otherwise it is hidden, and after one with a quote,
+// every line: the quote may open a value that spans them.
+func (sh *chat) maskVarLine(m *varMasker, line string) string {
+	if m.lost {
+		return hiddenLine
+	}
+	if strings.TrimSpace(line) == "" {
+		return line
+	}
+	vars, dyn, err := commands.ParseVariables(line)
+	switch {
+	case err == nil:
+		for _, set := range []map[string]string{vars, dyn} {
+			for name := range set {
+				if sh.isSecret(name) {
+					return commands.VariableLines(vars, dyn, sh.isSecret, render.Mask)
+				}
+			}
+		}
+		return line
+	case strings.ContainsAny(line, quoteRunes):
+		m.lost, m.hid = true, true
+		return hiddenLine
+	case !sh.plainNames(line):
+		m.hid = true
+		return hiddenLine
+	}
+	return line
+}
+
+// varName is a variable name as the variables box takes it.
+var varName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// plainNames reports whether every word of line (a line without quotes,
+// whose words are split where the grammar splits them) that could set a
+// variable, having an "=", sets one that is not secret: a value, if the
+// line has one, is then no secret's.
+func (sh *chat) plainNames(line string) bool {
+	for _, w := range strings.FieldsFunc(line, isSep) {
+		name, _, ok := strings.Cut(w, "=")
+		if !ok {
+			continue
+		}
+		name = strings.TrimSuffix(name, ":")
+		if !varName.MatchString(name) || sh.isSecret(name) {
+			return false
+		}
+	}
+	return true
+}
+
+// maskVariables is the text of the variables box as the form shows it:
+// line by line (maskVarLine), or, when that hides a line but the text as a
+// whole reads (a quoted value spanning lines), in canonical form with the
+// secret values masked.
+func (sh *chat) maskVariables(text string) string {
+	var m varMasker
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		lines[i] = sh.maskVarLine(&m, l)
+	}
+	if m.hid {
+		if vars, dyn, err := commands.ParseVariables(text); err == nil {
+			return commands.VariableLines(vars, dyn, sh.isSecret, render.Mask)
+		}
+	}
+	return strings.Join(lines, "\n")
+}

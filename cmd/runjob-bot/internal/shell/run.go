@@ -57,6 +57,9 @@ type Options struct {
 	pollInterval time.Duration
 	// drain bounds the wait at end of input; 0 means defaultDrain.
 	drain time.Duration
+	// formWait, when set, bounds every wait for the bot's answers in a
+	// form instead of formAckWait and formUpdateWait.
+	formWait time.Duration
 	// onSandbox, when set, is given the in-process Xplenty once it runs, so
 	// a test can look at or change its jobs.
 	onSandbox func(*xplentytest.Server)
@@ -140,7 +143,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 
 	con := newConsole(stdin, stdout)
-	sh := &chat{fake: fake, con: con, user: selfUser, channel: homeChannel}
+	sh := &chat{fake: fake, con: con, formWait: opts.formWait, user: selfUser, channel: homeChannel}
 	// One secret rule for the echo and the bot: the one app.Serve builds from
 	// SECRET_PATTERN and the policy file, handed to it below. With a bad
 	// policy file (app.Serve reports it and stops) the pattern alone masks.

@@ -80,6 +80,8 @@ func fastShellOptions() Options {
 		},
 		pollInterval: 100 * time.Millisecond,
 		drain:        30 * time.Second,
+		// The bot answers a form at once; a busy machine may delay it.
+		formWait: 60 * time.Second,
 	}
 }
 
@@ -673,7 +675,228 @@ func TestShellEndOfInputWaitsForAJobJustStarted(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("the shell did not end after its input")
 	}
-	if got := s.transcript(); !strings.Contains(got, "Job 1001 (package 434 on cluster 52) was stopped by @you") {
+	// The reply names the package and cluster as the catalog knows them.
+	if got := s.transcript(); !shellAnyLine(strings.Split(got, "\n"), shellHas("[#sandbox thread of job 1001] runjob: ⏹️ @you Job 1001 (", "was stopped by @you")) {
 		t.Errorf("the shell left before job 1001's stop reply:\n%s", got)
+	}
+}
+
+// shellCount counts the output lines that pred accepts.
+func (s *shellSession) count(pred func(string) bool) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, l := range s.lines {
+		if pred(l) {
+			n++
+		}
+	}
+	return n
+}
+
+// waitCount waits until n output lines are accepted by pred.
+func (s *shellSession) waitCount(what string, n int, pred func(string) bool) {
+	s.t.Helper()
+	deadline := time.After(60 * time.Second)
+	for {
+		s.mu.Lock()
+		changed := s.changed
+		s.mu.Unlock()
+		if s.count(pred) >= n {
+			return
+		}
+		select {
+		case <-changed:
+		case <-s.read:
+			if s.count(pred) < n {
+				s.t.Fatalf("the shell ended without printing %s", what)
+			}
+		case <-deadline:
+			s.t.Fatalf("no %s", what)
+		}
+	}
+}
+
+func shellIs(want string) func(string) bool { return func(l string) bool { return l == want } }
+
+// :form fills in the bot's run form from the shell's input: a search and
+// a pick, the variables the bot fills in, a line the bot refuses, the fix,
+// and the job's card.
+func TestShellForm(t *testing.T) {
+	clearShellEnv(t)
+	opts := fastShellOptions()
+	sandbox := make(chan *xplentytest.Server, 1)
+	opts.onSandbox = func(s *xplentytest.Server) { sandbox <- s }
+	s := startShell(t, func(ctx context.Context, in io.Reader, out, errOut io.Writer) error {
+		return Run(ctx, nil, in, out, errOut, opts)
+	})
+	sb := <-sandbox
+
+	s.send(":form")
+	s.waitLine("the form's title", shellIs("[form] Run an Xplenty job"))
+	s.waitLine("the package, none chosen", shellIs("  Package: (none chosen)"))
+	s.waitLine("the cluster picker's options, numbered", shellIs("    1. prod-etl (52) · available"))
+	s.waitLine("the package's question", shellHas("[form] Package: type part of a name or an id to search"))
+
+	s.send("") // lists them all
+	s.waitLine("every package", shellIs("    4. orders_daily (434)"))
+	s.send("ord")
+	s.waitLine("the packages found", shellIs("    2. orders_daily (434)"))
+	s.send("2")
+	s.waitLine("the choice", shellIs("[form] Package: orders_daily (434)"))
+	s.waitLine("the variables the bot filled in", shellIs("[form] the bot filled in the form:"))
+	s.waitLine("a declared variable", shellIs("    FULL_REFRESH=false"))
+	s.waitLine("the bot's note", shellIs("  orders_daily declares DATE, FULL_REFRESH, REGION."))
+
+	s.waitLine("the cluster's question", shellHas("[form] Cluster: type a number"))
+	s.send("1")
+	s.waitLine("the cluster chosen", shellIs("[form] Cluster: prod-etl (52) · available"))
+
+	s.waitLine("the variables' question", shellIs("[form] Variables now:"))
+	for _, l := range []string{"DATE=2026-11-02", "MSG=hello world", "DB_PASSWORD=hunter22", ""} {
+		s.send(l)
+	}
+	s.waitLine("the bot's refusal", shellIs("[form] the bot did not take the form:"))
+	s.waitLine("the error on the variables", shellHas("  Variables: ", "line 2: one variable a line"))
+	s.waitCount("the variables asked again", 2, shellIs("[form] Variables now:"))
+	for _, l := range []string{"DATE=2026-11-02", `MSG="hello world"`, "DB_PASSWORD=hunter22", ""} {
+		s.send(l)
+	}
+	s.waitLine("the form closed", shellIs("[form] the bot took the form and closed it"))
+	s.waitLine("the card", shellHas("[#sandbox] runjob: ⏳ Starting ", "434"))
+	s.waitLine("the card's variables", shellHas("DATE = 2026-11-02", "DB_PASSWORD = ••••", "MSG = hello world"))
+	s.waitLine("the card's buttons", shellHas("actions: :stop 1001"))
+
+	j, ok := sb.Job(1001)
+	if !ok {
+		t.Fatal("no job 1001 in the sandbox")
+	}
+	if j.PackageID != 434 || j.ClusterID != 52 || j.Variables["DATE"] != "2026-11-02" || j.Variables["MSG"] != "hello world" ||
+		j.Variables["DB_PASSWORD"] != "hunter22" {
+		t.Errorf("Xplenty ran package %d on cluster %d with DATE=%q MSG=%q and the secret typed: %v",
+			j.PackageID, j.ClusterID, j.Variables["DATE"], j.Variables["MSG"], j.Variables["DB_PASSWORD"] == "hunter22")
+	}
+	if err := s.finish(); err != nil {
+		t.Fatalf("run returned %v", err)
+	}
+	out := s.transcript()
+	if strings.Contains(out, "hunter22") {
+		t.Error("a secret value was printed")
+	}
+	for _, want := range []string{
+		"you@#sandbox> :form",
+		"form package>\n    1. customers_sync (512)",
+		"form package> ord\n",
+		"form cluster> 1\n",
+		"form variables> MSG=hello world\nform variables> DB_PASSWORD=••••\nform variables>\n",
+		"form variables> MSG=\"hello world\"\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the transcript lacks %q", want)
+		}
+	}
+	if n := strings.Count(out, "runjob: ⏳ Starting "); n != 1 {
+		t.Errorf("%d cards, want 1", n)
+	}
+}
+
+// :edit clicks Edit & re-run on the latest finished card and fills in the
+// form the bot opens: a variable changed, the secret kept though never
+// shown; :cancel-form and the end of input close a form.
+func TestShellEditForm(t *testing.T) {
+	clearShellEnv(t)
+	opts := fastShellOptions()
+	sandbox := make(chan *xplentytest.Server, 1)
+	opts.onSandbox = func(s *xplentytest.Server) { sandbox <- s }
+	s := startShell(t, func(ctx context.Context, in io.Reader, out, errOut io.Writer) error {
+		return Run(ctx, nil, in, out, errOut, opts)
+	})
+	sb := <-sandbox
+
+	s.send(":edit")
+	s.waitLine("no card to edit yet", shellHas("[shell] no card in #sandbox has an Edit & re-run button"))
+	s.send("/runjob cluster=52 package=434 DATE=2026-11-01 DB_PASSWORD=hunter22")
+	s.waitLine("the finished card's buttons", shellHas("actions: :rerun 1001 · :edit 1001"))
+
+	s.send(":edit")
+	s.waitLine("the click", shellIs("[shell] clicked Edit & re-run on the card of job 1001"))
+	s.waitLine("the form's title", shellIs("[form] Edit & re-run"))
+	// Named as the job's record has them: the names, when the catalog
+	// answered while the job started.
+	s.waitLine("the package chosen", shellHas("  Package: ", "434"))
+	s.waitLine("the cluster chosen", shellHas("  Cluster: ", "52"))
+	s.waitLine("the secret, masked", shellIs("    DB_PASSWORD=••••"))
+	s.send(".")
+	s.send(".")
+	s.waitLine("the variables' question", shellHas("a line NAME=•••• keeps that secret's value"))
+	for _, l := range []string{"DATE=2026-11-02", "DB_PASSWORD=" + render.Mask, ""} {
+		s.send(l)
+	}
+	s.waitLine("the form closed", shellIs("[form] the bot took the form and closed it"))
+	s.waitLine("the new card", shellHas("Re-run of: job 1001"))
+	s.waitLine("its variables", shellHas("DATE = 2026-11-02 · DB_PASSWORD = ••••"))
+	s.waitLine("the new card's buttons", shellHas("actions: :stop 1002"))
+	j, ok := sb.Job(1002)
+	if !ok {
+		t.Fatal("no job 1002 in the sandbox")
+	}
+	if j.Variables["DATE"] != "2026-11-02" || j.Variables["DB_PASSWORD"] != "hunter22" {
+		t.Errorf("Xplenty ran DATE=%q, the secret kept: %v", j.Variables["DATE"], j.Variables["DB_PASSWORD"] == "hunter22")
+	}
+
+	s.send(":form")
+	s.waitCount("a second form", 1, shellIs("[form] Run an Xplenty job"))
+	s.send("ord")
+	s.waitLine("the packages found", shellIs("    2. orders_daily (434)"))
+	s.send(":jobs")
+	s.waitLine("shell commands wait", shellIs("[form] :jobs waits until the form is done; :cancel-form closes the form"))
+	s.send(":cancel-form")
+	s.waitLine("the form closed by the person", shellIs("[form] closed the form; nothing was run"))
+	s.send(":form")
+	s.waitCount("a third form", 2, shellIs("[form] Run an Xplenty job"))
+	if err := s.finish(); err != nil {
+		t.Fatalf("run returned %v", err)
+	}
+	out := s.transcript()
+	if !strings.Contains(out, "[form] end of input\n[form] closed the form; nothing was run") {
+		t.Error("the end of input did not close the form")
+	}
+	if strings.Contains(out, "hunter22") {
+		t.Error("a secret value was printed")
+	}
+	if n := strings.Count(out, "Re-run of: job 1001"); n != 1 {
+		t.Errorf("%d re-runs, want 1", n)
+	}
+}
+
+func TestShellMaskVariables(t *testing.T) {
+	sh := &chat{secrets: mustShellSecrets(t, config.ServeDefaults()["SECRET_PATTERN"])}
+	tests := []struct{ in, want string }{
+		{"DATE=2026-11-01\nNOW:=CurrentTime()", "DATE=2026-11-01\nNOW:=CurrentTime()"},
+		{"DB_PASSWORD=hunter2\nAPI_TOKEN:=Secret()", "DB_PASSWORD=••••\nAPI_TOKEN:=••••"},
+		{`DB_PASSWORD="hunter 2"`, "DB_PASSWORD=••••"},
+		{"DB_PASSWORD=••••", "DB_PASSWORD=••••"},
+		// Refused lines: shown when no word sets a secret, else hidden.
+		{"MSG=hello world", "MSG=hello world"},
+		{"DB_PASSWORD=hunter 2", hiddenLine},
+		{"DATE=1 DB_PASSWORD=hunter2", hiddenLine},
+		{"DB_PASSWORD =hunter2", hiddenLine},
+		{"DB_PASSWORD= hunter2", hiddenLine},
+		{"DATE=1\u00a0DB_PASSWORD=hunter2", hiddenLine},
+		// A quote a line leaves open hides what follows, unless the whole
+		// text reads: then it is shown canonical, masked.
+		{"DB_PASSWORD=\"hunter\nX=2\nmore\"", "DB_PASSWORD=••••"},
+		{"DATE=1\nDB_PASSWORD=\"hunter\nX=2\nmore\" junk", "DATE=1\n" + hiddenLine + "\n" + hiddenLine + "\n" + hiddenLine},
+	}
+	for _, tt := range tests {
+		got := sh.maskVariables(tt.in)
+		if got != tt.want {
+			t.Errorf("maskVariables(%q):\n got %q\nwant %q", tt.in, got, tt.want)
+		}
+		for _, secret := range []string{"hunter", "Secret(", "more"} {
+			if strings.Contains(got, secret) {
+				t.Errorf("maskVariables(%q) = %q shows %q", tt.in, got, secret)
+			}
+		}
 	}
 }
