@@ -117,14 +117,14 @@ func listText(kind string, words, lines []string, hits int, fetched time.Time, s
 			fmt.Fprintf(&sb, " `/runjob %ss` lists them all.", kind)
 		}
 	case hits > len(lines):
-		fmt.Fprintf(&sb, "*%d %ss%s; the first %d:*\n%s\nAdd words to narrow the list, like `/runjob %ss orders`.",
+		fmt.Fprintf(&sb, "*%d %ss*%s; the first %d:\n%s\nAdd words to narrow the list, like `/runjob %ss orders`.",
 			hits, kind, filter, len(lines), strings.Join(lines, "\n"), kind)
 	default:
 		noun := kind + "s"
 		if hits == 1 {
 			noun = kind
 		}
-		fmt.Fprintf(&sb, "*%d %s%s:*\n%s", hits, noun, filter, strings.Join(lines, "\n"))
+		fmt.Fprintf(&sb, "*%d %s*%s:\n%s", hits, noun, filter, strings.Join(lines, "\n"))
 	}
 	if stale {
 		fmt.Fprintf(&sb, "\n_As Xplenty listed them %s ago; it could not be reached since._", roughAge(now.Sub(fetched)))

@@ -76,7 +76,7 @@ func newUseCase(t *testing.T, o useCaseOptions) *useCase {
 			t.Fatal(err)
 		}
 	}
-	cat, err := catalog.New(st, xp, catalog.Options{})
+	cat, err := catalog.New(st, xp, catalog.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

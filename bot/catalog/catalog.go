@@ -195,9 +195,16 @@ func get[T any](ctx context.Context, c *Catalog, kind store.CatalogKind, fetch f
 		return have
 	}
 	turn, err := c.store.CatalogRefreshTurn(ctx, kind, c.opts.RefreshEvery)
-	if err != nil || !turn {
-		if err != nil {
-			have.Err = err
+	if err != nil {
+		have.Err = err
+		return have
+	}
+	if !turn {
+		if !have.Known() {
+			// Someone else (another replica, or this one's warm-up) is
+			// fetching the first list: wait for it rather than answer
+			// that nothing is known.
+			return waitFor[T](ctx, c, kind, c.opts.Timeout)
 		}
 		return have
 	}
@@ -219,6 +226,29 @@ func get[T any](ctx context.Context, c *Catalog, kind store.CatalogKind, fetch f
 		fresh.Err = err // the list is good; only the other replicas miss it
 	}
 	return fresh
+}
+
+// waitFor polls Redis for the list of kind until another caller has saved
+// it, for at most d; what it returns is unknown when none came.
+func waitFor[T any](ctx context.Context, c *Catalog, kind store.CatalogKind, d time.Duration) List[T] {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return List[T]{Err: ctx.Err()}
+		case <-t.C:
+		}
+		raw, err := c.store.CatalogGet(ctx, kind)
+		if err == nil && raw != nil {
+			if l := decode[T](raw, c.opts.Now(), c.opts.MaxAge); l.Known() {
+				c.remember(kind, raw)
+				return l
+			}
+		}
+	}
 }
 
 func (c *Catalog) remember(kind store.CatalogKind, raw []byte) {

@@ -180,11 +180,20 @@ func TestCatalogConcurrentMissOneRefresh(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t)
 	var wg sync.WaitGroup
+	var unknown atomic.Int64
 	for i := range 10 {
 		c := []*Catalog{r.a, r.b}[i%2]
-		wg.Go(func() { c.Clusters(ctx) })
+		wg.Go(func() {
+			// Those that do not fetch wait for the one that does.
+			if !c.Clusters(ctx).Known() {
+				unknown.Add(1)
+			}
+		})
 	}
 	wg.Wait()
+	if n := unknown.Load(); n != 0 {
+		t.Errorf("%d of 10 concurrent first reads found nothing", n)
+	}
 	if got := r.calls.Load(); got != 1 {
 		t.Errorf("%d refreshes, want 1", got)
 	}
