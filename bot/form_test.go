@@ -106,7 +106,7 @@ func TestSubmitFormEditKeepsSecretsOfItsOwnChannelOnly(t *testing.T) {
 	if !strings.Contains(errs[render.FormVariables], "API_TOKEN has none") {
 		t.Errorf("a mask for a new secret: %v", errs)
 	}
-	errs, run = uc.bot.SubmitForm(ctx, uc.req("U1", "C1"), formOf("C1", old.ID, "435", "53", "DATE=2\nDB_PASSWORD="+render.Mask))
+	errs, run = uc.bot.SubmitForm(ctx, uc.req("U1", "C1"), formOf("C1", old.ID, "434", "53", "DATE=2\nDB_PASSWORD="+render.Mask))
 	if len(errs) != 0 || run == nil {
 		t.Fatalf("a valid edit: %v", errs)
 	}
@@ -119,11 +119,11 @@ func TestSubmitFormEditKeepsSecretsOfItsOwnChannelOnly(t *testing.T) {
 		t.Fatalf("%d jobs", len(jobs))
 	}
 	j := jobs[1]
-	if j.PackageID != 435 || j.ClusterID != 53 || j.Variables["DATE"] != "2" || j.Variables["DB_PASSWORD"] != "hunter2" {
+	if j.PackageID != 434 || j.ClusterID != 53 || j.Variables["DATE"] != "2" || j.Variables["DB_PASSWORD"] != "hunter2" {
 		t.Errorf("the edit ran %+v", j)
 	}
 	rec, err := uc.store.Get(ctx, j.ID)
-	if err != nil || rec.RerunOf != old.ID || rec.PackageName != "orders_backfill" {
+	if err != nil || rec.RerunOf != old.ID || rec.PackageName != "orders_daily" || rec.ClusterName != "prod-etl-large" {
 		t.Errorf("record %+v %v, want a re-run of %d with names", rec.Run, err, old.ID)
 	}
 	entries := uc.audit(t)
@@ -134,6 +134,46 @@ func TestSubmitFormEditKeepsSecretsOfItsOwnChannelOnly(t *testing.T) {
 	run(ctx)
 	if got := uc.last(); got != "duplicate" || len(uc.xp.Jobs()) != 2 {
 		t.Errorf("the view again: outcome %q, %d jobs", got, len(uc.xp.Jobs()))
+	}
+}
+
+// A kept secret goes only to the package it was typed for: Edit & re-run
+// must not let someone in the channel send another person's secret to a
+// package of their choosing (one that writes its variables out, say).
+func TestSubmitFormEditKeepsSecretsForTheirPackageOnly(t *testing.T) {
+	uc := newUseCase(t, useCaseOptions{})
+	ctx := context.Background()
+	if got := uc.command(t, "U1", "C1", "cluster=52 package=434 DATE=1 DB_PASSWORD=hunter2"); got != "started" {
+		t.Fatalf("outcome %q", got)
+	}
+	old := uc.onlyJob(t)
+	if err := uc.xp.SetStatus(old.ID, xplenty.StatusCompleted); err != nil {
+		t.Fatal(err)
+	}
+	for _, vars := range []string{"DB_PASSWORD=" + render.Mask, `DB_PASSWORD="` + render.Mask + `"`} {
+		errs, run := uc.bot.SubmitForm(ctx, uc.req("U2", "C1"), formOf("C1", old.ID, "512", "52", vars))
+		if run != nil || !strings.Contains(errs[render.FormVariables], "DB_PASSWORD") {
+			t.Errorf("%s kept for another package: errors %v", vars, errs)
+			if run != nil {
+				run(ctx)
+			}
+		}
+	}
+	for _, j := range uc.xp.Jobs() {
+		if j.ID != old.ID {
+			t.Errorf("job %d ran package %d with the old job's secret: %v", j.ID, j.PackageID, j.Variables["DB_PASSWORD"] == "hunter2")
+		}
+	}
+	// A new value typed for the other package is the person's own.
+	v := formOf("C1", old.ID, "512", "52", "DB_PASSWORD=mine")
+	v.ID = "V2"
+	errs, run := uc.bot.SubmitForm(ctx, uc.req("U2", "C1"), v)
+	if len(errs) != 0 || run == nil {
+		t.Fatalf("a typed secret for another package: %v", errs)
+	}
+	run(ctx)
+	if got := uc.last(); got != "started" {
+		t.Errorf("outcome %q", got)
 	}
 }
 

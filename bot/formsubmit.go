@@ -111,7 +111,10 @@ func (b *Bot) edited(ctx context.Context, meta formMeta) (job.Record, string) {
 // keepSecrets puts back the values of old's secret variables that the form
 // shows masked and the person left so. A masked value that stands for no
 // value of old (another name, a variable moved between the two kinds, a
-// new run) is refused: the mask is not a value to send.
+// new run) is refused: the mask is not a value to send. So is one for
+// another package than old's: a kept value goes only where it was typed
+// for, or anyone in the channel could send someone else's secret to a
+// package of their choosing (one that writes its variables out).
 func keepSecrets(r *commands.Run, old commands.Run) string {
 	for _, kind := range []struct {
 		now, was map[string]string
@@ -123,6 +126,9 @@ func keepSecrets(r *commands.Run, old commands.Run) string {
 			was, ok := kind.was[name]
 			if !ok || !isSecretOf(old, name) {
 				return fmt.Sprintf("%s stands for a secret value kept from the job you edit, and %s has none: type its value.", render.Mask, name)
+			}
+			if r.PackageID != 0 && r.PackageID != old.PackageID {
+				return fmt.Sprintf("%s keeps %s's value only for the package the job you edit ran (%d); for another package, type its value.", render.Mask, name, old.PackageID)
 			}
 			kind.now[name] = was
 		}

@@ -66,7 +66,7 @@ func FormView(f Form) slack.ModalViewRequest {
 	if f.EditOf != 0 {
 		title = "Edit & re-run"
 		blocks = append(blocks, section("runjob_form_intro", fmt.Sprintf(
-			"Run job %d again with changes. Secret values show as %s and are kept as they were unless you type new ones.",
+			"Run job %d again with changes. Secret values show as %s and are kept as they were, for this package, unless you type new ones.",
 			f.EditOf, Mask)))
 	}
 
