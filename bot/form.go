@@ -181,7 +181,11 @@ func (b *Bot) FormPackageChosen(ctx context.Context, req Request, v FormView) {
 		f.Clusters, f.Cluster = choose(f.Clusters, render.IDOption(cid, name, ""))
 	}
 	untouched := v.Variables == "" || digest(v.Variables) == meta.Filled
-	text, note := b.fillDefaults(v.Variables, untouched, pkg.Name, pkg.Variables)
+	text, note, leave := b.fillDefaults(v.Variables, untouched, pkg.Name, pkg.Variables)
+	if leave {
+		b.log.Info("run form left as typed: its box holds a secret value", "user", req.UserID, "view", v.ID)
+		return
+	}
 	f.Variables, f.Note = text, note
 	meta.Filled = digest(text)
 	f.Metadata = meta.encode()

@@ -22,15 +22,14 @@ func TestFillDefaults(t *testing.T) {
 		{"typed lines kept, their names not repeated", "DATE=2030-01-01\nX=1", false,
 			"DATE=2030-01-01\nX=1\nHOUR:=CurrentTime()\nMSG=\"a b\"\nREF:=$OTHER", nil},
 		{"an untouched box is replaced", "OLD=1", true, "DATE=2026-11-01\nHOUR:=CurrentTime()\nMSG=\"a b\"\nREF:=$OTHER", nil},
-		{"a typed secret is never sent back", "DB_PASSWORD=hunter2", false, "DB_PASSWORD=hunter2", []string{"Add the ones you need"}},
+
 		{"a masked secret is", "DB_PASSWORD=" + render.Mask, false, "DB_PASSWORD=" + render.Mask + "\nDATE=2026-11-01\nHOUR:=CurrentTime()\nMSG=\"a b\"\nREF:=$OTHER", nil},
 	} {
-		got, note := b.fillDefaults(tc.text, tc.untouched, "orders_<b>", declared)
-		if tc.name == "a typed secret is never sent back" {
-			if got != tc.text {
-				t.Errorf("%s: box %q, want it as typed", tc.name, got)
-			}
-		} else if got != tc.want {
+		got, note, leave := b.fillDefaults(tc.text, tc.untouched, "orders_<b>", declared)
+		if leave {
+			t.Errorf("%s: the form is left as it is", tc.name)
+		}
+		if got != tc.want {
 			t.Errorf("%s: box %q, want %q", tc.name, got, tc.want)
 		}
 		if strings.Contains(got, "default-pw") || strings.Contains(note, "default-pw") {
@@ -45,8 +44,16 @@ func TestFillDefaults(t *testing.T) {
 			}
 		}
 	}
-	if got, note := b.fillDefaults("A=1", false, "p", nil); got != "A=1" || !strings.Contains(note, "declares no variables") {
+	if got, note, _ := b.fillDefaults("A=1", false, "p", nil); got != "A=1" || !strings.Contains(note, "declares no variables") {
 		t.Errorf("no declared variables: %q %q", got, note)
+	}
+	// A typed secret is never sent back: the form is left as it is (a
+	// secret typed in a box the bot then replaces is not "typed").
+	if _, _, leave := b.fillDefaults("DATE=1\nDB_PASSWORD=hunter2", false, "p", declared); !leave {
+		t.Errorf("a typed secret would be sent back")
+	}
+	if _, _, leave := b.fillDefaults("DB_PASSWORD=hunter2", true, "p", declared); leave {
+		t.Errorf("an untouched box is replaced, whatever it holds")
 	}
 }
 

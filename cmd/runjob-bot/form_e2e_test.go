@@ -259,3 +259,33 @@ func TestE2ERunByNames(t *testing.T) {
 		t.Errorf("%d runs, want the one by names", n)
 	}
 }
+
+// A secret value the person typed in the box is not sent back to Slack
+// when they then choose a package: the form is left as it is.
+func TestE2EFormDoesNotEchoATypedSecret(t *testing.T) {
+	e := newE2E(t, xplentytest.Options{})
+	e.startBot()
+	e.command("U1", "C1", "")
+	v := e.waitForm("U1", "the form", nil)
+	e.choose("U1", v.ID, render.FormPackage, "434")
+	v = e.waitForm("U1", "the update", func(v slacktest.View) bool { return v.Updates > 0 })
+	if err := e.slack.SetViewInput(v.ID, render.FormVariables, render.FormVariables, "DATE=2026-11-02\nDB_PASSWORD="+secretValue); err != nil {
+		t.Fatal(err)
+	}
+	e.choose("U1", v.ID, render.FormPackage, "435")
+	e.settle()
+	for _, c := range e.slack.Calls("views.update") {
+		if strings.Contains(c.Params.Get("view"), secretValue) {
+			t.Errorf("views.update carried the typed secret")
+		}
+	}
+	// The box is as the person left it, and the form runs with it.
+	e.choose("U1", v.ID, render.FormCluster, "52")
+	if sub := e.submit("U1", v.ID); !sub.Closed {
+		t.Fatalf("submission %+v", sub)
+	}
+	e.waitCard(1001, "")
+	if j, _ := e.xp.Job(1001); j.PackageID != 435 || j.Variables["DB_PASSWORD"] != secretValue {
+		t.Errorf("Xplenty ran package %d, the secret sent: %v", j.PackageID, j.Variables["DB_PASSWORD"] == secretValue)
+	}
+}
