@@ -71,9 +71,9 @@ func (b *Bot) fillDefaults(text string, untouched bool, pkgName string, declared
 	if len(declared) == 0 {
 		return text, pkg + " declares no variables.", false
 	}
-	note = pkg + " declares " + render.Escape(strings.Join(sortedKeys(declared), ", ")) + "."
+	note = pkg + " declares " + render.Escape(render.OneLine(strings.Join(sortedKeys(declared), ", "))) + "."
 	if len(secret) > 0 {
-		note += " Secret ones are not filled in (" + render.Escape(strings.Join(secret, ", ")) + "): type them, or the package's default applies."
+		note += " Secret ones are not filled in (" + render.Escape(render.OneLine(strings.Join(secret, ", "))) + "): type them, or the package's default applies."
 	}
 	filled = strings.TrimRight(base, "\n")
 	if len(add) > 0 {
