@@ -289,3 +289,32 @@ func TestE2EFormDoesNotEchoATypedSecret(t *testing.T) {
 		t.Errorf("Xplenty ran package %d, the secret sent: %v", j.PackageID, j.Variables["DB_PASSWORD"] == secretValue)
 	}
 }
+
+// A job whose variables do not fit the form's box (3,000 characters; a
+// command takes 4,000) is not offered cut: a cut value would be sent as
+// cut, or not parse.
+func TestE2EEditOfVariablesTooLongForTheForm(t *testing.T) {
+	e := newE2E(t, xplentytest.Options{})
+	e.startBot()
+	long := strings.Repeat("x", 900)
+	e.command("U1", "C1", "cluster=52 package=434 A="+long+" B="+long+" C="+long+" D="+long)
+	e.waitCard(1001, "idle")
+	e.setStatus(1001, xplenty.StatusCompleted)
+	old := e.waitCard(1001, "completed")
+	e.click("U1", old, render.ActionEdit)
+	e.wait("a form or an answer", func(s *slacktest.Snapshot) bool {
+		return len(s.Views()) > 0 || len(s.Ephemerals("U1")) > 0
+	})
+	for _, v := range e.slack.Snapshot().Views() {
+		t.Errorf("a form was opened: %s", v.ID)
+		if sub := e.submit("U1", v.ID); sub.Closed {
+			e.waitCard(1002, "")
+			if j, _ := e.xp.Job(1002); j.Variables["D"] != long {
+				t.Errorf("the edit sent D cut to %d characters", len(j.Variables["D"]))
+			}
+		} else {
+			t.Errorf("the form as opened is refused: %v", sub.Errors)
+		}
+	}
+	e.waitEphemeral("U1", "too long for the form")
+}
