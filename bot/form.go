@@ -23,8 +23,9 @@ import (
 // is checked like a command and, when valid, goes the command's way
 // (formsubmit.go).
 
-// formCatalogWait bounds the catalog reads of the form: Slack takes a
-// trigger_id for 3 s, and options and submissions must be acked within 3 s.
+// formCatalogWait bounds the reads of the form (the catalog; the edited job,
+// for a submission): Slack takes a trigger_id for 3 s, and options and
+// submissions must be acked within 3 s.
 const formCatalogWait = 1500 * time.Millisecond
 
 // FormView is the run form as Slack sends it with a choice, a search or a

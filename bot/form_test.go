@@ -2,10 +2,17 @@ package bot
 
 import (
 	"context"
+	"io"
+	"net"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/runjob/runjob/notifier/render"
+	"github.com/runjob/runjob/notifier/store"
 	"github.com/runjob/runjob/xplenty"
 )
 
@@ -204,5 +211,62 @@ func TestFormOptions(t *testing.T) {
 	}
 	if opts := uc.bot.FormOptions(ctx, uc.req("U2", ""), v, render.FormPackage, ""); len(opts) != 0 {
 		t.Errorf("someone not on the allowlist sees %+v", opts)
+	}
+}
+
+// A submission is acked with its answer, and Slack waits 3 s for it: the
+// read of the edited job may not wait on a Redis that does not answer (a
+// failover, a partition) any longer than the catalog's reads do.
+func TestSubmitFormEditDoesNotWaitOnAHungRedis(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() { // accepts, reads, never answers
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			go func() { _, _ = io.Copy(io.Discard, c) }()
+		}
+	}()
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	rdb := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), ContextTimeoutEnabled: true,
+		ReadTimeout: -1, WriteTimeout: -1, MaxRetries: -1, Protocol: 2})
+	t.Cleanup(func() { rdb.Close() })
+	st, err := store.New(rdb, store.Options{SecretKey: []byte("hung key")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uc := newUseCase(t, useCaseOptions{})
+	b, err := New(Config{Poster: uc.bot.cfg.Poster, Store: st, Xplenty: uc.bot.cfg.Xplenty, Access: uc.bot.cfg.Access})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan map[string]string, 1)
+	go func() {
+		errs, _ := b.SubmitForm(context.Background(), uc.req("U1", "C1"), formOf("C1", 1001, "434", "52", "DATE=1"))
+		done <- errs
+	}()
+	select {
+	case errs := <-done:
+		if !strings.Contains(errs[render.FormPackage], "database") {
+			t.Errorf("errors %v, want the database named", errs)
+		}
+	case <-time.After(20 * time.Second): // a fail-safe, far beyond Slack's 3 s
+		t.Fatal("the submission waits on Redis: Slack has long given up on its ack")
 	}
 }
