@@ -201,17 +201,38 @@ func get[T any](ctx context.Context, c *Catalog, kind store.CatalogKind, fetch f
 		}
 		return have
 	}
-	fctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
-	items, truncated, err := fetch(fctx)
-	cancel()
+	// The refresh has the turn of the period for every replica: it runs to
+	// its end (at most Timeout) even when this caller stops waiting, as the
+	// form's reads do well within Slack's 3 s, so that the list reaches
+	// Redis rather than the turn being spent for nothing.
+	done := make(chan List[T], 1)
+	go func() {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.Timeout)
+		defer cancel()
+		done <- refresh(fctx, c, kind, fetch, now)
+	}()
+	select {
+	case fresh := <-done:
+		if fresh.Known() {
+			return fresh
+		}
+		have.Err = fresh.Err
+	case <-ctx.Done():
+		have.Err = ctx.Err()
+	}
+	return have
+}
+
+// refresh reads the list of kind from the source and keeps it, in Redis
+// and in this replica; a list that is not known carries the reason.
+func refresh[T any](ctx context.Context, c *Catalog, kind store.CatalogKind, fetch func(context.Context) ([]T, bool, error), now time.Time) List[T] {
+	items, truncated, err := fetch(ctx)
 	if err != nil {
-		have.Err = err
-		return have
+		return List[T]{Err: err}
 	}
 	b, err := json.Marshal(saved[T]{Fetched: now.UnixMilli(), Truncated: truncated, Items: items})
 	if err != nil {
-		have.Err = err
-		return have
+		return List[T]{Err: err}
 	}
 	c.remember(kind, b)
 	fresh := List[T]{Items: items, Fetched: time.UnixMilli(now.UnixMilli()).UTC(), Truncated: truncated}

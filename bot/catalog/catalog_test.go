@@ -260,6 +260,29 @@ func TestCatalogRefreshTimeout(t *testing.T) {
 	}
 }
 
+// A caller that stops waiting (the form's reads are bounded well within
+// Slack's 3 s) does not take the refresh it started with it: the refresh
+// had the turn of the minute, and the list reaches Redis for everyone.
+func TestCatalogRefreshOutlivesAnImpatientCaller(t *testing.T) {
+	r := newRig(t)
+	r.x.SetLatency(300 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if p := r.a.Packages(ctx); p.Err == nil && !p.Known() {
+		t.Errorf("an unknown list without the reason: %+v", p)
+	}
+	limit := time.Now().Add(20 * time.Second) // a fail-safe
+	for !r.b.Packages(context.Background()).Known() {
+		if time.Now().After(limit) {
+			t.Fatal("the refresh went with its caller, and the turn of the minute with it: no list")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := r.calls.Load(); got != 1 {
+		t.Errorf("%d list calls, want the one", got)
+	}
+}
+
 func TestNewNeedsStoreAndSource(t *testing.T) {
 	if _, err := New(nil, nil, Options{}); err == nil {
 		t.Error("New(nil, nil) succeeded")
