@@ -270,3 +270,25 @@ func TestSubmitFormEditDoesNotWaitOnAHungRedis(t *testing.T) {
 		t.Fatal("the submission waits on Redis: Slack has long given up on its ack")
 	}
 }
+
+// With Xplenty out of reach and no list kept, a run by id still goes (as a
+// command's does): the pickers offer the id typed, rather than nothing.
+func TestFormOptionsOfferATypedIDTheCatalogDoesNotKnow(t *testing.T) {
+	uc := newUseCase(t, useCaseOptions{coldCatalog: true})
+	uc.xp.Close()
+	ctx := context.Background()
+	v := formOf("C1", 0, "", "", "")
+	for _, block := range []string{render.FormPackage, render.FormCluster} {
+		opts := uc.bot.FormOptions(ctx, uc.req("U1", ""), v, block, " 434 ")
+		if len(opts) != 1 || opts[0].Value != "434" {
+			t.Errorf("%s: options %+v, want the id typed", block, opts)
+		}
+		if opts := uc.bot.FormOptions(ctx, uc.req("U1", ""), v, block, "orders"); len(opts) != 0 {
+			t.Errorf("%s: options %+v for a name, with no list", block, opts)
+		}
+	}
+	errs, run := uc.bot.SubmitForm(ctx, uc.req("U1", "C1"), formOf("C1", 0, "434", "434", ""))
+	if len(errs) != 0 || run == nil {
+		t.Errorf("a form by ids with Xplenty out of reach: %v", errs)
+	}
+}
