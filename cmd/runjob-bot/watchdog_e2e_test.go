@@ -83,7 +83,7 @@ func TestE2EQueuedJobGetsOneNote(t *testing.T) {
 	e.setStatus(1001, xplenty.StatusQueued)
 	card := e.waitCard(1001, "queued")
 	note := e.waitNote(card, "has been queued for")
-	if !strings.HasPrefix(note.Text, "<@U1> ") || !strings.Contains(note.Text, "waiting for resources on cluster 52") {
+	if !strings.HasPrefix(note.Text, "<@U1> ") || !strings.Contains(note.Text, "waiting for resources on prod-etl (52)") {
 		t.Errorf("note = %q", note.Text)
 	}
 }
