@@ -283,6 +283,31 @@ func TestCatalogRefreshOutlivesAnImpatientCaller(t *testing.T) {
 	}
 }
 
+// A caller that finds no list while this replica is reading it (the
+// warm-up at start, or another command) waits for that read rather than
+// answering "not known" as if Xplenty could not be reached.
+func TestCatalogEmptyWaitsForItsOwnRefreshUnderWay(t *testing.T) {
+	r := newRig(t)
+	r.x.SetLatency(300 * time.Millisecond)
+	go r.a.Packages(context.Background())
+	limit := time.Now().Add(20 * time.Second) // a fail-safe
+	for r.x.RequestCount() == 0 {
+		if time.Now().After(limit) {
+			t.Fatal("no refresh started")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if p := r.a.Packages(context.Background()); !p.Known() || len(p.Items) != 5 {
+		t.Errorf("packages while this replica reads them = %+v", p)
+	}
+	if pk, ok := r.a.Package(context.Background(), 434); !ok || pk.Name != "orders_daily" {
+		t.Errorf("Package(434) = %+v, %v", pk, ok)
+	}
+	if got := r.calls.Load(); got != 1 {
+		t.Errorf("%d list calls, want the one", got)
+	}
+}
+
 func TestNewNeedsStoreAndSource(t *testing.T) {
 	if _, err := New(nil, nil, Options{}); err == nil {
 		t.Error("New(nil, nil) succeeded")
