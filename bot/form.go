@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/notifier/job"
@@ -22,8 +23,9 @@ import (
 // is checked like a command and, when valid, goes the command's way
 // (formsubmit.go).
 
-// formCatalogWait bounds the catalog reads of the form: Slack takes a
-// trigger_id for 3 s, and options and submissions must be acked within 3 s.
+// formCatalogWait bounds the reads of the form (the catalog; the edited job,
+// for a submission): Slack takes a trigger_id for 3 s, and options and
+// submissions must be acked within 3 s.
 const formCatalogWait = 1500 * time.Millisecond
 
 // FormView is the run form as Slack sends it with a choice, a search or a
@@ -88,9 +90,22 @@ func (b *Bot) editAct(ctx context.Context, req Request, id int64) (act, result) 
 		return act{}, end(Invalid).say(fmt.Sprintf("I can no longer read the secret values of job %d (%s): the key they were encrypted with has changed. Start the job again with `/runjob`.",
 			id, render.Escape(strings.Join(rec.LostSecrets, ", "))))
 	}
+	// A box cut to fit would send a cut value, or one that no longer
+	// parses: a command takes longer variables than the form's box.
+	if n := utf8.RuneCountInString(editLines(rec)); n > commands.MaxFormTextLen {
+		return act{}, end(Invalid).say(fmt.Sprintf("The variables of job %d are too long for the form (%d characters; its box takes %d). Re-run it as it was, or type the run with `/runjob`.",
+			id, n, commands.MaxFormTextLen))
+	}
 	return act{do: func(ctx context.Context, req Request, _ string) result {
 		return b.openForm(ctx, req, formMeta{Channel: req.ChannelID, Edit: id}, &rec)
 	}}, end(proceed)
+}
+
+// editLines is the variables box of a form that edits rec's run: its
+// variables, secret values masked.
+func editLines(rec job.Record) string {
+	return commands.VariableLines(rec.Variables, rec.DynamicVariables,
+		func(name string) bool { return isSecretOf(rec.Run, name) }, render.Mask)
 }
 
 // openForm opens the form with the trigger of the person's command or
@@ -106,8 +121,7 @@ func (b *Bot) openForm(ctx context.Context, req Request, meta formMeta, rec *job
 		p := render.IDOption(rec.PackageID, rec.PackageName, "")
 		f.Package = &p
 		f.Clusters, f.Cluster = choose(f.Clusters, render.IDOption(rec.ClusterID, rec.ClusterName, ""))
-		f.Variables = commands.VariableLines(rec.Variables, rec.DynamicVariables,
-			func(name string) bool { return isSecretOf(rec.Run, name) }, render.Mask)
+		f.Variables = editLines(*rec)
 		meta.Filled = digest(f.Variables)
 	}
 	cancel()
@@ -181,7 +195,11 @@ func (b *Bot) FormPackageChosen(ctx context.Context, req Request, v FormView) {
 		f.Clusters, f.Cluster = choose(f.Clusters, render.IDOption(cid, name, ""))
 	}
 	untouched := v.Variables == "" || digest(v.Variables) == meta.Filled
-	text, note := b.fillDefaults(v.Variables, untouched, pkg.Name, pkg.Variables)
+	text, note, leave := b.fillDefaults(v.Variables, untouched, pkg.Name, pkg.Variables)
+	if leave {
+		b.log.Info("run form left as typed: its box holds a secret value", "user", req.UserID, "view", v.ID)
+		return
+	}
 	f.Variables, f.Note = text, note
 	meta.Filled = digest(text)
 	f.Metadata = meta.encode()

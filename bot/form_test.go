@@ -2,10 +2,17 @@ package bot
 
 import (
 	"context"
+	"io"
+	"net"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/runjob/runjob/notifier/render"
+	"github.com/runjob/runjob/notifier/store"
 	"github.com/runjob/runjob/xplenty"
 )
 
@@ -22,15 +29,14 @@ func TestFillDefaults(t *testing.T) {
 		{"typed lines kept, their names not repeated", "DATE=2030-01-01\nX=1", false,
 			"DATE=2030-01-01\nX=1\nHOUR:=CurrentTime()\nMSG=\"a b\"\nREF:=$OTHER", nil},
 		{"an untouched box is replaced", "OLD=1", true, "DATE=2026-11-01\nHOUR:=CurrentTime()\nMSG=\"a b\"\nREF:=$OTHER", nil},
-		{"a typed secret is never sent back", "DB_PASSWORD=hunter2", false, "DB_PASSWORD=hunter2", []string{"Add the ones you need"}},
+
 		{"a masked secret is", "DB_PASSWORD=" + render.Mask, false, "DB_PASSWORD=" + render.Mask + "\nDATE=2026-11-01\nHOUR:=CurrentTime()\nMSG=\"a b\"\nREF:=$OTHER", nil},
 	} {
-		got, note := b.fillDefaults(tc.text, tc.untouched, "orders_<b>", declared)
-		if tc.name == "a typed secret is never sent back" {
-			if got != tc.text {
-				t.Errorf("%s: box %q, want it as typed", tc.name, got)
-			}
-		} else if got != tc.want {
+		got, note, leave := b.fillDefaults(tc.text, tc.untouched, "orders_<b>", declared)
+		if leave {
+			t.Errorf("%s: the form is left as it is", tc.name)
+		}
+		if got != tc.want {
 			t.Errorf("%s: box %q, want %q", tc.name, got, tc.want)
 		}
 		if strings.Contains(got, "default-pw") || strings.Contains(note, "default-pw") {
@@ -45,8 +51,16 @@ func TestFillDefaults(t *testing.T) {
 			}
 		}
 	}
-	if got, note := b.fillDefaults("A=1", false, "p", nil); got != "A=1" || !strings.Contains(note, "declares no variables") {
+	if got, note, _ := b.fillDefaults("A=1", false, "p", nil); got != "A=1" || !strings.Contains(note, "declares no variables") {
 		t.Errorf("no declared variables: %q %q", got, note)
+	}
+	// A typed secret is never sent back: the form is left as it is (a
+	// secret typed in a box the bot then replaces is not "typed").
+	if _, _, leave := b.fillDefaults("DATE=1\nDB_PASSWORD=hunter2", false, "p", declared); !leave {
+		t.Errorf("a typed secret would be sent back")
+	}
+	if _, _, leave := b.fillDefaults("DB_PASSWORD=hunter2", true, "p", declared); leave {
+		t.Errorf("an untouched box is replaced, whatever it holds")
 	}
 }
 
@@ -147,6 +161,46 @@ func TestSubmitFormEditKeepsSecretsOfItsOwnChannelOnly(t *testing.T) {
 	}
 }
 
+// A kept secret goes only to the package it was typed for: Edit & re-run
+// must not let someone in the channel send another person's secret to a
+// package of their choosing (one that writes its variables out, say).
+func TestSubmitFormEditKeepsSecretsForTheirPackageOnly(t *testing.T) {
+	uc := newUseCase(t, useCaseOptions{})
+	ctx := context.Background()
+	if got := uc.command(t, "U1", "C1", "cluster=52 package=434 DATE=1 DB_PASSWORD=hunter2"); got != "started" {
+		t.Fatalf("outcome %q", got)
+	}
+	old := uc.onlyJob(t)
+	if err := uc.xp.SetStatus(old.ID, xplenty.StatusCompleted); err != nil {
+		t.Fatal(err)
+	}
+	for _, vars := range []string{"DB_PASSWORD=" + render.Mask, `DB_PASSWORD="` + render.Mask + `"`} {
+		errs, run := uc.bot.SubmitForm(ctx, uc.req("U2", "C1"), formOf("C1", old.ID, "512", "52", vars))
+		if run != nil || !strings.Contains(errs[render.FormVariables], "DB_PASSWORD") {
+			t.Errorf("%s kept for another package: errors %v", vars, errs)
+			if run != nil {
+				run(ctx)
+			}
+		}
+	}
+	for _, j := range uc.xp.Jobs() {
+		if j.ID != old.ID {
+			t.Errorf("job %d ran package %d with the old job's secret: %v", j.ID, j.PackageID, j.Variables["DB_PASSWORD"] == "hunter2")
+		}
+	}
+	// A new value typed for the other package is the person's own.
+	v := formOf("C1", old.ID, "512", "52", "DB_PASSWORD=mine")
+	v.ID = "V2"
+	errs, run := uc.bot.SubmitForm(ctx, uc.req("U2", "C1"), v)
+	if len(errs) != 0 || run == nil {
+		t.Fatalf("a typed secret for another package: %v", errs)
+	}
+	run(ctx)
+	if got := uc.last(); got != "started" {
+		t.Errorf("outcome %q", got)
+	}
+}
+
 func TestFormOptions(t *testing.T) {
 	uc := newUseCase(t, useCaseOptions{users: []string{"U1"}, channels: []string{"*"}})
 	ctx := context.Background()
@@ -167,5 +221,84 @@ func TestFormOptions(t *testing.T) {
 	}
 	if opts := uc.bot.FormOptions(ctx, uc.req("U2", ""), v, render.FormPackage, ""); len(opts) != 0 {
 		t.Errorf("someone not on the allowlist sees %+v", opts)
+	}
+}
+
+// A submission is acked with its answer, and Slack waits 3 s for it: the
+// read of the edited job may not wait on a Redis that does not answer (a
+// failover, a partition) any longer than the catalog's reads do.
+func TestSubmitFormEditDoesNotWaitOnAHungRedis(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() { // accepts, reads, never answers
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			go func() { _, _ = io.Copy(io.Discard, c) }()
+		}
+	}()
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	rdb := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), ContextTimeoutEnabled: true,
+		ReadTimeout: -1, WriteTimeout: -1, MaxRetries: -1, Protocol: 2})
+	t.Cleanup(func() { rdb.Close() })
+	st, err := store.New(rdb, store.Options{SecretKey: []byte("hung key")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uc := newUseCase(t, useCaseOptions{})
+	b, err := New(Config{Poster: uc.bot.cfg.Poster, Store: st, Xplenty: uc.bot.cfg.Xplenty, Access: uc.bot.cfg.Access})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan map[string]string, 1)
+	go func() {
+		errs, _ := b.SubmitForm(context.Background(), uc.req("U1", "C1"), formOf("C1", 1001, "434", "52", "DATE=1"))
+		done <- errs
+	}()
+	select {
+	case errs := <-done:
+		if !strings.Contains(errs[render.FormPackage], "database") {
+			t.Errorf("errors %v, want the database named", errs)
+		}
+	case <-time.After(20 * time.Second): // a fail-safe, far beyond Slack's 3 s
+		t.Fatal("the submission waits on Redis: Slack has long given up on its ack")
+	}
+}
+
+// With Xplenty out of reach and no list kept, a run by id still goes (as a
+// command's does): the pickers offer the id typed, rather than nothing.
+func TestFormOptionsOfferATypedIDTheCatalogDoesNotKnow(t *testing.T) {
+	uc := newUseCase(t, useCaseOptions{coldCatalog: true})
+	uc.xp.Close()
+	ctx := context.Background()
+	v := formOf("C1", 0, "", "", "")
+	for _, block := range []string{render.FormPackage, render.FormCluster} {
+		opts := uc.bot.FormOptions(ctx, uc.req("U1", ""), v, block, " 434 ")
+		if len(opts) != 1 || opts[0].Value != "434" {
+			t.Errorf("%s: options %+v, want the id typed", block, opts)
+		}
+		if opts := uc.bot.FormOptions(ctx, uc.req("U1", ""), v, block, "orders"); len(opts) != 0 {
+			t.Errorf("%s: options %+v for a name, with no list", block, opts)
+		}
+	}
+	errs, run := uc.bot.SubmitForm(ctx, uc.req("U1", "C1"), formOf("C1", 0, "434", "434", ""))
+	if len(errs) != 0 || run == nil {
+		t.Errorf("a form by ids with Xplenty out of reach: %v", errs)
 	}
 }

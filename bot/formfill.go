@@ -38,16 +38,19 @@ func (b *Bot) typedNames(text string) (names map[string]bool, secretTyped bool) 
 // them when untouched: the box holds what the bot last wrote). A default
 // written like an expression (a call, or $OTHER) is a dynamic variable.
 // Secret variables are never filled (their default applies unless one is
-// typed); and when the person typed a secret value, the box is left as it
-// is, so that the value does not travel back through Slack: the note then
-// lists the package's variables instead. It returns the box's text and a
-// note (mrkdwn) for under it.
-func (b *Bot) fillDefaults(text string, untouched bool, pkgName string, declared map[string]string) (string, string) {
+// typed). It returns the box's text and a note (mrkdwn) for under it; leave
+// is true when the person typed a secret value in the box: then the form
+// must be left as it is, not redrawn, since a redrawn form would carry the
+// value back through Slack.
+func (b *Bot) fillDefaults(text string, untouched bool, pkgName string, declared map[string]string) (filled, note string, leave bool) {
 	base := text
 	if untouched {
 		base = ""
 	}
 	names, secretTyped := b.typedNames(base)
+	if secretTyped {
+		return text, "", true
+	}
 	var add []string
 	var secret []string
 	for _, name := range sortedKeys(declared) {
@@ -66,23 +69,23 @@ func (b *Bot) fillDefaults(text string, untouched bool, pkgName string, declared
 	}
 	pkg := "*" + render.Escape(oneLine(pkgName, 60)) + "*"
 	if len(declared) == 0 {
-		return text, pkg + " declares no variables."
+		return text, pkg + " declares no variables.", false
 	}
-	note := pkg + " declares " + render.Escape(strings.Join(sortedKeys(declared), ", ")) + "."
+	note = pkg + " declares " + render.Escape(render.OneLine(strings.Join(sortedKeys(declared), ", "))) + "."
 	if len(secret) > 0 {
-		note += " Secret ones are not filled in (" + render.Escape(strings.Join(secret, ", ")) + "): type them, or the package's default applies."
+		note += " Secret ones are not filled in (" + render.Escape(render.OneLine(strings.Join(secret, ", "))) + "): type them, or the package's default applies."
 	}
-	filled := strings.TrimRight(base, "\n")
+	filled = strings.TrimRight(base, "\n")
 	if len(add) > 0 {
 		if filled != "" {
 			filled += "\n"
 		}
 		filled += strings.Join(add, "\n")
 	}
-	if secretTyped || len([]rune(filled)) > commands.MaxFormTextLen {
-		return text, note + " Add the ones you need to the box."
+	if len([]rune(filled)) > commands.MaxFormTextLen {
+		return text, note + " Add the ones you need to the box.", false
 	}
-	return filled, note
+	return filled, note, false
 }
 
 // expressionLike reports whether a declared default reads as an Xplenty

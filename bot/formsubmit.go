@@ -31,6 +31,10 @@ func (b *Bot) SubmitForm(ctx context.Context, req Request, v FormView) (map[stri
 	}
 	req.ChannelID = meta.Channel
 	req.EventKey = "view:" + v.ID
+	// The checks read Redis and the catalog before the ack, which Slack
+	// waits 3 s for: one bound for them all.
+	cctx, cancel := context.WithTimeout(ctx, formCatalogWait)
+	defer cancel()
 	if !b.cfg.Access.Allowed(req.UserID, req.ChannelID) {
 		return map[string]string{render.FormPackage: "You are not allowed to run jobs there. Ask an admin to add you (or the channel) to the bot's allowlist."}, nil
 	}
@@ -53,7 +57,7 @@ func (b *Bot) SubmitForm(ctx context.Context, req Request, v FormView) (map[stri
 	r.Variables, r.DynamicVariables = vars, dyn
 	verb := "run"
 	if meta.Edit != 0 && err == nil {
-		old, why := b.edited(ctx, meta)
+		old, why := b.edited(cctx, meta)
 		if why != "" {
 			errs[render.FormPackage] = why
 		} else {
@@ -72,9 +76,7 @@ func (b *Bot) SubmitForm(ctx context.Context, req Request, v FormView) (map[stri
 	if len(errs) > 0 {
 		return errs, nil
 	}
-	cctx, cancel := context.WithTimeout(ctx, formCatalogWait)
 	r, res := b.resolveTargets(cctx, r)
-	cancel()
 	if res.outcome != proceed {
 		text := "This cluster cannot take a job."
 		if res.answer != nil {

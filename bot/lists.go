@@ -73,7 +73,7 @@ func (b *Bot) clusters(ctx context.Context, words []string) result {
 	})
 	lines := make([]string, 0, min(len(hits), maxListLines))
 	for _, c := range hits[:min(len(hits), maxListLines)] {
-		line := fmt.Sprintf("• %s (%d) · %s", nameLink(c.Name, c.HTMLURL), c.ID, strings.ReplaceAll(string(c.Status), "_", " "))
+		line := fmt.Sprintf("• %s (%d) · %s", nameLink(c.Name, c.HTMLURL), c.ID, statusWords(c.Status))
 		if c.RunningJobsCount > 0 {
 			line += fmt.Sprintf(" · %d running", c.RunningJobsCount)
 		}
@@ -147,21 +147,30 @@ func matchesAll(words []string, texts ...string) bool {
 }
 
 // nameLink writes a name from Xplenty, linked to its page when there is one.
+// A | in the name becomes ∣ (U+2223) in a link's label, as on the cards, so
+// that no reading of the link takes it for the end of the target.
 func nameLink(name, url string) string {
 	label := render.Escape(oneLine(name, 60))
-	if link := render.Link(url, label); link != "" {
+	if link := render.Link(url, strings.ReplaceAll(label, "|", "∣")); link != "" {
 		return "*" + link + "*"
 	}
 	return "*" + label + "*"
 }
 
-// oneLine flattens s to one line of at most n characters.
+// oneLine flattens s to one line of at most n characters, without control
+// characters or bidi overrides (text from Xplenty or a person).
 func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = strings.Join(strings.Fields(render.OneLine(s)), " ")
 	if r := []rune(s); len(r) > n {
 		s = string(r[:n-1]) + "…"
 	}
 	return s
+}
+
+// statusWords writes a cluster's status from Xplenty for an answer in
+// mrkdwn: "pending terminate"; an unknown one is escaped and capped.
+func statusWords(s xplenty.ClusterStatus) string {
+	return render.Escape(oneLine(strings.ReplaceAll(string(s), "_", " "), 30))
 }
 
 func roughAge(d time.Duration) string {

@@ -153,30 +153,23 @@ func unknownText(kind, typed string, ms []catalog.Match, list string, truncated 
 }
 
 func unusableText(res catalog.ClusterResolution, clusters []xplenty.Cluster) string {
-	s := fmt.Sprintf("Cluster `%s` (%d) is %s, so nothing was started.", codeText(res.Name), res.ID, strings.ReplaceAll(string(res.Status), "_", " "))
+	s := fmt.Sprintf("Cluster `%s` (%d) is %s, so nothing was started.", codeText(res.Name), res.ID, statusWords(res.Status))
 	avail := catalog.AvailableClusters(clusters)
 	if len(avail) == 0 {
 		return s + " No cluster can take a job right now."
 	}
 	parts := make([]string, 0, min(len(avail), 10))
 	for _, c := range avail[:min(len(avail), 10)] {
-		parts = append(parts, fmt.Sprintf("`%s` (%d, %s)", codeText(c.Name), c.ID, c.Status))
+		parts = append(parts, fmt.Sprintf("`%s` (%d, %s)", codeText(c.Name), c.ID, statusWords(c.Status)))
 	}
 	return s + " Clusters that can take one: " + strings.Join(parts, ", ") + "."
 }
 
 // codeText makes a name from Xplenty or a person safe inside a code span:
-// escaped, backticks and line breaks replaced, and capped.
+// escaped, backticks replaced, on one line without control characters or
+// bidi overrides, and capped.
 func codeText(s string) string {
-	s = strings.Map(func(r rune) rune {
-		switch r {
-		case '`':
-			return '\''
-		case '\n', '\r':
-			return ' '
-		}
-		return r
-	}, s)
+	s = strings.ReplaceAll(render.OneLine(s), "`", "'")
 	if r := []rune(s); len(r) > 80 {
 		s = string(r[:79]) + "…"
 	}

@@ -96,6 +96,8 @@ type Catalog struct {
 
 	mu   sync.Mutex
 	last map[store.CatalogKind][]byte // the last list seen, for when Redis fails
+	// inflight is closed when this replica's refresh of a kind ends.
+	inflight map[store.CatalogKind]chan struct{}
 }
 
 // New returns a Catalog reading st and refreshing from src.
@@ -124,7 +126,8 @@ func New(st Store, src Source, opts Options) (*Catalog, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Catalog{store: st, source: src, opts: opts, last: map[store.CatalogKind][]byte{}}, nil
+	return &Catalog{store: st, source: src, opts: opts, last: map[store.CatalogKind][]byte{},
+		inflight: map[store.CatalogKind]chan struct{}{}}, nil
 }
 
 // Packages returns the account's packages, archived ones included.
@@ -201,24 +204,84 @@ func get[T any](ctx context.Context, c *Catalog, kind store.CatalogKind, fetch f
 	}
 	if !turn {
 		if !have.Known() {
-			// Someone else (another replica, or this one's warm-up) is
-			// fetching the first list: wait for it rather than answer
-			// that nothing is known.
+			// Someone else is fetching the first list: this replica (its
+			// warm-up at start), or another one; wait for it, within the
+			// refresh timeout, rather than answer that nothing is known.
+			if l := awaitOwn(ctx, c, kind, have, now); l.Known() {
+				return l
+			}
 			return waitFor[T](ctx, c, kind, c.opts.Timeout)
 		}
 		return have
 	}
-	fctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
-	items, truncated, err := fetch(fctx)
-	cancel()
+	// The refresh has the turn of the period for every replica: it runs to
+	// its end (at most Timeout) even when this caller stops waiting, as the
+	// form's reads do well within Slack's 3 s, so that the list reaches
+	// Redis rather than the turn being spent for nothing.
+	done := make(chan List[T], 1)
+	ended := make(chan struct{})
+	c.mu.Lock()
+	c.inflight[kind] = ended
+	c.mu.Unlock()
+	go func() {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.Timeout)
+		defer cancel()
+		fresh := refresh(fctx, c, kind, fetch, now)
+		c.mu.Lock()
+		if c.inflight[kind] == ended {
+			delete(c.inflight, kind)
+		}
+		c.mu.Unlock()
+		close(ended)
+		done <- fresh
+	}()
+	select {
+	case fresh := <-done:
+		if fresh.Known() {
+			return fresh
+		}
+		have.Err = fresh.Err
+	case <-ctx.Done():
+		have.Err = ctx.Err()
+	}
+	return have
+}
+
+// awaitOwn waits for this replica's refresh of kind, when one is under
+// way, for a caller that finds no list at all (a command just after the
+// warm-up at start began): without it, the caller would be told Xplenty
+// is out of reach. A refresh that ended since the caller read Redis has
+// left its list in this replica. It returns have when there is no list.
+func awaitOwn[T any](ctx context.Context, c *Catalog, kind store.CatalogKind, have List[T], now time.Time) List[T] {
+	c.mu.Lock()
+	ended := c.inflight[kind]
+	c.mu.Unlock()
+	if ended != nil {
+		select {
+		case <-ended:
+		case <-ctx.Done():
+			return have
+		}
+	}
+	c.mu.Lock()
+	raw := c.last[kind]
+	c.mu.Unlock()
+	if l := decode[T](raw, now, c.opts.MaxAge); l.Known() {
+		return l
+	}
+	return have
+}
+
+// refresh reads the list of kind from the source and keeps it, in Redis
+// and in this replica; a list that is not known carries the reason.
+func refresh[T any](ctx context.Context, c *Catalog, kind store.CatalogKind, fetch func(context.Context) ([]T, bool, error), now time.Time) List[T] {
+	items, truncated, err := fetch(ctx)
 	if err != nil {
-		have.Err = err
-		return have
+		return List[T]{Err: err}
 	}
 	b, err := json.Marshal(saved[T]{Fetched: now.UnixMilli(), Truncated: truncated, Items: items})
 	if err != nil {
-		have.Err = err
-		return have
+		return List[T]{Err: err}
 	}
 	c.remember(kind, b)
 	fresh := List[T]{Items: items, Fetched: time.UnixMilli(now.UnixMilli()).UTC(), Truncated: truncated}

@@ -269,6 +269,54 @@ func TestCatalogRefreshTimeout(t *testing.T) {
 	}
 }
 
+// A caller that stops waiting (the form's reads are bounded well within
+// Slack's 3 s) does not take the refresh it started with it: the refresh
+// had the turn of the minute, and the list reaches Redis for everyone.
+func TestCatalogRefreshOutlivesAnImpatientCaller(t *testing.T) {
+	r := newRig(t)
+	r.x.SetLatency(300 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if p := r.a.Packages(ctx); p.Err == nil && !p.Known() {
+		t.Errorf("an unknown list without the reason: %+v", p)
+	}
+	limit := time.Now().Add(20 * time.Second) // a fail-safe
+	for !r.b.Packages(context.Background()).Known() {
+		if time.Now().After(limit) {
+			t.Fatal("the refresh went with its caller, and the turn of the minute with it: no list")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := r.calls.Load(); got != 1 {
+		t.Errorf("%d list calls, want the one", got)
+	}
+}
+
+// A caller that finds no list while this replica is reading it (the
+// warm-up at start, or another command) waits for that read rather than
+// answering "not known" as if Xplenty could not be reached.
+func TestCatalogEmptyWaitsForItsOwnRefreshUnderWay(t *testing.T) {
+	r := newRig(t)
+	r.x.SetLatency(300 * time.Millisecond)
+	go r.a.Packages(context.Background())
+	limit := time.Now().Add(20 * time.Second) // a fail-safe
+	for r.x.RequestCount() == 0 {
+		if time.Now().After(limit) {
+			t.Fatal("no refresh started")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if p := r.a.Packages(context.Background()); !p.Known() || len(p.Items) != 5 {
+		t.Errorf("packages while this replica reads them = %+v", p)
+	}
+	if pk, ok := r.a.Package(context.Background(), 434); !ok || pk.Name != "orders_daily" {
+		t.Errorf("Package(434) = %+v, %v", pk, ok)
+	}
+	if got := r.calls.Load(); got != 1 {
+		t.Errorf("%d list calls, want the one", got)
+	}
+}
+
 func TestNewNeedsStoreAndSource(t *testing.T) {
 	if _, err := New(nil, nil, Options{}); err == nil {
 		t.Error("New(nil, nil) succeeded")

@@ -80,18 +80,20 @@ type ClusterResolution struct {
 // only when named exactly (any case) or by id: a prefix never reaches it,
 // and it is never suggested.
 func ResolvePackage(pkgs []xplenty.Package, query string) Resolution {
-	r, _ := resolve(pkgs, query,
-		func(p xplenty.Package) Match { return Match{p.ID, p.Name} },
-		func(p xplenty.Package) bool { return p.Status == xplenty.PackageArchived })
+	archived := func(p xplenty.Package) bool { return p.Status == xplenty.PackageArchived }
+	r, _ := resolve(pkgs, query, func(p xplenty.Package) Match { return Match{p.ID, p.Name} }, archived, archived)
 	return r
 }
 
 // ResolveCluster resolves query among clusters, every status alike, and
-// says whether the cluster can take a job.
+// says whether the cluster can take a job; only when a terminated cluster
+// and another share the exact name does the other win (a cluster made
+// again under its old name: Xplenty keeps terminated ones in its list).
 func ResolveCluster(clusters []xplenty.Cluster, query string) ClusterResolution {
 	r, i := resolve(clusters, query,
 		func(c xplenty.Cluster) Match { return Match{c.ID, c.Name} },
-		func(xplenty.Cluster) bool { return false })
+		func(xplenty.Cluster) bool { return false },
+		func(c xplenty.Cluster) bool { return c.Status == xplenty.ClusterTerminated })
 	cr := ClusterResolution{Resolution: r, Usable: r.Outcome == Resolved}
 	if i >= 0 {
 		cr.Status = clusters[i].Status
@@ -115,9 +117,10 @@ func AvailableClusters(clusters []xplenty.Cluster) []xplenty.Cluster {
 	return out
 }
 
-// resolve resolves query among items; hidden items match only exactly.
-// It also returns the index of the resolved item in items, -1 when none.
-func resolve[T any](items []T, query string, match func(T) Match, hidden func(T) bool) (Resolution, int) {
+// resolve resolves query among items; hidden items match only exactly,
+// and outranked ones lose an exact name to another item of that name. It
+// also returns the index of the resolved item in items, -1 when none.
+func resolve[T any](items []T, query string, match func(T) Match, hidden, outranked func(T) bool) (Resolution, int) {
 	q := strings.TrimSpace(query)
 	if id, ok := parseID(q); ok {
 		r := Resolution{Outcome: Resolved, ID: id, ByID: true}
@@ -139,7 +142,7 @@ func resolve[T any](items []T, query string, match func(T) Match, hidden func(T)
 		switch {
 		case name == lq:
 			exact = append(exact, i)
-			if !hidden(it) {
+			if !outranked(it) {
 				shown = append(shown, i)
 			}
 		case !hidden(it) && strings.HasPrefix(name, lq):
@@ -147,7 +150,7 @@ func resolve[T any](items []T, query string, match func(T) Match, hidden func(T)
 		}
 	}
 	if len(exact) > 1 && len(shown) > 0 {
-		exact = shown // a visible name wins over a hidden one of the same name
+		exact = shown // a name wins over an outranked one of the same name
 	}
 	for _, set := range [][]int{exact, prefix} {
 		switch {

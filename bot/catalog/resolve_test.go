@@ -127,3 +127,21 @@ func TestAvailableClusters(t *testing.T) {
 		t.Errorf("AvailableClusters(nil) = %v", got)
 	}
 }
+
+// A cluster made again under the name of a terminated one (Xplenty keeps
+// terminated clusters in its list): the name is the live one's, as an
+// archived package's name is the active one's.
+func TestResolveClusterSameNameTerminated(t *testing.T) {
+	cls := []xplenty.Cluster{
+		{ID: 40, Name: "prod-etl", Status: xplenty.ClusterTerminated},
+		{ID: 52, Name: "Prod-ETL", Status: xplenty.ClusterAvailable},
+		{ID: 41, Name: "twin", Status: xplenty.ClusterTerminated},
+		{ID: 42, Name: "twin", Status: xplenty.ClusterTerminated},
+	}
+	if r := ResolveCluster(cls, "prod-etl"); r.Outcome != Resolved || r.ID != 52 || !r.Usable {
+		t.Errorf("prod-etl = %+v, want the available one", r)
+	}
+	if r := ResolveCluster(cls, "twin"); r.Outcome != Ambiguous || len(r.Matches) != 2 {
+		t.Errorf("two terminated twins = %+v, want both listed", r)
+	}
+}

@@ -259,3 +259,62 @@ func TestE2ERunByNames(t *testing.T) {
 		t.Errorf("%d runs, want the one by names", n)
 	}
 }
+
+// A secret value the person typed in the box is not sent back to Slack
+// when they then choose a package: the form is left as it is.
+func TestE2EFormDoesNotEchoATypedSecret(t *testing.T) {
+	e := newE2E(t, xplentytest.Options{})
+	e.startBot()
+	e.command("U1", "C1", "")
+	v := e.waitForm("U1", "the form", nil)
+	e.choose("U1", v.ID, render.FormPackage, "434")
+	v = e.waitForm("U1", "the update", func(v slacktest.View) bool { return v.Updates > 0 })
+	if err := e.slack.SetViewInput(v.ID, render.FormVariables, render.FormVariables, "DATE=2026-11-02\nDB_PASSWORD="+secretValue); err != nil {
+		t.Fatal(err)
+	}
+	e.choose("U1", v.ID, render.FormPackage, "435")
+	e.settle()
+	for _, c := range e.slack.Calls("views.update") {
+		if strings.Contains(c.Params.Get("view"), secretValue) {
+			t.Errorf("views.update carried the typed secret")
+		}
+	}
+	// The box is as the person left it, and the form runs with it.
+	e.choose("U1", v.ID, render.FormCluster, "52")
+	if sub := e.submit("U1", v.ID); !sub.Closed {
+		t.Fatalf("submission %+v", sub)
+	}
+	e.waitCard(1001, "")
+	if j, _ := e.xp.Job(1001); j.PackageID != 435 || j.Variables["DB_PASSWORD"] != secretValue {
+		t.Errorf("Xplenty ran package %d, the secret sent: %v", j.PackageID, j.Variables["DB_PASSWORD"] == secretValue)
+	}
+}
+
+// A job whose variables do not fit the form's box (3,000 characters; a
+// command takes 4,000) is not offered cut: a cut value would be sent as
+// cut, or not parse.
+func TestE2EEditOfVariablesTooLongForTheForm(t *testing.T) {
+	e := newE2E(t, xplentytest.Options{})
+	e.startBot()
+	long := strings.Repeat("x", 900)
+	e.command("U1", "C1", "cluster=52 package=434 A="+long+" B="+long+" C="+long+" D="+long)
+	e.waitCard(1001, "idle")
+	e.setStatus(1001, xplenty.StatusCompleted)
+	old := e.waitCard(1001, "completed")
+	e.click("U1", old, render.ActionEdit)
+	e.wait("a form or an answer", func(s *slacktest.Snapshot) bool {
+		return len(s.Views()) > 0 || len(s.Ephemerals("U1")) > 0
+	})
+	for _, v := range e.slack.Snapshot().Views() {
+		t.Errorf("a form was opened: %s", v.ID)
+		if sub := e.submit("U1", v.ID); sub.Closed {
+			e.waitCard(1002, "")
+			if j, _ := e.xp.Job(1002); j.Variables["D"] != long {
+				t.Errorf("the edit sent D cut to %d characters", len(j.Variables["D"]))
+			}
+		} else {
+			t.Errorf("the form as opened is refused: %v", sub.Errors)
+		}
+	}
+	e.waitEphemeral("U1", "too long for the form")
+}

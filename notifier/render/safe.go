@@ -89,6 +89,11 @@ func oneLine(s string) string {
 	}, s)
 }
 
+// OneLine is oneLine for the bot's own answers that show text from Xplenty
+// or a person (names, descriptions, statuses): on one line, without control
+// characters or bidi overrides. It does not escape.
+func OneLine(s string) string { return oneLine(s) }
+
 // lines is oneLine for text whose lines are kept: \r\n and a lone \r
 // become \n, \n and \t stay, every other control character and bidi
 // override is removed.
