@@ -86,23 +86,24 @@ func (d *Deliverer) deliverReply(ctx context.Context, id int64, status xplenty.S
 			how = howSkipped
 			return d.markDelivered(ctx, id, status, store.DeliveredSkipped)
 		}
+		// Once a direct message was tried, the reply is the direct
+		// message's: it is never sent twice, nor posted in the thread too.
+		tried, err := d.store.DMAttempted(ctx, id, status)
+		if err != nil {
+			return err
+		}
+		if tried {
+			how = howDM
+			d.log.Warn("a direct message of this reply was tried and may have gone; not sending it again",
+				"job_id", id, "status", status, "user", r.Requester)
+			return d.markDelivered(ctx, id, status, store.DeliveredDM)
+		}
 		mentions := render.Ping
 		if !settings.Mention {
 			mentions = render.Quiet
 		}
 		msg, err := d.replyMessage(ctx, r, status, mentions)
 		if err != nil {
-			return err
-		}
-		// Once a direct message was tried, the reply is the direct
-		// message's: it is never sent twice, nor posted in the thread too.
-		if tried, err := d.store.DMAttempted(ctx, id, status); err != nil || tried {
-			if tried {
-				how = howDM
-				d.log.Warn("a direct message of this reply was tried and may have gone; not sending it again",
-					"job_id", id, "status", status, "user", r.Requester)
-				return d.markDelivered(ctx, id, status, store.DeliveredDM)
-			}
 			return err
 		}
 		broadcast := settings.Broadcast == commands.NotifyFailures && failure(status)
