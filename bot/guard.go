@@ -127,6 +127,21 @@ func (b *Bot) decide(ctx context.Context, req Request, t commands.Run) policy.De
 	return d
 }
 
+// mayTune asks the policy whether req's person may change what req's
+// channel hears, saying so when a group that could not be checked would
+// have let them.
+func (b *Bot) mayTune(ctx context.Context, req Request) policy.Decision {
+	subj, unchecked := b.checkedSubject(ctx, req)
+	d := b.cfg.Policy.MayTune(subj)
+	if !d.Allowed && len(unchecked) > 0 {
+		subj.Groups = append(slices.Clone(subj.Groups), unchecked...)
+		if b.cfg.Policy.MayTune(subj).Allowed {
+			d.Reason += "; your user group could not be checked with Slack right now, so try again in a few minutes"
+		}
+	}
+	return d
+}
+
 // subject is the person acting, with the user groups the policy names that
 // they belong to (resolved only when some rule names groups).
 func (b *Bot) subject(ctx context.Context, req Request) policy.Subject {

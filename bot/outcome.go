@@ -24,13 +24,14 @@ const (
 	Unknown                   // the run request's answer was lost; the job is looked for
 	Posted                    // a job's log was posted in its thread
 	FormOpened                // the run form was opened
+	Notify                    // the channel's notify settings were shown or changed
 )
 
 var outcomeNames = [...]string{
 	proceed: "proceed", Started: "started", Confirm: "confirm", Stopped: "stopped", Status: "status",
 	List: "list", Help: "help", Cancelled: "cancelled", Denied: "denied", Invalid: "invalid",
 	Refused: "refused", Duplicate: "duplicate", Expired: "expired", Error: "error",
-	CannotPost: "cannot_post", Unknown: "unknown", Posted: "posted", FormOpened: "form",
+	CannotPost: "cannot_post", Unknown: "unknown", Posted: "posted", FormOpened: "form", Notify: "notify",
 }
 
 // String is the outcome's name in metrics and logs.

@@ -40,7 +40,7 @@ const (
 // audit trail.
 type act struct {
 	// verb names the act in the audit trail: run, rerun, stop, log,
-	// confirm, cancel (status, list and help are not audited).
+	// confirm, cancel, notify (status, list and help are not audited).
 	verb string
 	// run is what the policy judges before the act is done; nil when the
 	// act is not judged by the run it names (help, list, status, confirm,
@@ -49,6 +49,10 @@ type act struct {
 	// jobID is the job a stop is about, for its audit entry; 0 for a run
 	// or a re-run (a re-run names its old job in run.RerunOf).
 	jobID int64
+	// tunes is set on an act that changes the channel's settings (what it
+	// hears of its jobs): the policy judges whether this person may
+	// (policy.MayTune), whatever they may run.
+	tunes bool
 	// confirmable acts wait for their runner's confirmation when the
 	// policy protects their run; others (stop, log) do not.
 	confirmable bool
@@ -146,6 +150,16 @@ func (b *Bot) handle(ctx context.Context, req Request, what string, parse func(c
 // the act itself.
 func (b *Bot) judgeAndDo(ctx context.Context, req Request, a act) result {
 	rule := ""
+	if a.tunes {
+		// 4. The policy: may this person change what this channel hears?
+		d := b.mayTune(ctx, req)
+		if !d.Allowed {
+			b.log.Warn("denied by the policy", "user", req.UserID, "channel", req.ChannelID, "verb", a.verb)
+			return end(Denied).audit(auditNote{action: "deny", outcome: "denied", detail: a.verb + ": " + d.Reason}).
+				say("Not allowed: " + render.Escape(d.Reason) + ".")
+		}
+		rule = d.Rule
+	}
 	if a.run != nil {
 		// 4. The policy: may this person run that, here?
 		d := b.decide(ctx, req, *a.run)
@@ -257,6 +271,8 @@ func (b *Bot) parseCommand(ctx context.Context, req Request, text string) (act, 
 		}}, end(proceed)
 	case commands.Form:
 		return b.formAct(), end(proceed)
+	case commands.Notify:
+		return b.notifyAct(c), end(proceed)
 	}
 	return act{}, end(Invalid)
 }

@@ -29,7 +29,7 @@ const (
 const maxWireBytes = 16 * MaxTextLen
 
 // Command is the result of parsing: one of Form, Help, Run, Status, Stop,
-// Rerun, List, Packages or Clusters, as values.
+// Rerun, List, Packages, Clusters or Notify, as values.
 type Command interface{ isCommand() }
 
 // Help asks for the usage text.
@@ -97,6 +97,42 @@ type Rerun struct{ JobID int64 }
 // List asks for the recent jobs started from the channel.
 type List struct{}
 
+// NotifyLevel is how much a channel hears of its jobs' ends, or which of
+// them also go to the channel itself (broadcast).
+type NotifyLevel string
+
+// The notify levels, as typed.
+const (
+	NotifyAll      NotifyLevel = "all"      // every reply and note
+	NotifyFailures NotifyLevel = "failures" // failures and the watchdog's notes only
+	NotifyOff      NotifyLevel = "off"      // none
+)
+
+// Mention says whether the replies in a channel mention the person they
+// are about.
+type Mention string
+
+// The mention settings, as typed.
+const (
+	MentionOn  Mention = "on"
+	MentionOff Mention = "off"
+)
+
+// Notify asks for the channel's notification settings when it sets
+// nothing, and changes the settings it sets otherwise; a field left ""
+// stays as it is.
+type Notify struct {
+	// Level is NotifyAll, NotifyFailures or NotifyOff (a bare word).
+	Level NotifyLevel
+	// Broadcast is NotifyFailures or NotifyOff (broadcast=…).
+	Broadcast NotifyLevel
+	// Mention is MentionOn or MentionOff (mention=…).
+	Mention Mention
+}
+
+// Changes reports whether n changes a setting (else it asks to see them).
+func (n Notify) Changes() bool { return n != Notify{} }
+
 func (Help) isCommand()     {}
 func (Form) isCommand()     {}
 func (Run) isCommand()      {}
@@ -106,6 +142,7 @@ func (Rerun) isCommand()    {}
 func (List) isCommand()     {}
 func (Packages) isCommand() {}
 func (Clusters) isCommand() {}
+func (Notify) isCommand()   {}
 
 // The sub-command words, lower case.
 const (
@@ -117,6 +154,7 @@ const (
 	wordForm     = "form"
 	wordPackages = "packages"
 	wordClusters = "clusters"
+	wordNotify   = "notify"
 )
 
 // The keys of a run, lower case.
@@ -130,7 +168,7 @@ const (
 func reserved(word string) bool {
 	switch lowerASCII(word) {
 	case wordHelp, wordStatus, wordStop, wordRerun, wordList, wordForm, wordPackages, wordClusters,
-		keyCluster, keyPackage:
+		wordNotify, keyCluster, keyPackage:
 		return true
 	}
 	return false

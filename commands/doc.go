@@ -12,6 +12,7 @@
 //	status 1001 | stop 1001 | rerun 1001                               Status, Stop, Rerun
 //	list                                                               List
 //	packages [WORD ...] | clusters [WORD ...]                          Packages, Clusters
+//	notify [all|failures|off] [broadcast=…] [mention=…]                Notify
 //	help                                                               Help
 //	form, or nothing at all                                            Form
 //
@@ -28,6 +29,11 @@
 // value is a name (package=orders_daily, cluster="prod etl"), up to
 // MaxTargetNameLen characters, that Parse leaves in PackageName or
 // ClusterName with the id 0, for the caller to resolve.
+//
+// notify alone asks for the channel's notification settings; with
+// arguments it changes them: a level word (all, failures, off), broadcast=
+// (failures, off) and mention= (on, off), each at most once, in any order,
+// words, keys and values in any case.
 //
 // A first word that is none of the sub-commands and has no "=" is a preset
 // name, matching [A-Za-z][A-Za-z0-9_-]*, resolved by the caller. A preset fixes

@@ -28,6 +28,7 @@ func FuzzParseRender(f *testing.F) {
 		"cluster=52 package=434 A=\"\u00a0\" B=x\u200by",
 		"cluster=52 package=434 A='a\\'",
 		"status #1 ",
+		"notify Failures broadcast=\"off\" mention=&amp;",
 	} {
 		f.Add(s)
 	}
@@ -41,6 +42,12 @@ func FuzzParseRender(f *testing.F) {
 			msg := e.Error()
 			if strings.Count(msg, "`")%2 != 0 || strings.ContainsAny(msg, "\n\r") {
 				t.Fatalf("Parse(%q) error %q: user text escapes its code span", text, msg)
+			}
+			return
+		}
+		if n, ok := cmd.(Notify); ok {
+			if why := notifyProblem(n); why != "" {
+				t.Fatalf("Parse(%q) = %#v: %s", text, n, why)
 			}
 			return
 		}
@@ -107,6 +114,7 @@ var pieces = []string{
 	`"`, `'`, `\`, `\"`, `\'`, `\\`, "&", "&amp;", "&lt;", "&gt;", "amp;", "<", ">", "|", "@", "#", "!",
 	"http:", "https://x.io", "mailto:", " ", "\u00a0", "\u200b", "\n", "“", "”", "‘", "’",
 	"=", ":=", ":", "a", "Z9", "_", "é", "cluster=52", "package=434", "nightly", "status", "1",
+	"notify", "broadcast=", "mention=off",
 }
 
 // TestRandomPieces checks the FuzzParseRender and FuzzRender properties on
@@ -154,4 +162,25 @@ func TestRandomPieces(t *testing.T) {
 	if parsed < 500 {
 		t.Errorf("only %d random texts parsed as runs; the generator needs work", parsed)
 	}
+}
+
+// notifyProblem says what in a Notify the grammar should not have let
+// through, or "".
+func notifyProblem(n Notify) string {
+	switch n.Level {
+	case "", NotifyAll, NotifyFailures, NotifyOff:
+	default:
+		return "level " + string(n.Level)
+	}
+	switch n.Broadcast {
+	case "", NotifyFailures, NotifyOff:
+	default:
+		return "broadcast " + string(n.Broadcast)
+	}
+	switch n.Mention {
+	case "", MentionOn, MentionOff:
+	default:
+		return "mention " + string(n.Mention)
+	}
+	return ""
 }

@@ -16,8 +16,8 @@ var (
 )
 
 // Parse reads the text of a /runjob command, as Slack sends it (see the
-// package comment for what it undoes). It returns one of Help, Run, Status,
-// Stop, Rerun or List, or an *Error for the person who typed it.
+// package comment for what it undoes). It returns one of the Command types,
+// or an *Error for the person who typed it.
 func Parse(text string) (Command, error) {
 	if len(text) > maxWireBytes {
 		return nil, tooLong()
@@ -57,6 +57,12 @@ func Parse(text string) (Command, error) {
 			return Form{}, nil
 		}
 		return List{}, nil
+	case wordNotify:
+		n, err := parseNotify(toks[1:])
+		if err != nil {
+			return nil, err
+		}
+		return n, nil
 	case wordStatus, wordStop, wordRerun:
 		id, err := parseJobID(toks[0].text, toks[1:])
 		if err != nil {

@@ -21,6 +21,10 @@ const usage = "*Run an Xplenty job*\n" +
 	"• `/runjob status 1001` shows a job; `/runjob stop 1001` stops it; " +
 	"`/runjob rerun 1001` runs it again with the same parameters.\n" +
 	"• `/runjob list` shows the recent jobs started from this channel.\n" +
+	"• `/runjob notify` shows what this channel hears of its jobs; `/runjob notify failures` posts only failures " +
+	"(`all` everything, `off` nothing; the card is kept up to date either way), " +
+	"`/runjob notify broadcast=failures` also shows failures in the channel, " +
+	"`/runjob notify mention=off` stops pinging whoever started a job.\n" +
 	"• `/runjob help` shows this.\n" +
 	"*Values*\n" +
 	"• Double quotes group words and are removed: `MSG=\"hello world\"` sends hello world. " +

@@ -131,7 +131,7 @@ func TestOneUnreadableJobDoesNotStallTheOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg := render.UnreadableNote(r, n, reason)
+	msg := render.UnreadableNote(r, n, reason, render.Ping)
 	for _, want := range []string{"Job 1002", "unreadable", "6 times in a row", "HTTP 403 Forbidden", "stopped following it", "https://app.xplenty.com/acme/jobs/1002"} {
 		if !strings.Contains(msg.Text, want) {
 			t.Errorf("note %q lacks %q", msg.Text, want)

@@ -38,6 +38,24 @@ func (p *Policy) Decide(s Subject, t commands.Run) Decision {
 	return d
 }
 
+// MayTune reports whether s may change what s.Channel hears of its jobs
+// (/runjob notify). Whoever may start jobs in a channel may decide what it
+// hears of them: without rules, everyone (the bot has checked the
+// allowlist); with rules, someone a rule matches there (who and where),
+// whatever that rule lets them run. Decision.Rule names the first such
+// rule; Confirm is never set.
+func (p *Policy) MayTune(s Subject) Decision {
+	if p == nil || len(p.rules) == 0 {
+		return Decision{Allowed: true}
+	}
+	for _, r := range p.rules {
+		if r.matchesUser(s) && r.matchesChannel(s.Channel) {
+			return Decision{Allowed: true, Rule: r.name}
+		}
+	}
+	return Decision{Reason: "no rule names you in this channel, so you cannot change what it hears"}
+}
+
 // protection says which of t's clusters and packages are protected, "" when
 // none is.
 func (p *Policy) protection(t commands.Run) string {

@@ -283,3 +283,34 @@ func TestRuleWithoutWhoOrWhereMatchesNothing(t *testing.T) {
 		t.Errorf("a rule without channels matches C1")
 	}
 }
+
+func TestMayTune(t *testing.T) {
+	p := mustParse(t, decideSrc)
+	for _, tc := range []struct {
+		name string
+		s    Subject
+		rule string // "" when denied
+	}{
+		{"a rule for every channel", Subject{User: "U0ADMIN", Channel: "C0ANY"}, "admins"},
+		{"a group in its channel", Subject{User: "U0DATA", Channel: "C0DATA", Groups: []string{"S0DATA"}}, "data-team"},
+		{"a group elsewhere", Subject{User: "U0DATA", Channel: "C0ELSE", Groups: []string{"S0DATA"}}, ""},
+		{"a group not held", Subject{User: "U0DATA", Channel: "C0DATA"}, ""},
+		{"everyone in one channel", Subject{User: "U0ANYONE", Channel: "C0SANDBOX"}, "sandbox-channel"},
+		{"nobody names them", Subject{User: "U0ANYONE", Channel: "C0DATA"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := p.MayTune(tc.s)
+			if d.Allowed != (tc.rule != "") || d.Rule != tc.rule || d.Confirm {
+				t.Errorf("MayTune(%+v) = %+v, want rule %q", tc.s, d, tc.rule)
+			}
+			if !d.Allowed && d.Reason == "" {
+				t.Errorf("MayTune(%+v) denies without a reason", tc.s)
+			}
+		})
+	}
+	for _, open := range []*Policy{nil, mustParse(t, "presets:\n  nightly: {cluster: 52, package: 434}\n")} {
+		if d := open.MayTune(Subject{User: "U1", Channel: "C1"}); !d.Allowed || d.Rule != "" {
+			t.Errorf("without rules MayTune = %+v, want allowed", d)
+		}
+	}
+}

@@ -59,7 +59,7 @@
 // [A-Za-z][A-Za-z0-9_-]*, has at most MaxNameLen characters, is looked up
 // case-insensitively (so two names that differ only in case clash) and is
 // none of the words the /runjob grammar reserves (help, status, stop, rerun,
-// list, cluster, package). Its keys:
+// list, form, packages, clusters, notify, cluster, package). Its keys:
 //
 //   - description: one line for /runjob help. Optional.
 //   - cluster, package: the Xplenty cluster and package ids, positive whole
@@ -151,6 +151,11 @@
 // as well; the policy narrows, never widens, them. Only a file with rules
 // lets them be left empty: the rules then decide alone, and since every rule
 // says who and where, access is still open only where someone wrote "*".
+//
+// What a channel hears of its jobs (/runjob notify) may be changed by
+// whoever may start jobs there: everyone when there are no rules, else
+// someone a rule matches in that channel (users or groups, and channels),
+// whatever the rule allows (MayTune).
 //
 // An allowed run needs a confirmation (Decision.Confirm) when its cluster or
 // package is protected; a preset run counts the preset's cluster and

@@ -24,7 +24,7 @@ var (
 // reservedWords are the words the /runjob grammar reads as sub-commands or
 // run keys (commands.reserved); a preset by one of these names could never
 // be typed.
-var reservedWords = []string{"help", "status", "stop", "rerun", "list", "form", "packages", "clusters", "cluster", "package"}
+var reservedWords = []string{"help", "status", "stop", "rerun", "list", "form", "packages", "clusters", "notify", "cluster", "package"}
 
 // presets reads the presets mapping into p.presets, by lower-case name.
 func (ps *parser) presets(p *Policy, n *yaml.Node) {

@@ -10,8 +10,9 @@
 // the modal or show errors) and closing (view_closed). Everything
 // the bot does is recorded (calls, a thread-aware message store, acks, views), tests can
 // wait for any recorded state with Wait, and Slack's unhappy paths (not_in_channel,
-// HTTP 429 with Retry-After, arbitrary errors, latency, redeliveries, dropped
-// sockets) can be switched on per method.
+// archived channels, HTTP 429 with Retry-After, arbitrary errors, latency,
+// redeliveries, dropped sockets) can be switched on per method or channel. A post
+// to a user id lands in the bot's direct messages with that user (DirectMessages).
 //
 // Point a client at it with
 //
@@ -106,6 +107,7 @@ type Server struct {
 	replies      map[msgKey][]*message // thread parent -> replies, in ts order
 	notInChannel map[string]bool
 	members      map[string]map[string]bool // channel -> its members
+	archived     map[string]bool
 	failures     map[string][]string
 	rateLimits   map[string][]time.Duration
 	latency      map[string]time.Duration
@@ -158,6 +160,7 @@ func New(opts Options) *Server {
 		replies:      map[msgKey][]*message{},
 		notInChannel: map[string]bool{},
 		members:      map[string]map[string]bool{},
+		archived:     map[string]bool{},
 		failures:     map[string][]string{},
 		rateLimits:   map[string][]time.Duration{},
 		latency:      map[string]time.Duration{},
@@ -217,8 +220,9 @@ func (s *Server) Close() {
 	s.wg.Wait()
 }
 
-// SetNotInChannel makes chat.postMessage and chat.postEphemeral to channel fail with
-// not_in_channel, as for a channel the bot has not been invited to.
+// SetNotInChannel makes chat.postMessage, chat.postEphemeral, chat.update and
+// conversations.replies in channel fail with not_in_channel, as for a channel the
+// bot has not been invited to (or was removed from).
 func (s *Server) SetNotInChannel(channel string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -231,6 +235,32 @@ func (s *Server) SetInChannel(channel string) {
 	defer s.mu.Unlock()
 	delete(s.notInChannel, channel)
 }
+
+// SetArchived archives channel: chat.postMessage, chat.postEphemeral and
+// chat.update there fail with is_archived, as Slack answers for an archived
+// channel; its history (conversations.replies) can still be read.
+func (s *Server) SetArchived(channel string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.archived[channel] = true
+}
+
+// refusesLocked is the error Slack answers a post or an edit in channel
+// with, "" when it takes it.
+func (s *Server) refusesLocked(channel string) string {
+	switch {
+	case s.archived[channel]:
+		return "is_archived"
+	case s.notInChannel[channel]:
+		return "not_in_channel"
+	}
+	return ""
+}
+
+// DMChannel is the id of the direct-message conversation between the bot
+// and user: chat.postMessage with a user id as its channel posts there, and
+// answers with this id, as Slack does.
+func DMChannel(user string) string { return "D" + user }
 
 // FailNext makes the next n calls of method answer {"ok":false,"error":slackError}
 // with HTTP 200, as Slack does. method is a Web API method name or "response_url"

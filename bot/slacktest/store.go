@@ -214,6 +214,10 @@ func (s *Server) ThreadReplies(channel, ts string) []Message {
 // Ephemerals returns the ephemeral messages shown to user, oldest first.
 func (s *Server) Ephemerals(user string) []Message { return s.Snapshot().Ephemerals(user) }
 
+// DirectMessages returns the messages the bot sent user in their direct
+// messages (chat.postMessage with the user id as its channel).
+func (s *Server) DirectMessages(user string) []Message { return s.Snapshot().DirectMessages(user) }
+
 // Calls returns the recorded calls of method, or of every method when method is "".
 func (s *Server) Calls(method string) []Call { return s.Snapshot().Calls(method) }
 
@@ -287,6 +291,18 @@ func (snap *Snapshot) Ephemerals(user string) []Message {
 	var out []Message
 	for _, m := range snap.messages {
 		if m.Ephemeral && m.User == user {
+			out = append(out, *m)
+		}
+	}
+	return out
+}
+
+// DirectMessages returns the messages the bot sent user in their direct
+// messages, in the order they were posted.
+func (snap *Snapshot) DirectMessages(user string) []Message {
+	var out []Message
+	for _, m := range snap.messages {
+		if !m.Ephemeral && m.Channel == DMChannel(user) {
 			out = append(out, *m)
 		}
 	}

@@ -345,8 +345,15 @@ func (s *Server) postMessageLocked(p url.Values) apiResult {
 	if channel == "" {
 		return failResult("channel_not_found")
 	}
-	if s.notInChannel[channel] {
-		return failResult("not_in_channel")
+	if isUserID(channel) {
+		// A user id is the bot's direct messages with that user.
+		if channel == BotUserID {
+			return failResult("cannot_dm_bot")
+		}
+		channel = DMChannel(channel)
+	}
+	if code := s.refusesLocked(channel); code != "" {
+		return failResult(code)
 	}
 	c, bad := parseContent(p)
 	if bad != nil {
@@ -371,8 +378,8 @@ func (s *Server) postEphemeralLocked(p url.Values) apiResult {
 	if channel == "" {
 		return failResult("channel_not_found")
 	}
-	if s.notInChannel[channel] {
-		return failResult("not_in_channel")
+	if code := s.refusesLocked(channel); code != "" {
+		return failResult(code)
 	}
 	if user == "" {
 		return failResult("user_not_in_channel")
@@ -394,6 +401,9 @@ func (s *Server) updateLocked(p url.Values) apiResult {
 	channel, ts := p.Get("channel"), p.Get("ts")
 	if channel == "" {
 		return failResult("channel_not_found")
+	}
+	if code := s.refusesLocked(channel); code != "" {
+		return failResult(code)
 	}
 	m, ok := s.byKey[msgKey{channel, ts}]
 	if !ok || m.Ephemeral || m.Deleted {
@@ -423,6 +433,9 @@ func (s *Server) deleteLocked(p url.Values) apiResult {
 
 func (s *Server) repliesLocked(p url.Values) apiResult {
 	channel, ts := p.Get("channel"), p.Get("ts")
+	if s.notInChannel[channel] {
+		return failResult("not_in_channel")
+	}
 	m, ok := s.byKey[msgKey{channel, ts}]
 	if !ok || m.Ephemeral {
 		return failResult("thread_not_found")
@@ -500,6 +513,19 @@ func (s *Server) usersInfoLocked(p url.Values) apiResult {
 		"is_bot":    id == BotUserID,
 		"updated":   tsEpoch,
 	}})
+}
+
+// isUserID reports whether s has the shape of a user id (U… or W…).
+func isUserID(s string) bool {
+	if len(s) < 2 || s[0] != 'U' && s[0] != 'W' {
+		return false
+	}
+	for _, c := range s[1:] {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // newMessageLocked makes a message from content; the caller sets User and stores it.

@@ -358,3 +358,59 @@ func TestPostMessageTextLimitCountsUTF16Units(t *testing.T) {
 		t.Errorf("text of %d UTF-16 units: %v, want msg_too_long", maxMessageText+1, err)
 	}
 }
+
+// An archived channel refuses posts and edits with is_archived and keeps
+// its history readable; a channel the bot left refuses all of it.
+func TestArchivedAndLeftChannels(t *testing.T) {
+	fake := New(Options{})
+	defer fake.Close()
+	api := newAPI(t, fake, fake.BotToken())
+	ctx := context.Background()
+	_, card, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("card", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.SetArchived("C1")
+	if _, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("reply", false), slack.MsgOptionTS(card)); !isSlackError(err, "is_archived") {
+		t.Errorf("reply in an archived channel: %v, want is_archived", err)
+	}
+	if _, _, _, err := api.UpdateMessageContext(ctx, "C1", card, slack.MsgOptionText("edited", false)); !isSlackError(err, "is_archived") {
+		t.Errorf("edit in an archived channel: %v, want is_archived", err)
+	}
+	if _, err := api.PostEphemeralContext(ctx, "C1", "U1", slack.MsgOptionText("x", false)); !isSlackError(err, "is_archived") {
+		t.Errorf("ephemeral in an archived channel: %v, want is_archived", err)
+	}
+	if msgs, _, _, err := api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{ChannelID: "C1", Timestamp: card}); err != nil || len(msgs) != 1 {
+		t.Errorf("replies of an archived channel = %d, %v; want the card", len(msgs), err)
+	}
+	fake.SetNotInChannel("C2")
+	if _, _, _, err := api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{ChannelID: "C2", Timestamp: card}); !isSlackError(err, "not_in_channel") {
+		t.Errorf("replies of a channel the bot is not in: %v, want not_in_channel", err)
+	}
+	if _, _, _, err := api.UpdateMessageContext(ctx, "C2", card, slack.MsgOptionText("edited", false)); !isSlackError(err, "not_in_channel") {
+		t.Errorf("edit in a channel the bot is not in: %v, want not_in_channel", err)
+	}
+}
+
+// chat.postMessage to a user id posts in the bot's direct messages with
+// them, and answers with that conversation's id.
+func TestDirectMessages(t *testing.T) {
+	fake := New(Options{})
+	defer fake.Close()
+	api := newAPI(t, fake, fake.BotToken())
+	ctx := context.Background()
+	channel, ts, err := api.PostMessageContext(ctx, "U1", slack.MsgOptionText("hello", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if channel != DMChannel("U1") || channel[0] != 'D' {
+		t.Errorf("direct message answered channel %q, want %q", channel, DMChannel("U1"))
+	}
+	dms := fake.DirectMessages("U1")
+	if len(dms) != 1 || dms[0].TS != ts || dms[0].Text != "hello" || len(fake.DirectMessages("U2")) != 0 {
+		t.Errorf("direct messages = %+v", dms)
+	}
+	if _, _, err := api.PostMessageContext(ctx, BotUserID, slack.MsgOptionText("x", false)); !isSlackError(err, "cannot_dm_bot") {
+		t.Errorf("direct message to the bot: %v, want cannot_dm_bot", err)
+	}
+}

@@ -35,7 +35,11 @@ type DelivererOptions struct {
 	ClaimIdle time.Duration
 	// Block is how long one read of the outbox waits for news. Default 1 s.
 	Block time.Duration
-	// OnDelivered, when set, is called after each message reached Slack.
+	// OnDelivered, when set, is called after each message was dealt with
+	// for good, with its kind: "card" (an edit), "reply" (posted in the
+	// card's thread), "dm" (sent to the requester instead: the channel
+	// could not take it) or "skipped" (left out by the channel's notify
+	// settings).
 	OnDelivered func(kind string, jobID int64, status xplenty.Status)
 	// OnPanic, when set, is told of each delivery that panicked (and was
 	// recovered; the message stays pending and is tried again).
@@ -192,6 +196,7 @@ func (d *Deliverer) handle(ctx context.Context, m store.OutboxEntry) {
 	log := d.log.With("kind", kind, "job_id", id, "status", status, "entry", m.ID)
 
 	var err error
+	how := kind
 	switch kind {
 	case kindCard:
 		if err := d.store.QueueCard(ctx, id); err != nil {
@@ -201,14 +206,14 @@ func (d *Deliverer) handle(ctx context.Context, m store.OutboxEntry) {
 		ack(ctx, d, m.ID, log)
 		return
 	case kindReply:
-		err = d.deliverReply(ctx, id, status)
+		how, err = d.deliverReply(ctx, id, status)
 	default:
 		err = fmt.Errorf("unknown outbox kind %q", kind)
 	}
 	switch {
 	case err == nil:
 		if d.opts.OnDelivered != nil {
-			d.opts.OnDelivered(kind, id, status)
+			d.opts.OnDelivered(how, id, status)
 		}
 	case errors.Is(err, errBusy):
 		return // another replica is on it; stays pending

@@ -29,6 +29,7 @@ type fakeSlack struct {
 	// slowUpdate, when set, delays each chat.update (to let edits race).
 	slowUpdate time.Duration
 	cardText   map[string]string // ts → text of the last update
+	broadcast  map[string]bool   // ts → posted with reply_broadcast
 }
 
 func (f *fakeSlack) PostMessageContext(_ context.Context, channel string, opts ...slack.MsgOption) (string, string, error) {
@@ -52,6 +53,12 @@ func (f *fakeSlack) PostMessageContext(_ context.Context, channel string, opts .
 	m.Timestamp = fmt.Sprintf("1700000001.%06d", f.seq)
 	m.ThreadTimestamp = v.Get("thread_ts")
 	m.Text = v.Get("text")
+	if v.Get("reply_broadcast") == "true" {
+		if f.broadcast == nil {
+			f.broadcast = map[string]bool{}
+		}
+		f.broadcast[m.Timestamp] = true
+	}
 	if md := v.Get("metadata"); md != "" {
 		if err := json.Unmarshal([]byte(md), &m.Metadata); err != nil {
 			return "", "", err
@@ -231,13 +238,13 @@ func TestDeliverReplyRetriedUntilSlackAccepts(t *testing.T) {
 	eventually(t, "the reply", func() bool { return api.replies(testRecord(1001).CardTS) == 1 })
 }
 
-// A reply Slack will never take (the channel is gone) is dropped, not
-// retried forever, and does not hold up the others.
+// A reply Slack will never take (it finds the message invalid) is
+// dropped, not retried forever, and does not hold up the others.
 func TestDeliverDropsPermanentFailures(t *testing.T) {
 	s, rdb := newTestStore(t)
 	api := &fakeSlack{failPost: func(n int) (bool, error) {
 		if n == 1 {
-			return false, slack.SlackErrorResponse{Err: "channel_not_found"}
+			return false, slack.SlackErrorResponse{Err: "invalid_blocks"}
 		}
 		return true, nil
 	}}

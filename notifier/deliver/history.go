@@ -15,23 +15,23 @@ import (
 // watchdogNote renders the watchdog's note of status about r: how long the
 // job had been in its status when noted and, for a slow job, the usual
 // runtime of its package on its cluster.
-func (d *Deliverer) watchdogNote(ctx context.Context, r job.Record, status xplenty.Status) (render.Message, error) {
+func (d *Deliverer) watchdogNote(ctx context.Context, r job.Record, status xplenty.Status, m render.Mentions) (render.Message, error) {
 	elapsed, err := d.store.Noted(ctx, r.JobID, status)
 	if err != nil {
 		return render.Message{}, err
 	}
 	switch status {
 	case job.StatusQueuedLong:
-		return render.QueuedNote(r, elapsed), nil
+		return render.QueuedNote(r, elapsed, m), nil
 	case job.StatusStoppingLong:
-		return render.StoppingNote(r, elapsed), nil
+		return render.StoppingNote(r, elapsed, m), nil
 	}
 	h, err := d.store.History(ctx, r.ClusterID, r.PackageID)
 	if err != nil {
 		return render.Message{}, err
 	}
 	usual, _ := store.UsualRuntime(h)
-	return render.SlowNote(r, elapsed, usual), nil
+	return render.SlowNote(r, elapsed, usual, m), nil
 }
 
 // cardContext is what a running job's card shows beside its record: the

@@ -124,9 +124,22 @@ func msgOptions(m render.Message) []slack.MsgOption {
 // not posted) is retried here; other failures are returned, and
 // IsRetryable says whether trying later makes sense.
 func (p *Poster) Post(ctx context.Context, channel string, m render.Message, threadTS string, meta *slack.SlackMetadata) (string, error) {
+	return p.post(ctx, channel, m, threadTS, meta, false)
+}
+
+// Broadcast posts m as a reply in the thread of threadTS that is also shown
+// in the channel (reply_broadcast), as Post does otherwise.
+func (p *Poster) Broadcast(ctx context.Context, channel string, m render.Message, threadTS string, meta *slack.SlackMetadata) (string, error) {
+	return p.post(ctx, channel, m, threadTS, meta, true)
+}
+
+func (p *Poster) post(ctx context.Context, channel string, m render.Message, threadTS string, meta *slack.SlackMetadata, broadcast bool) (string, error) {
 	opts := msgOptions(m)
 	if threadTS != "" {
 		opts = append(opts, slack.MsgOptionTS(threadTS))
+		if broadcast {
+			opts = append(opts, slack.MsgOptionBroadcast())
+		}
 	}
 	if meta != nil {
 		opts = append(opts, slack.MsgOptionMetadata(*meta))

@@ -90,11 +90,12 @@ func jobButtons(r job.Record, stopping bool) []slack.BlockElement {
 // Reply renders the one thread reply posted when a job ends. It mentions
 // the requester, so they are notified. A failure shows Xplenty's summary of
 // why and what to do, when it gave one.
-func Reply(r job.Record) Message { return ReplyWithStreak(r, Streak{}) }
+func Reply(r job.Record) Message { return ReplyWithStreak(r, Streak{}, Ping) }
 
 // ReplyWithStreak is Reply, saying for a failure what the bot's records
-// say of the runs of its package before it (the zero Streak says nothing).
-func ReplyWithStreak(r job.Record, streak Streak) Message {
+// say of the runs of its package before it (the zero Streak says nothing),
+// and mentioning people or not as m says.
+func ReplyWithStreak(r job.Record, streak Streak, m Mentions) Message {
 	rd := newRenderer(r.Variables, r.DynamicVariables, r.SecretNames)
 	emoji, word := statusLabel(r)
 
@@ -118,7 +119,7 @@ func ReplyWithStreak(r job.Record, streak Streak) Message {
 			streakBlock = slack.NewContextBlock(blockStreak, mrkdwn(line))
 		}
 	case xplenty.StatusStopped:
-		tail = " was stopped " + stoppedBy(r)
+		tail = " was stopped " + m.stoppedBy(r)
 	default: // not an end; rendered anyway rather than failing
 		tail = " is " + word
 	}
@@ -127,7 +128,7 @@ func ReplyWithStreak(r job.Record, streak Streak) Message {
 	// without a link.
 	about := func(linked bool) string {
 		s := fmt.Sprintf("Job %d (%s)%s", r.JobID, rd.target(r.Run, linked, "package"), tail)
-		if r.Requester != "" {
+		if r.Requester != "" && m == Ping {
 			s = mention(r.Requester) + " " + s
 		}
 		return s
@@ -240,13 +241,21 @@ func statusLabel(r job.Record) (emoji, word string) {
 // stoppedBy says who stopped a job. The record fills StoppedBy from
 // StopRequestedBy once Xplenty confirms; before that, the request is the
 // best answer there is.
-func stoppedBy(r job.Record) string {
+func stoppedBy(r job.Record) string { return Ping.stoppedBy(r) }
+
+// stoppedBy is stoppedBy for a thread message: when it mentions nobody, it
+// says only whether someone stopped the job from Slack (the card, edited
+// without notifying anyone, names them).
+func (m Mentions) stoppedBy(r job.Record) string {
 	who := r.StoppedBy
 	if who == "" {
 		who = r.StopRequestedBy
 	}
-	if who == "" {
+	switch {
+	case who == "":
 		return "in Xplenty"
+	case m == Quiet:
+		return "from Slack"
 	}
 	return "by " + mention(who)
 }

@@ -57,12 +57,12 @@ func TestFailureStreak(t *testing.T) {
 		}
 	}
 	r := withStatus(freshRecord(), xplenty.StatusFailed)
-	text := strings.Join(messageStrings(t, ReplyWithStreak(r, Streak{Failures: 2, LastSuccess: 987, LastSuccessAt: at})), "\n")
+	text := strings.Join(messageStrings(t, ReplyWithStreak(r, Streak{Failures: 2, LastSuccess: 987, LastSuccessAt: at}, Ping)), "\n")
 	if !strings.Contains(text, "2nd failure in a row") {
 		t.Errorf("failure reply lacks the streak:\n%s", text)
 	}
 	ok := withStatus(freshRecord(), xplenty.StatusCompleted)
-	if text := strings.Join(messageStrings(t, ReplyWithStreak(ok, Streak{Failures: 2})), "\n"); strings.Contains(text, "in a row") {
+	if text := strings.Join(messageStrings(t, ReplyWithStreak(ok, Streak{Failures: 2}, Ping)), "\n"); strings.Contains(text, "in a row") {
 		t.Errorf("completed reply shows a failure streak:\n%s", text)
 	}
 }

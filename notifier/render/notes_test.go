@@ -16,13 +16,13 @@ func TestWatchdogNotes(t *testing.T) {
 		msg  Message
 		want string
 	}{
-		{"slow by history", SlowNote(r, 2*time.Hour+5*time.Minute, 14*time.Minute),
+		{"slow by history", SlowNote(r, 2*time.Hour+5*time.Minute, 14*time.Minute, Ping),
 			"<@U123ABC> 🐢 Job 1001 is still running after 2 h 05 min; runs of package 434 on cluster 52 usually take 14 min. I'll keep following it."},
-		{"slow, no history", SlowNote(r, 40*time.Second, 0),
+		{"slow, no history", SlowNote(r, 40*time.Second, 0, Ping),
 			"<@U123ABC> 🐢 Job 1001 is still running after 40 s. I'll keep following it."},
-		{"queued", QueuedNote(r, 35*time.Minute),
+		{"queued", QueuedNote(r, 35*time.Minute, Ping),
 			"<@U123ABC> 🕒 Job 1001 has been queued for 35 min, waiting for resources on cluster 52. I'll keep following it."},
-		{"stopping", StoppingNote(r, 59*time.Minute+50*time.Second),
+		{"stopping", StoppingNote(r, 59*time.Minute+50*time.Second, Ping),
 			"<@U123ABC> 🛑 Job 1001 has been waiting to stop (pending stoppage) for 1 h 00 min; Xplenty has not stopped it yet. I'll keep following it."},
 	}
 	p := r
@@ -32,7 +32,7 @@ func TestWatchdogNotes(t *testing.T) {
 		name string
 		msg  Message
 		want string
-	}{"slow past the preset's max", SlowNote(p, 2*time.Hour, 14*time.Minute),
+	}{"slow past the preset's max", SlowNote(p, 2*time.Hour, 14*time.Minute, Ping),
 		"<@U123ABC> 🐢 Job 1001 is still running after 2 h 00 min, past the 1 h 00 min its preset allows; runs of nightly&lt;b&gt; usually take 14 min. I'll keep following it."})
 	for _, c := range cases {
 		if c.msg.Text != c.want {
@@ -40,7 +40,7 @@ func TestWatchdogNotes(t *testing.T) {
 		}
 	}
 	r.Requester = "not a user id"
-	if got := QueuedNote(r, time.Hour).Text; strings.Contains(got, "<@") {
+	if got := QueuedNote(r, time.Hour, Ping).Text; strings.Contains(got, "<@") {
 		t.Errorf("note for a requester that is no user id mentions: %q", got)
 	}
 }

@@ -209,9 +209,9 @@ func TestRenderNamesBesideIDs(t *testing.T) {
 		m    Message
 		want string
 	}{
-		{"slow", SlowNote(r, time.Hour, 14*time.Minute), "runs of " + linked + " usually take 14 min"},
-		{"queued", QueuedNote(r, time.Hour), "waiting for resources on prod-etl (52)."},
-		{"queued, cluster unknown", QueuedNote(job.Record{JobID: 1, Run: commands.Run{ClusterID: 52, PackageID: 434}}, time.Hour), "waiting for resources on cluster 52."},
+		{"slow", SlowNote(r, time.Hour, 14*time.Minute, Ping), "runs of " + linked + " usually take 14 min"},
+		{"queued", QueuedNote(r, time.Hour, Ping), "waiting for resources on prod-etl (52)."},
+		{"queued, cluster unknown", QueuedNote(job.Record{JobID: 1, Run: commands.Run{ClusterID: 52, PackageID: 434}}, time.Hour, Ping), "waiting for resources on cluster 52."},
 	} {
 		if !strings.Contains(tc.m.Text, tc.want) {
 			t.Errorf("%s: %q lacks %q", tc.name, tc.m.Text, tc.want)

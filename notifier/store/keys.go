@@ -17,8 +17,10 @@ const DefaultPrefix = "runjob:"
 //	user:{user}            zset   ids of jobs a person started, scored by creation (unix ms), for their Home tab
 //	outbox                 stream thread messages to deliver to Slack (kind=reply; kind=card from before cards)
 //	cards                  zset   job ids whose card needs an edit, scored by when it may go out (unix ms)
-//	delivered:{id}:{status} string ts of the thread reply for that terminal status
+//	delivered:{id}:{status} string ts of the thread reply for that terminal status ("skipped", "dm:{ts}": see MarkDelivered)
 //	attempt:{id}:{status}  string a post of that reply was tried (the thread is searched before another)
+//	dm:{id}:{status}       string that reply was tried as a direct message to the requester (never tried twice)
+//	notify:{channel}       hash   what a channel hears of its jobs (/runjob notify; fields below), no expiry
 //	lock:{name}            string short-lived lock held while delivering one message
 //	watch:since            string the watcher's high-water mark (RFC 3339)
 //	watch:leader           string the replica currently polling Xplenty
@@ -50,14 +52,18 @@ func (k Keys) Delivered(id int64, st xplenty.Status) string {
 func (k Keys) Attempt(id int64, st xplenty.Status) string {
 	return k.prefix + "attempt:" + strconv.FormatInt(id, 10) + ":" + string(st)
 }
-func (k Keys) Lock(name string) string     { return k.prefix + "lock:" + name }
-func (k Keys) Since() string               { return k.prefix + "watch:since" }
-func (k Keys) Leader() string              { return k.prefix + "watch:leader" }
-func (k Keys) Dedupe(key string) string    { return k.prefix + "dedupe:" + key }
-func (k Keys) Confirm(token string) string { return k.prefix + "confirm:" + token }
-func (k Keys) Audit() string               { return k.prefix + "audit" }
-func (k Keys) Intents() string             { return k.prefix + "intents" }
-func (k Keys) Intent(id string) string     { return k.prefix + "intent:" + id }
+func (k Keys) DM(id int64, st xplenty.Status) string {
+	return k.prefix + "dm:" + strconv.FormatInt(id, 10) + ":" + string(st)
+}
+func (k Keys) Notify(channel string) string { return k.prefix + "notify:" + channel }
+func (k Keys) Lock(name string) string      { return k.prefix + "lock:" + name }
+func (k Keys) Since() string                { return k.prefix + "watch:since" }
+func (k Keys) Leader() string               { return k.prefix + "watch:leader" }
+func (k Keys) Dedupe(key string) string     { return k.prefix + "dedupe:" + key }
+func (k Keys) Confirm(token string) string  { return k.prefix + "confirm:" + token }
+func (k Keys) Audit() string                { return k.prefix + "audit" }
+func (k Keys) Intents() string              { return k.prefix + "intents" }
+func (k Keys) Intent(id string) string      { return k.prefix + "intent:" + id }
 func (k Keys) Contested(id int64) string {
 	return k.prefix + "contested:" + strconv.FormatInt(id, 10)
 }
@@ -102,6 +108,14 @@ const (
 const (
 	fReadFailures = "read_failures" // failed reads in a row
 	fReadFailure  = "read_failure"  // what the last one was, safe to show
+)
+
+// Hash fields of notify:{channel}; a field not set (or not readable) is
+// DefaultNotify's.
+const (
+	fNotifyLevel     = "level"     // all, failures, off
+	fNotifyBroadcast = "broadcast" // failures, off
+	fNotifyMention   = "mention"   // on, off
 )
 
 // outboxGroup is the outbox stream's consumer group: every deliverer of

@@ -20,8 +20,18 @@ func (s *Store) Delivered(ctx context.Context, id int64, status xplenty.Status) 
 	return n == 1, nil
 }
 
-// MarkDelivered records that the reply to job id for status was posted as
-// ts; the marker lives as long as finished records.
+// What a delivered marker holds besides the ts of a thread reply.
+const (
+	// DeliveredSkipped: the channel's notify settings left the reply out.
+	DeliveredSkipped = "skipped"
+	// DeliveredDM prefixes the ts of a reply sent to the requester as a
+	// direct message instead (the card's channel could not take it).
+	DeliveredDM = "dm:"
+)
+
+// MarkDelivered records that the reply to job id for status was dealt with
+// for good: posted as ts (or DeliveredSkipped, or DeliveredDM and the ts);
+// the marker lives as long as finished records.
 func (s *Store) MarkDelivered(ctx context.Context, id int64, status xplenty.Status, ts string) error {
 	if err := s.rdb.Set(ctx, s.keys.Delivered(id, status), ts, s.retention).Err(); err != nil {
 		return fmt.Errorf("mark reply to job %d delivered: %w", id, err)
@@ -42,4 +52,33 @@ func (s *Store) MarkAttempt(ctx context.Context, id int64, status xplenty.Status
 // ClearAttempt forgets an attempt marked with MarkAttempt.
 func (s *Store) ClearAttempt(ctx context.Context, id int64, status xplenty.Status) error {
 	return s.rdb.Del(ctx, s.keys.Attempt(id, status)).Err()
+}
+
+// MarkDMAttempt records, for holder, that the reply to job id for status is
+// being sent to its requester as a direct message, and reports whether this
+// is the first try. A direct message cannot be looked for afterwards (the
+// bot does not read direct messages), so a later try must not send it
+// again: a reply goes as a direct message at most once.
+func (s *Store) MarkDMAttempt(ctx context.Context, id int64, status xplenty.Status, holder string) (bool, error) {
+	first, err := s.rdb.SetNX(ctx, s.keys.DM(id, status), holder, s.retention).Result()
+	if err != nil {
+		return false, fmt.Errorf("direct message for job %d: %w", id, err)
+	}
+	return first, nil
+}
+
+// DMAttempted reports whether a direct message of the reply to job id for
+// status was tried (MarkDMAttempt).
+func (s *Store) DMAttempted(ctx context.Context, id int64, status xplenty.Status) (bool, error) {
+	n, err := s.rdb.Exists(ctx, s.keys.DM(id, status)).Result()
+	if err != nil {
+		return false, fmt.Errorf("direct message for job %d: %w", id, err)
+	}
+	return n == 1, nil
+}
+
+// ClearDMAttempt forgets a try of MarkDMAttempt that certainly sent
+// nothing, so that the next one may.
+func (s *Store) ClearDMAttempt(ctx context.Context, id int64, status xplenty.Status) error {
+	return s.rdb.Del(ctx, s.keys.DM(id, status)).Err()
 }

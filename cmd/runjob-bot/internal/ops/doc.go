@@ -26,8 +26,9 @@
 //
 //	runjob_commands_total{kind,result}          commands ("command") and clicks ("button") by outcome
 //	runjob_jobs_started_total                   commands and clicks that started a job
-//	runjob_jobs_finished_total{status}          terminal replies posted: completed, failed, stopped
-//	runjob_deliveries_total{kind}               messages delivered: card (edits, from the cards set), reply (outbox)
+//	runjob_jobs_finished_total{status}          terminal replies dealt with (posted, sent as a DM, left out): completed, failed, stopped
+//	runjob_deliveries_total{kind}               messages dealt with: card (edits, from the cards set), reply (outbox),
+//	                                            dm (a reply sent to its requester), skipped (left out by /runjob notify)
 //	runjob_xplenty_requests_total{method,route,code}    HTTP exchanges, retries included; code "error" when no answer came
 //	runjob_xplenty_request_duration_seconds{method,route}
 //	runjob_xplenty_ratelimit_limit / _remaining / _observed_timestamp_seconds

@@ -17,15 +17,19 @@ func TestMetricsDeliveries(t *testing.T) {
 	h.Delivered("reply", 4244, xplenty.StatusFailed)
 	h.Delivered("reply", 4245, xplenty.Status("weird"))
 	h.Delivered("bogus", 4246, xplenty.StatusStopped)
+	h.Delivered("dm", 4247, xplenty.StatusStopped)
+	h.Delivered("skipped", 4248, xplenty.StatusCompleted)
 
 	fams := scrapeMetrics(t, Handler(m, Readiness{}))
 
 	wantMetric(t, fams, 2, "runjob_deliveries_total", "kind", "card")
 	wantMetric(t, fams, 4, "runjob_deliveries_total", "kind", "reply")
 	wantMetric(t, fams, 1, "runjob_deliveries_total", "kind", "other")
-	wantMetric(t, fams, 1, "runjob_jobs_finished_total", "status", "completed")
+	wantMetric(t, fams, 1, "runjob_deliveries_total", "kind", "dm")
+	wantMetric(t, fams, 1, "runjob_deliveries_total", "kind", "skipped")
+	wantMetric(t, fams, 2, "runjob_jobs_finished_total", "status", "completed")
 	wantMetric(t, fams, 2, "runjob_jobs_finished_total", "status", "failed")
-	wantMetric(t, fams, 0, "runjob_jobs_finished_total", "status", "stopped") // exists before the first
+	wantMetric(t, fams, 1, "runjob_jobs_finished_total", "status", "stopped")
 	wantMetric(t, fams, 1, "runjob_jobs_finished_total", "status", "other")
 	wantBoundedLabels(t, fams)
 }
