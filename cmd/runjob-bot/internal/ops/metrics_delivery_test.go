@@ -18,7 +18,7 @@ func TestMetricsDeliveries(t *testing.T) {
 	h.Delivered("reply", 4245, xplenty.Status("weird"))
 	h.Delivered("bogus", 4246, xplenty.StatusStopped)
 
-	fams := scrapeMetrics(t, Handler(m, Readiness{}))
+	fams := scrapeMetrics(t, Handler(m, Readiness{}, nil))
 
 	wantMetric(t, fams, 2, "runjob_deliveries_total", "kind", "card")
 	wantMetric(t, fams, 4, "runjob_deliveries_total", "kind", "reply")
