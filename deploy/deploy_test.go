@@ -53,7 +53,7 @@ func deployKnownEnv(t *testing.T) map[string]bool {
 }
 
 // deploySecretName tells the variables whose example values must be placeholders.
-var deploySecretName = regexp.MustCompile(`(TOKEN|KEY|PASSWORD|SECRET)$`).MatchString
+var deploySecretName = regexp.MustCompile(`(TOKEN|KEY|PASSWORD|SECRET|AUTH)$`).MatchString
 
 // deployPlaceholder reports whether a secret's value is obviously not real.
 func deployPlaceholder(v string) bool {

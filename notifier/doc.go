@@ -1,7 +1,8 @@
 // Package notifier is what the bot tells Slack about a job, and how it makes
 // sure Slack hears it exactly once. This package is the watcher (Watcher):
 // it turns Xplenty's status changes into recorded changes and queued
-// messages. The rest lives in sub-packages, one job each:
+// messages, polling every interval, or sooner when woken (Xplenty's web
+// hooks, through the store from any replica; wake.go). The rest lives in sub-packages, one job each:
 //
 //   - job: what the bot knows about one followed job (Record), and the
 //     statuses it gives a job it stopped following;

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/runjob/runjob/notifier/loop"
 	"github.com/runjob/runjob/notifier/store"
 	"github.com/runjob/runjob/xplenty"
 )
@@ -51,6 +50,14 @@ type WatcherOptions struct {
 	// Watchdog sets when a job gets a note in its thread for taking long
 	// (see watchdog.go).
 	Watchdog WatchdogOptions
+	// ListenForWakes makes the watcher hear the wake-ups of store.Wake,
+	// published by any replica (Xplenty's web hooks), as well as Wake's
+	// (see wake.go).
+	ListenForWakes bool
+	// WakeGap is the least time between the starts of a poll and of the
+	// next one brought forward by a wake-up: a burst of wake-ups costs at
+	// most one poll per WakeGap. Default DefaultWakeGap.
+	WakeGap time.Duration
 }
 
 // TickStats describe one poll.
@@ -89,6 +96,9 @@ type Watcher struct {
 	log   *slog.Logger
 	// lastWatch is when this watcher's last watchdog pass ran.
 	lastWatch time.Time
+	// wake holds a wake-up until the loop reads it (capacity 1: wake-ups
+	// fold together).
+	wake chan struct{}
 }
 
 // NewWatcher returns a Watcher of the jobs in store, polling src.
@@ -114,19 +124,27 @@ func NewWatcher(store *store.Store, src JobSource, opts WatcherOptions) *Watcher
 	if opts.Watchdog.Every <= 0 {
 		opts.Watchdog.Every = min(6*opts.Interval, time.Minute)
 	}
-	return &Watcher{store: store, src: src, opts: opts, log: opts.Logger}
+	if opts.WakeGap <= 0 {
+		opts.WakeGap = DefaultWakeGap
+	}
+	return &Watcher{store: store, src: src, opts: opts, log: opts.Logger, wake: make(chan struct{}, 1)}
 }
 
 // Run polls until ctx ends, then gives the lease up so another replica
-// takes over at once.
+// takes over at once. Between polls it waits the interval (longer when the
+// budget runs low or polls fail), or less when woken (wake.go).
 func (w *Watcher) Run(ctx context.Context) error {
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
 		_ = w.store.ReleaseLease(rctx, w.opts.Holder)
 	}()
+	if w.opts.ListenForWakes {
+		w.listen(ctx)
+	}
 	var fails int
 	for {
+		started := time.Now()
 		st, err := w.tickSafely(ctx)
 		if ctx.Err() != nil {
 			return nil
@@ -149,7 +167,11 @@ func (w *Watcher) Run(ctx context.Context) error {
 				w.log.Warn("extend watch lease", "err", lerr)
 			}
 		}
-		if !loop.Sleep(ctx, delay) {
+		// Only the leader polls, and a wake-up brings a poll forward only
+		// at the healthy pace: after a failure or with the budget low, the
+		// backoff comes first.
+		healthy := fails == 0 && budgetFactor(w.src.RateLimit()) == 1
+		if !w.sleep(ctx, delay, started, st.Leader && healthy) {
 			return nil
 		}
 	}
@@ -339,33 +361,3 @@ func (w *Watcher) refreshStale(ctx context.Context, st *TickStats) error {
 // leaseTTL is how long the polling lease lasts without renewal: a replica
 // that dies is replaced within it.
 func (w *Watcher) leaseTTL() time.Duration { return max(3*w.opts.Interval, 5*time.Second) }
-
-// NextDelay decides how long to wait before the next poll: the interval
-// while the budget is healthy, longer as X-RateLimit-Remaining falls (the
-// budget is shared with other tools using the same key), and exponential
-// backoff after failures, longest after a 429 (Xplenty sends no
-// Retry-After). It is a pure function, so the policy is table-tested.
-func NextDelay(interval time.Duration, rl xplenty.RateLimit, fails int, rateLimited bool) time.Duration {
-	const maxDelay = 15 * time.Minute
-	d := interval
-	if rl.Limit > 0 {
-		left := float64(rl.Remaining) / float64(rl.Limit)
-		switch {
-		case left <= 0.02:
-			d = interval * 16
-		case left <= 0.10:
-			d = interval * 4
-		case left <= 0.25:
-			d = interval * 2
-		}
-	}
-	if fails > 0 {
-		base := interval
-		if rateLimited {
-			base = max(interval, time.Minute)
-		}
-		back := base << min(fails-1, 6)
-		d = max(d, back)
-	}
-	return min(d, maxDelay)
-}

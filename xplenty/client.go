@@ -81,24 +81,26 @@ func (cfg Config) GoString() string { return cfg.String() }
 // concurrent use.
 //
 // Retries happen in one place and depend on what a repeat could do:
-//   - GET (GetJob, GetJobWithLogSummary, ListJobs, NextJobs, JobLog, and
-//     the package and cluster calls) is retried on 5xx and on transport errors, with capped exponential
-//     backoff and full jitter, as long as ctx allows.
+//   - GET (GetJob, GetJobWithLogSummary, ListJobs, NextJobs, JobLog,
+//     ListHooks, and the package and cluster calls) is retried on 5xx and
+//     on transport errors, with capped exponential backoff and full
+//     jitter, as long as ctx allows.
 //   - A 429 is never retried, whatever the method: it is returned at once
 //     (IsRateLimited). The hourly budget (5,000 calls, shared with every
 //     other tool on the account) refills only over the hour, so a retry
 //     within seconds can only spend more of it, and clients that keep
 //     calling over budget get blacklisted. Backing off is the caller's job;
 //     runjob's job watcher does it by slowing its polling.
-//   - POST (RunJob) and DELETE (StopJob) are retried only when the request
-//     certainly did not reach the server: no connection could be opened
-//     (refused, DNS, TLS handshake). Once a connection was open they are
+//   - POST (RunJob, CreateWebHook), PUT (UpdateWebHook) and DELETE
+//     (StopJob) are retried only when the request certainly did not reach
+//     the server: no connection could be opened (refused, DNS, TLS
+//     handshake). Once a connection was open they are
 //     never repeated; a failure whose outcome is unknown then carries
 //     ErrOutcomeUnknown. Repeating a stop would be harmless, but its 5xx
 //     answers are rare and the caller polls the job anyway.
 //
 // Redirects: a GET follows a redirect within the base URL's origin only. A
-// POST or DELETE follows none (see sameOriginRedirects): its 3xx answer is
+// POST, PUT or DELETE follows none (see sameOriginRedirects): its 3xx answer is
 // returned as an *ErrorResponse carrying ErrOutcomeUnknown.
 type Client struct {
 	base        *url.URL

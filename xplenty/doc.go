@@ -1,7 +1,8 @@
 // Package xplenty is runjob's client for the Xplenty (Integrate.io ETL) jobs
 // API: run a package on a cluster, follow the job, list what changed, stop
-// it, read its log; and the catalog a run names, packages (with their
-// declared variables) and clusters (with their status).
+// it, read its log; the catalog a run names, packages (with their
+// declared variables) and clusters (with their status); and the account's
+// web hooks, which tell the bot at once that a job changed.
 //
 // It exists so the rest of the bot never deals with the API's wire format,
 // its quirks (numbers sent as text and text as numbers, timestamps with any

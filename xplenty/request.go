@@ -26,7 +26,10 @@ type call struct {
 	route  string   // template for OnResponse, e.g. "/jobs/{id}"
 	u      *url.URL // absolute, without user info
 	form   url.Values
-	out    any // decoded from a 2xx body when non-nil
+	// json, when set (and form is not), is sent as an application/json
+	// body.
+	json []byte
+	out  any // decoded from a 2xx body when non-nil
 	// allowEmpty accepts a 2xx without a body, leaving out untouched.
 	allowEmpty bool
 	// check vets the decoded answer; its error counts as an undecodable
@@ -85,8 +88,11 @@ func (c *Client) backoff(attempt int, base time.Duration) time.Duration {
 // be retried with that backoff base.
 func (c *Client) once(ctx context.Context, cl *call) (h http.Header, retryBase time.Duration, err error) {
 	var body io.Reader
-	if cl.form != nil {
+	switch {
+	case cl.form != nil:
 		body = strings.NewReader(cl.form.Encode())
+	case cl.json != nil:
+		body = bytes.NewReader(cl.json)
 	}
 	// connected turns true once a connection is open: from then on the
 	// request may have reached the server.
@@ -99,8 +105,11 @@ func (c *Client) once(ctx context.Context, cl *call) (h http.Header, retryBase t
 	req.Header.Set("Accept", mediaType)
 	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.Set("Authorization", c.auth)
-	if cl.form != nil {
+	switch {
+	case cl.form != nil:
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	case cl.json != nil:
+		req.Header.Set("Content-Type", "application/json")
 	}
 
 	start := time.Now()

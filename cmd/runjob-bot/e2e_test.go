@@ -304,7 +304,8 @@ func (e *e2e) setStatus(id int64, st xplenty.Status) {
 // bot: Slack calls, messages, logs, and what it stored in Redis.
 func (e *e2e) checkNoSecrets() {
 	var secrets []string
-	for _, s := range []string{secretValue, spacedSecret, escapedSecret, e.cfg.SlackBotToken, e.cfg.SlackAppToken, e.cfg.XplentyAPIKey} {
+	for _, s := range []string{secretValue, spacedSecret, escapedSecret, e.cfg.SlackBotToken, e.cfg.SlackAppToken, e.cfg.XplentyAPIKey,
+		e.cfg.HookAuth.Password} {
 		secrets = append(secrets, escapedForms(s)...)
 	}
 	var all strings.Builder

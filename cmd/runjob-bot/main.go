@@ -1,6 +1,8 @@
 // Command runjob-bot is the runjob Slack bot: `runjob-bot` serves Slack over
 // Socket Mode; `runjob-bot shell` is a terminal chat with the same bot, for
-// trying it without Slack, Redis or an Xplenty account.
+// trying it without Slack, Redis or an Xplenty account; `runjob-bot audit`
+// prints the audit trail; `runjob-bot hook` points Xplenty's web hooks at
+// the bot.
 package main
 
 import (
@@ -15,6 +17,7 @@ import (
 	"github.com/runjob/runjob/cmd/runjob-bot/config"
 	"github.com/runjob/runjob/cmd/runjob-bot/internal/app"
 	"github.com/runjob/runjob/cmd/runjob-bot/internal/audit"
+	"github.com/runjob/runjob/cmd/runjob-bot/internal/hook"
 	"github.com/runjob/runjob/cmd/runjob-bot/internal/shell"
 )
 
@@ -49,6 +52,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return shell.Run(ctx, args[1:], stdin, stdout, stderr, shell.Options{Version: version})
 	case "audit":
 		return audit.Run(ctx, args[1:], config.Read(os.LookupEnv, config.ServeDefaults()), stdout, stderr)
+	case "hook":
+		return hook.Run(ctx, args[1:], config.Read(os.LookupEnv, config.ServeDefaults()), version, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -66,5 +71,9 @@ Usage:
   runjob-bot shell      a terminal chat with the bot: no Slack, Redis or Xplenty account needed
   runjob-bot audit [-since 24h]
                         print the audit trail (runs, re-runs, stops, confirmations, denials)
+  runjob-bot hook install --url https://bot.example.com/hooks/xplenty
+                        point a web hook of the Xplenty account at the bot (XPLENTY_HOOK_AUTH)
+  runjob-bot hook status
+                        list the account's hooks and which one posts to the bot
   runjob-bot version    print the version
 `

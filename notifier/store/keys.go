@@ -24,6 +24,7 @@ const DefaultPrefix = "runjob:"
 //	lock:{name}            string short-lived lock held while delivering one message
 //	watch:since            string the watcher's high-water mark (RFC 3339)
 //	watch:leader           string the replica currently polling Xplenty
+//	watch:wake             channel pub/sub: wake-ups of the watcher (a web hook said a job changed)
 //	dedupe:{key}           string an event or click already handled
 //	confirm:{token}        string a run waiting for its runner to confirm it (protected targets)
 //	audit                  stream the audit trail
@@ -59,6 +60,7 @@ func (k Keys) Notify(channel string) string { return k.prefix + "notify:" + chan
 func (k Keys) Lock(name string) string      { return k.prefix + "lock:" + name }
 func (k Keys) Since() string                { return k.prefix + "watch:since" }
 func (k Keys) Leader() string               { return k.prefix + "watch:leader" }
+func (k Keys) Wake() string                 { return k.prefix + "watch:wake" }
 func (k Keys) Dedupe(key string) string     { return k.prefix + "dedupe:" + key }
 func (k Keys) Confirm(token string) string  { return k.prefix + "confirm:" + token }
 func (k Keys) Audit() string                { return k.prefix + "audit" }

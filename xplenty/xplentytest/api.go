@@ -346,8 +346,10 @@ func (s *Server) create(p runParams, now time.Time) (*job, *response) {
 		j.fails = s.lc.fails(id)
 		j.OutputsCount = len(outputTemplates)
 	}
+	j.notify = s.hookEvent
 	s.jobs[id] = j
 	s.order = append(s.order, j)
+	s.hookEvent(j, j.Status, now)
 	return j, nil
 }
 

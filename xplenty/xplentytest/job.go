@@ -92,6 +92,9 @@ type job struct {
 	stopAt  time.Time           // when a stop was requested, in lifecycle mode
 	log     *string             // the log body set by SetLog; nil: written from the history
 	summary *xplenty.LogSummary // set by SetLogSummary; nil: none
+	// notify, when set, is told of every change of status (web hooks);
+	// it is called with the server's lock held.
+	notify func(j *job, st xplenty.Status, at time.Time)
 }
 
 // touch stamps a change.
@@ -100,6 +103,9 @@ func (j *job) touch(at time.Time) { j.UpdatedAt = timePtr(at) }
 // enter puts the job in status st as of at, with the timestamps that go
 // with it.
 func (j *job) enter(st xplenty.Status, at time.Time) {
+	if j.notify != nil && j.Status != st {
+		defer j.notify(j, st, at)
+	}
 	j.Status = st
 	j.touch(at)
 	switch st {

@@ -15,6 +15,11 @@
 // moment it was due, so a list with since= sees exactly what a background
 // process would have produced, deterministically.
 //
+// The hooks API is served too (hooks.go), and the hooks work: an active
+// web hook is POSTed to, with its credentials, when a job enters a status
+// it listens for (job.submitted, started, stopped, completed, failed; see
+// AddWebHook and HookDeliveries).
+//
 // Like the real API, the server shows times to the second: answers, Job and
 // Jobs hold whole seconds, and since= (inclusive) and sort=updated compare
 // whole seconds, whatever the precision of Options.Now.
@@ -139,6 +144,7 @@ type Server struct {
 	requestCount  int
 	packages      map[int64]*xplenty.Package // the catalog
 	clusters      map[int64]*xplenty.Cluster
+	hooks         hookState // hooks.go
 }
 
 // New starts a server. Close it when done.
@@ -486,6 +492,9 @@ func (s *Server) route(r *http.Request, body []byte, now time.Time) *response {
 	segs := strings.Split(rest, "/")
 	if segs[0] == "packages" || segs[0] == "clusters" {
 		return s.routeCatalog(r, segs, now)
+	}
+	if segs[0] == "hooks" {
+		return s.routeHooks(r, segs, body)
 	}
 	if segs[0] != "jobs" || len(segs) > 3 {
 		return errorAnswer(http.StatusNotFound, "Item not found.")

@@ -26,6 +26,9 @@ type Config struct {
 	SecretKey, SecretKeyPrevious                string
 	HTTPAddr                                    string
 	LogLevel                                    slog.Level
+	// HookAuth is XPLENTY_HOOK_AUTH; its zero value turns Xplenty's web
+	// hooks off.
+	HookAuth HookAuth
 	// WatchdogQueuedAfter and WatchdogStoppingAfter are how long a job
 	// may stay queued or in pending_stoppage before a note in its thread;
 	// 0 for never.
@@ -131,6 +134,11 @@ func (e Env) Check() (Config, error) {
 		if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 			bad("HTTP_ADDR", fmt.Sprintf("must be host:port or :port, or empty to turn it off (got %q)", c.HTTPAddr))
 		}
+	}
+	if c.HookAuth, err = ParseHookAuth(e.XplentyHookAuth); err != nil {
+		bad("XPLENTY_HOOK_AUTH", err.Error())
+	} else if c.HookAuth.On() && c.HTTPAddr == "" {
+		bad("XPLENTY_HOOK_AUTH", "is set but HTTP_ADDR is empty: Xplenty's web hooks are served on the ops endpoint (HTTP_ADDR), so set both or neither")
 	}
 	if v, err := strconv.ParseFloat(strings.TrimSpace(e.UpdatePerMinute), 64); err != nil || v < 1 || v > 10000 {
 		bad("SLACK_UPDATE_PER_MINUTE", fmt.Sprintf("must be a number of calls a minute from 1 to 10000, like 50 (got %q)", e.UpdatePerMinute))

@@ -6,6 +6,7 @@ package config
 type Env struct {
 	SlackAppToken, SlackBotToken, SlackAPIURL      string
 	XplentyAccountID, XplentyAPIKey, XplentyAPIURL string
+	XplentyHookAuth                                string
 	RedisURL                                       string
 	PollInterval                                   string
 	WatchdogQueuedAfter, WatchdogStoppingAfter     string
@@ -37,6 +38,7 @@ func Read(lookup func(name string) (string, bool), defaults Defaults) Env {
 		XplentyAccountID:      get("XPLENTY_ACCOUNT_ID"),
 		XplentyAPIKey:         get("XPLENTY_API_KEY"),
 		XplentyAPIURL:         get("XPLENTY_API_URL"),
+		XplentyHookAuth:       get("XPLENTY_HOOK_AUTH"),
 		RedisURL:              get("REDIS_URL"),
 		PollInterval:          get("POLL_INTERVAL"),
 		WatchdogQueuedAfter:   get("WATCHDOG_QUEUED_AFTER"),

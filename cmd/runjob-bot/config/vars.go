@@ -18,6 +18,7 @@ var Vars = []Var{
 	{Name: "XPLENTY_ACCOUNT_ID", Desc: "Xplenty account id (the slug in the API URL)"},
 	{Name: "XPLENTY_API_KEY", Desc: "Xplenty API key"},
 	{Name: "XPLENTY_API_URL", Default: "https://api.xplenty.com/", Desc: "Xplenty API base URL"},
+	{Name: "XPLENTY_HOOK_AUTH", Desc: "user:password Xplenty's web hooks must send (HTTP Basic) to POST /hooks/xplenty on HTTP_ADDR; optional: unset, the path answers 404 and the bot only polls"},
 	{Name: "REDIS_URL", Desc: "redis:// or rediss:// URL, with password if any"},
 	{Name: "POLL_INTERVAL", Default: "10s", Desc: "how often the watcher asks Xplenty what changed (Go duration)"},
 	{Name: "WATCHDOG_QUEUED_AFTER", Default: "30m", Desc: "a job queued (waiting for cluster resources) this long gets one note in its thread (Go duration; 0 turns it off)"},

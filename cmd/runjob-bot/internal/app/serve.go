@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"sync"
@@ -53,6 +54,9 @@ type Deps struct {
 	Hooks ops.Hooks
 	// Ready, when set, is told once the bot is connected to Slack.
 	Ready func()
+	// OpsListening, when set, is told the address the ops endpoint
+	// listens on (HTTP_ADDR, e.g. 127.0.0.1:0 in tests), before Ready.
+	OpsListening func(net.Addr)
 
 	// ChannelRate and ChannelBurst, when set, replace the chat.postMessage
 	// budget of each channel; UpdateRate (per second) the chat.update one.
@@ -165,17 +169,27 @@ func Serve(ctx context.Context, cfg config.Config, d Deps) error {
 		// Serves until Serve returns: during the drain /readyz says 503
 		// (Slack is disconnected) and /metrics can still be scraped.
 		opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
-		_, waitOps, err := ops.Serve(opsCtx, cfg.HTTPAddr, ops.Handler(m, ops.Readiness{Slack: socket.Connected, Redis: store.Ping}), log)
+		var hook *ops.XplentyHook
+		if cfg.HookAuth.On() {
+			// Any replica may receive a hook; the wake-up goes through
+			// Redis to the one that polls.
+			hook = &ops.XplentyHook{User: cfg.HookAuth.User, Password: cfg.HookAuth.Password, Wake: store.Wake, Logger: log}
+		}
+		bound, waitOps, err := ops.Serve(opsCtx, cfg.HTTPAddr, ops.Handler(m, ops.Readiness{Slack: socket.Connected, Redis: store.Ping}, hook), log)
 		if err != nil {
 			stopOps()
 			return fmt.Errorf("HTTP_ADDR: %w", err)
 		}
 		defer func() { stopOps(); _ = waitOps() }()
+		if d.OpsListening != nil {
+			d.OpsListening(bound)
+		}
 	}
 	watcher := notifier.NewWatcher(store, xp, notifier.WatcherOptions{
 		Logger: log, Interval: cfg.PollInterval, Holder: replica, OnTick: d.Hooks.Tick,
-		OnPanic:  d.Hooks.PanicAt("tick"),
-		Watchdog: notifier.WatchdogOptions{QueuedAfter: cfg.WatchdogQueuedAfter, StoppingAfter: cfg.WatchdogStoppingAfter},
+		OnPanic:        d.Hooks.PanicAt("tick"),
+		Watchdog:       notifier.WatchdogOptions{QueuedAfter: cfg.WatchdogQueuedAfter, StoppingAfter: cfg.WatchdogStoppingAfter},
+		ListenForWakes: cfg.HookAuth.On(),
 	})
 	deliverer := deliver.NewDeliverer(store, poster, deliver.DelivererOptions{
 		Logger: log, Consumer: replica, ClaimIdle: d.ClaimIdle, OnDelivered: d.Hooks.Delivered,
@@ -193,7 +207,8 @@ func Serve(ctx context.Context, cfg config.Config, d Deps) error {
 	go func() { defer wg.Done(); _ = deliverer.Run(bg) }()
 	go func() { defer wg.Done(); recoverLaunches(bg, b) }()
 
-	log.Info("runjob-bot starting", "version", version, "replica", replica, "poll_interval", cfg.PollInterval.String())
+	log.Info("runjob-bot starting", "version", version, "replica", replica, "poll_interval", cfg.PollInterval.String(),
+		"xplenty_hooks", cfg.HookAuth.On())
 	runErr := socket.Run(ctx)
 
 	log.Info("shutting down: no new commands; finishing work in flight")

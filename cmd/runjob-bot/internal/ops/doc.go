@@ -1,6 +1,8 @@
 // Package ops is what operators see of a running bot: the metrics, the
 // Hooks that feed them, and the HTTP endpoint (HTTP_ADDR) that serves
-// /healthz, /readyz and /metrics.
+// /healthz, /readyz and /metrics, and, with XPLENTY_HOOK_AUTH, receives
+// Xplenty's web hooks on POST /hooks/xplenty (webhook.go: not to be
+// confused with Hooks, which are observation points).
 //
 // Each component owns its metrics as one set, in a file of its own: the
 // set's collectors, its constructor (which registers them) and the observe
@@ -15,6 +17,7 @@
 //	deliveryMetrics  metrics_delivery.go  Hooks.Delivered  deliveries, jobs finished
 //	panicMetrics     metrics_panics.go    Hooks.Panicked   panics, wherever recovered
 //	queueCollector   metrics_queues.go    ObserveQueues    the store's delivery queues, read at scrape time
+//	webhookMetrics   metrics_webhooks.go  (the receiver)   Xplenty's web hooks received
 //
 // The components themselves know nothing of Prometheus: they call plain
 // functions (the Hooks), so they are tested without it, and the Xplenty
@@ -56,6 +59,9 @@
 //	runjob_panics_total{where}                  panics recovered while handling one envelope, one watcher tick
 //	                                            or one delivery (where: envelope, tick, delivery); each is a bug,
 //	                                            logged with its stack: alert on any increase
+//	runjob_xplenty_hooks_total{result}          Xplenty web hooks received on /hooks/xplenty: "ok" (the watcher was
+//	                                            woken), "unauthorized" (wrong or missing credentials: alert on a
+//	                                            rise), "bad_method" (not a POST), "failed" (Redis could not be told)
 //	runjob_queue_depth{queue}, runjob_queue_oldest_age_seconds{kind}
 //	                                            the delivery queues (see metrics_queues.go)
 //	runjob_build_info{version}                  1

@@ -26,7 +26,7 @@ func TestMetricsWithHooks(t *testing.T) {
 	if want := []string{"caller command started", "caller tick"}; strings.Join(calls, "|") != strings.Join(want, "|") {
 		t.Errorf("the caller's Hooks saw %q, want %q", calls, want)
 	}
-	fams := scrapeMetrics(t, Handler(m, Readiness{}))
+	fams := scrapeMetrics(t, Handler(m, Readiness{}, nil))
 	wantMetric(t, fams, 1, "runjob_jobs_started_total")
 	wantMetric(t, fams, 4, "runjob_tracked_jobs")
 	wantMetric(t, fams, 1, "runjob_jobs_finished_total", "status", "stopped")

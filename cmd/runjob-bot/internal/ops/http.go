@@ -17,8 +17,10 @@ type Readiness struct {
 
 // Handler serves GET /healthz (the process is alive: always 200 "ok"),
 // GET /readyz (200 "ready" when Slack is connected and Redis answers within
-// a second, else 503 with one short reason a line) and GET /metrics.
-func Handler(m *Metrics, r Readiness) http.Handler {
+// a second, else 503 with one short reason a line), GET /metrics and, when
+// hook is set, POST /hooks/xplenty (webhook.go); without it that path
+// answers 404.
+func Handler(m *Metrics, r Readiness, hook *XplentyHook) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		plain(w, http.StatusOK, "ok")
@@ -44,6 +46,9 @@ func Handler(m *Metrics, r Readiness) http.Handler {
 	})
 	if m != nil {
 		mux.Handle("GET /metrics", m.handler())
+	}
+	if hook != nil {
+		mux.Handle(HookPath, newHookReceiver(hook, m))
 	}
 	return mux
 }

@@ -29,7 +29,7 @@ func TestHealthz(t *testing.T) {
 	h := Handler(NewMetrics(version), Readiness{
 		Slack: func() bool { return false },
 		Redis: func(context.Context) error { return errors.New("down") },
-	})
+	}, nil)
 	// Alive even when not ready.
 	if code, body := opsGet(t, h, http.MethodGet, "/healthz"); code != http.StatusOK || body != "ok\n" {
 		t.Errorf("GET /healthz = %d %q, want 200 \"ok\"", code, body)
@@ -84,7 +84,7 @@ func TestReadyz(t *testing.T) {
 		}}, 503, "redis: timeout\n", nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			code, body := opsGet(t, Handler(NewMetrics(version), c.r), http.MethodGet, "/readyz")
+			code, body := opsGet(t, Handler(NewMetrics(version), c.r, nil), http.MethodGet, "/readyz")
 			if code != c.code || body != c.body {
 				t.Errorf("GET /readyz = %d %q, want %d %q", code, body, c.code, c.body)
 			}
@@ -105,7 +105,7 @@ func TestReadyzRedisDeadline(t *testing.T) {
 		d, hasDeadline = ctx.Deadline()
 		deadline = time.Until(d)
 		return nil
-	}})
+	}}, nil)
 	if code, _ := opsGet(t, h, http.MethodGet, "/readyz"); code != http.StatusOK {
 		t.Errorf("GET /readyz = %d, want 200", code)
 	}
@@ -146,7 +146,7 @@ func (opsTimeoutErr) Temporary() bool { return true }
 func TestReadyzRealRedis(t *testing.T) {
 	rdb, _ := redistest.Client(t)
 	ping := func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
-	h := Handler(NewMetrics(version), Readiness{Slack: func() bool { return true }, Redis: ping})
+	h := Handler(NewMetrics(version), Readiness{Slack: func() bool { return true }, Redis: ping}, nil)
 	if code, body := opsGet(t, h, http.MethodGet, "/readyz"); code != http.StatusOK || body != "ready\n" {
 		t.Errorf("GET /readyz with a real Redis = %d %q, want 200 \"ready\"", code, body)
 	}
@@ -166,7 +166,7 @@ func TestReadyzRealRedis(t *testing.T) {
 	ln.Close()
 	gone := redis.NewClient(&redis.Options{Addr: addr, Password: "s3cret-pw", MaxRetries: -1})
 	defer gone.Close()
-	h = Handler(NewMetrics(version), Readiness{Slack: func() bool { return true }, Redis: func(ctx context.Context) error { return gone.Ping(ctx).Err() }})
+	h = Handler(NewMetrics(version), Readiness{Slack: func() bool { return true }, Redis: func(ctx context.Context) error { return gone.Ping(ctx).Err() }}, nil)
 	code, body := opsGet(t, h, http.MethodGet, "/readyz")
 	if code != http.StatusServiceUnavailable || body != "redis: connection refused\n" {
 		t.Errorf("GET /readyz with no Redis = %d %q, want 503 \"redis: connection refused\"", code, body)

@@ -30,6 +30,7 @@ type Metrics struct {
 	watcher  *watcherMetrics
 	delivery *deliveryMetrics
 	panics   *panicMetrics
+	webhooks *webhookMetrics
 }
 
 // NewMetrics returns the metrics of a bot of that version, on a registry of
@@ -45,6 +46,7 @@ func NewMetrics(version string) *Metrics {
 		watcher:  newWatcherMetrics(r),
 		delivery: newDeliveryMetrics(r),
 		panics:   newPanicMetrics(r),
+		webhooks: newWebhookMetrics(r),
 	}
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: metricsNamespace, Name: "build_info", Help: "Always 1; the version label tells the build.",

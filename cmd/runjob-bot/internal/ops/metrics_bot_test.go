@@ -18,7 +18,7 @@ func TestMetricsCommands(t *testing.T) {
 	h.Command("command", bot.Outcome(200)) // not an outcome
 	h.Command("modal", bot.Help)           // unknown kind
 
-	fams := scrapeMetrics(t, Handler(m, Readiness{}))
+	fams := scrapeMetrics(t, Handler(m, Readiness{}, nil))
 
 	wantMetric(t, fams, 2, "runjob_commands_total", "kind", "command", "result", "started")
 	wantMetric(t, fams, 1, "runjob_commands_total", "kind", "button", "result", "started")

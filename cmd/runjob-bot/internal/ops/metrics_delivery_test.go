@@ -20,7 +20,7 @@ func TestMetricsDeliveries(t *testing.T) {
 	h.Delivered("dm", 4247, xplenty.StatusStopped)
 	h.Delivered("skipped", 4248, xplenty.StatusCompleted)
 
-	fams := scrapeMetrics(t, Handler(m, Readiness{}))
+	fams := scrapeMetrics(t, Handler(m, Readiness{}, nil))
 
 	wantMetric(t, fams, 2, "runjob_deliveries_total", "kind", "card")
 	wantMetric(t, fams, 4, "runjob_deliveries_total", "kind", "reply")

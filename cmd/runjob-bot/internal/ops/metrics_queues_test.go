@@ -30,7 +30,7 @@ func TestMetricsQueues(t *testing.T) {
 	}
 	m := NewMetrics(version)
 	m.ObserveQueues(store.Queues)
-	fams := scrapeMetrics(t, Handler(m, Readiness{}))
+	fams := scrapeMetrics(t, Handler(m, Readiness{}, nil))
 	wantMetric(t, fams, 1, "runjob_queue_depth", "queue", "replies")
 	wantMetric(t, fams, 1, "runjob_queue_depth", "queue", "cards_pending")
 	wantMetric(t, fams, 1, "runjob_queue_depth", "queue", "cards_due")

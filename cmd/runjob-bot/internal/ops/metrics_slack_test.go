@@ -19,7 +19,7 @@ func TestMetricsSlackCalls(t *testing.T) {
 	h.SlackCall("https://evil/4242", "")
 	h.SlackCall("response_url", "http_404") // an answer to one person
 
-	fams := scrapeMetrics(t, Handler(m, Readiness{}))
+	fams := scrapeMetrics(t, Handler(m, Readiness{}, nil))
 
 	wantMetric(t, fams, 2, "runjob_slack_calls_total", "method", "chat.postMessage", "result", "ok")
 	wantMetric(t, fams, 1, "runjob_slack_calls_total", "method", "chat.postMessage", "result", "ratelimited")

@@ -112,7 +112,7 @@ func wantBoundedLabels(t *testing.T, fams map[string]*dto.MetricFamily) {
 }
 
 func TestMetricsBuildInfo(t *testing.T) {
-	fams := scrapeMetrics(t, Handler(NewMetrics(version), Readiness{}))
+	fams := scrapeMetrics(t, Handler(NewMetrics(version), Readiness{}, nil))
 	wantMetric(t, fams, 1, "runjob_build_info", "version", version)
 	if _, ok := fams["go_goroutines"]; !ok {
 		t.Errorf("the Go runtime collector is missing")
@@ -148,7 +148,7 @@ func TestMetricsLint(t *testing.T) {
 func TestMetricsIndependentRegistries(t *testing.T) {
 	a, b := NewMetrics(version), NewMetrics(version)
 	a.Hooks().Command("command", bot.Started)
-	fams := scrapeMetrics(t, Handler(b, Readiness{}))
+	fams := scrapeMetrics(t, Handler(b, Readiness{}, nil))
 	if got, _ := metricSample(fams, "runjob_jobs_started_total"); got != 0 {
 		t.Errorf("a second metrics sees the first's counts: %v", got)
 	}

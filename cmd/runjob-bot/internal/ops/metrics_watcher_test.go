@@ -12,7 +12,7 @@ import (
 func TestMetricsJobProblems(t *testing.T) {
 	m := NewMetrics(version)
 	h := m.Hooks()
-	handler := Handler(m, Readiness{})
+	handler := Handler(m, Readiness{}, nil)
 	h.Tick(notifier.TickStats{Leader: true, Active: 2, Pages: 1, Calls: 2, ReadFailed: 1, Undecodable: 2})
 	h.Tick(notifier.TickStats{Leader: true, Active: 1, Pages: 1, Calls: 2, ReadFailed: 1, GaveUp: 1})
 	fams := scrapeMetrics(t, handler)
@@ -40,7 +40,7 @@ func TestMetricsWatcherTicksAndLag(t *testing.T) {
 	clock := &opsClock{now: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
 	m.watcher.now = clock.Now
 	h := m.Hooks()
-	handler := Handler(m, Readiness{})
+	handler := Handler(m, Readiness{}, nil)
 
 	type want struct{ lag, leader, tracked, lastPoll float64 }
 	check := func(step string, w want) {

@@ -19,7 +19,7 @@ func TestMetricsXplentyRequests(t *testing.T) {
 	h.Xplenty("GET", "/jobs/4242", 500, time.Millisecond) // a raw path
 	h.Xplenty("BREW", "/jobs", 418, time.Millisecond)
 
-	fams := scrapeMetrics(t, Handler(m, Readiness{}))
+	fams := scrapeMetrics(t, Handler(m, Readiness{}, nil))
 
 	wantMetric(t, fams, 2, "runjob_xplenty_requests_total", "method", "GET", "route", "/jobs/{id}", "code", "200")
 	wantMetric(t, fams, 1, "runjob_xplenty_requests_total", "method", "GET", "route", "/jobs/{id}", "code", "429")
@@ -45,7 +45,7 @@ func TestMetricsRateLimit(t *testing.T) {
 	var mu sync.Mutex
 	var rl xplenty.RateLimit
 	m.ObserveRateLimit(func() xplenty.RateLimit { mu.Lock(); defer mu.Unlock(); return rl })
-	handler := Handler(m, Readiness{})
+	handler := Handler(m, Readiness{}, nil)
 
 	fams := scrapeMetrics(t, handler)
 	for _, name := range []string{"runjob_xplenty_ratelimit_limit", "runjob_xplenty_ratelimit_remaining"} {

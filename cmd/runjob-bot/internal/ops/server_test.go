@@ -15,7 +15,7 @@ func TestServeOpsServesAndStops(t *testing.T) {
 	defer cancel()
 	entered, release := make(chan struct{}), make(chan struct{})
 	mux := http.NewServeMux()
-	mux.Handle("/", Handler(NewMetrics(version), Readiness{}))
+	mux.Handle("/", Handler(NewMetrics(version), Readiness{}, nil))
 	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, _ *http.Request) {
 		close(entered)
 		<-release
