@@ -171,7 +171,11 @@ func TestHooksAreDeliveredWhenAJobChanges(t *testing.T) {
 	}
 	want := []string{"xplenty:s3cret idle application/json", "xplenty:s3cret idle application/json",
 		"xplenty:s3cret running application/json", "xplenty:s3cret completed application/json", "xplenty:s3cret failed application/json"}
-	waitFor(t, "5 deliveries", func() bool { return len(all.received()) >= len(want) && len(failures.received()) >= 1 })
+	// The fake records a delivery once its answer is back, after the
+	// receiver saw it: wait for both.
+	waitFor(t, "6 deliveries", func() bool {
+		return len(all.received()) >= len(want) && len(failures.received()) >= 1 && len(s.HookDeliveries()) >= 6
+	})
 	if got := all.received(); !slices.Equal(got, want) {
 		t.Errorf("job events hook got\n %q\nwant\n %q", got, want)
 	}
