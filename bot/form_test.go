@@ -97,6 +97,15 @@ func TestSubmitFormChecksLikeACommand(t *testing.T) {
 	if n := len(uc.xp.Jobs()); n != 0 {
 		t.Errorf("%d jobs started by invalid forms", n)
 	}
+	denied := 0
+	for _, e := range uc.audit(t) {
+		if e.Action == "deny" && strings.HasPrefix(e.Detail, "form: not in ALLOWED_USERS") {
+			denied++
+		}
+	}
+	if denied != 2 {
+		t.Errorf("%d audit entries for the two forms the allowlist refused, want 2", denied)
+	}
 }
 
 func TestSubmitFormEditKeepsSecretsOfItsOwnChannelOnly(t *testing.T) {

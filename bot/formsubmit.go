@@ -36,6 +36,9 @@ func (b *Bot) SubmitForm(ctx context.Context, req Request, v FormView) (map[stri
 	cctx, cancel := context.WithTimeout(ctx, formCatalogWait)
 	defer cancel()
 	if !b.cfg.Access.Allowed(req.UserID, req.ChannelID) {
+		// Recorded as a refused command is: in the trail, then answered.
+		b.log.Warn("denied by the allowlist", "user", req.UserID, "channel", req.ChannelID, "what", "form")
+		b.audit(cctx, req, auditNote{action: "deny", outcome: "denied", detail: "form: not in ALLOWED_USERS / ALLOWED_CHANNELS"})
 		return map[string]string{render.FormPackage: "You are not allowed to run jobs there. Ask an admin to add you (or the channel) to the bot's allowlist."}, nil
 	}
 	errs := map[string]string{}
