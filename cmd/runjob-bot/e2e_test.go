@@ -84,7 +84,7 @@ func newE2E(t testing.TB, xo xplentytest.Options) *e2e {
 	e.cfg = config.Config{
 		SlackAppToken: sl.AppToken(), SlackBotToken: sl.BotToken(), SlackAPIURL: sl.APIURL(),
 		XplentyAccountID: xp.AccountID(), XplentyAPIKey: xp.APIKey(), XplentyURL: xp.URL(),
-		Redis:        &redis.Options{Addr: rdb.Options().Addr},
+		Redis:        config.SingleRedis(&redis.Options{Addr: rdb.Options().Addr}),
 		PollInterval: 100 * time.Millisecond, Retention: time.Hour,
 		AllowedUsers: []string{"*"}, AllowedChannels: []string{"*"},
 		RedisPrefix: prefix,
@@ -693,7 +693,7 @@ func TestE2EShutdownFinishesWorkInFlight(t *testing.T) {
 func TestE2ERedisRestartLosesNothing(t *testing.T) {
 	e := newE2E(t, xplentytest.Options{})
 	srv := redistest.Start(t)
-	e.cfg.Redis = &redis.Options{Addr: srv.Addr}
+	e.cfg.Redis = config.SingleRedis(&redis.Options{Addr: srv.Addr})
 	e.rdb = srv.Client()
 	e.startBot()
 	e.command("U1", "C1", "cluster=52 package=434")

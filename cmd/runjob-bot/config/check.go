@@ -9,15 +9,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // Config is the checked configuration.
 type Config struct {
 	SlackAppToken, SlackBotToken, SlackAPIURL   string
 	XplentyAccountID, XplentyAPIKey, XplentyURL string
-	Redis                                       *redis.Options
+	Redis                                       Redis
 	PollInterval, Retention                     time.Duration
 	AllowedUsers, AllowedChannels               []string
 	RedisPrefix                                 string
@@ -96,9 +94,11 @@ func (e Env) Check() (Config, error) {
 	case strings.TrimSpace(e.RedisURL) == "":
 		bad("REDIS_URL", "is missing (like redis://localhost:6379/0 or rediss://:password@host:6380/0)")
 	default:
-		// The parser's own message may quote the URL, password and all.
-		if c.Redis, err = redis.ParseURL(strings.TrimSpace(e.RedisURL)); err != nil {
-			bad("REDIS_URL", "is not a valid redis:// or rediss:// URL (like redis://:password@host:6379/0)")
+		if c.Redis, err = ParseRedis(e.RedisMode, e.RedisURL); err == nil {
+			err = c.Redis.Supported()
+		}
+		if err != nil {
+			errs = append(errs, err)
 		}
 	}
 	// At 5 s and one list call per tick, polling alone spends 720 of the

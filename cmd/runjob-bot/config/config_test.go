@@ -12,7 +12,7 @@ import (
 func setEnv(t *testing.T, vars map[string]string) {
 	t.Helper()
 	for _, name := range []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "SLACK_API_URL", "XPLENTY_ACCOUNT_ID",
-		"XPLENTY_API_KEY", "XPLENTY_API_URL", "XPLENTY_HOOK_AUTH", "REDIS_URL", "POLL_INTERVAL", "ALLOWED_USERS", "ALLOWED_CHANNELS",
+		"XPLENTY_API_KEY", "XPLENTY_API_URL", "XPLENTY_HOOK_AUTH", "REDIS_URL", "REDIS_MODE", "POLL_INTERVAL", "ALLOWED_USERS", "ALLOWED_CHANNELS",
 		"REDIS_PREFIX", "RETENTION", "RUNJOB_POLICY", "SECRET_PATTERN", "RUNJOB_SECRET_KEY", "RUNJOB_SECRET_KEY_PREVIOUS",
 		"HTTP_ADDR", "LOG_LEVEL"} {
 		t.Setenv(name, vars[name])
@@ -40,8 +40,8 @@ func TestConfigValid(t *testing.T) {
 	if err != nil {
 		t.Fatalf("valid environment refused: %v", err)
 	}
-	if c.PollInterval != 10*time.Second || c.Redis.Addr != "cache:6380" || c.Redis.Password != "redispass99" ||
-		c.Redis.DB != 1 || c.Redis.TLSConfig == nil || c.AllowedUsers[0] != "*" || c.AllowedChannels[0] != "C012AB3CD" {
+	if c.PollInterval != 10*time.Second || c.Redis.Mode != "single" || c.Redis.Single.Addr != "cache:6380" ||
+		c.Redis.Single.Password != "redispass99" || c.Redis.Single.DB != 1 || c.Redis.Single.TLSConfig == nil || c.AllowedUsers[0] != "*" || c.AllowedChannels[0] != "C012AB3CD" {
 		t.Errorf("config = %+v", c)
 	}
 }

@@ -7,7 +7,7 @@ type Env struct {
 	SlackAppToken, SlackBotToken, SlackAPIURL      string
 	XplentyAccountID, XplentyAPIKey, XplentyAPIURL string
 	XplentyHookAuth                                string
-	RedisURL                                       string
+	RedisURL, RedisMode                            string
 	PollInterval                                   string
 	WatchdogQueuedAfter, WatchdogStoppingAfter     string
 	UpdatePerMinute                                string
@@ -40,6 +40,7 @@ func Read(lookup func(name string) (string, bool), defaults Defaults) Env {
 		XplentyAPIURL:         get("XPLENTY_API_URL"),
 		XplentyHookAuth:       get("XPLENTY_HOOK_AUTH"),
 		RedisURL:              get("REDIS_URL"),
+		RedisMode:             get("REDIS_MODE"),
 		PollInterval:          get("POLL_INTERVAL"),
 		WatchdogQueuedAfter:   get("WATCHDOG_QUEUED_AFTER"),
 		WatchdogStoppingAfter: get("WATCHDOG_STOPPING_AFTER"),

@@ -20,6 +20,7 @@ var Vars = []Var{
 	{Name: "XPLENTY_API_URL", Default: "https://api.xplenty.com/", Desc: "Xplenty API base URL"},
 	{Name: "XPLENTY_HOOK_AUTH", Desc: "user:password Xplenty's web hooks must send (HTTP Basic) to POST /hooks/xplenty on HTTP_ADDR; optional: unset, the path answers 404 and the bot only polls"},
 	{Name: "REDIS_URL", Desc: "redis:// or rediss:// URL, with password if any"},
+	{Name: "REDIS_MODE", Default: "single", Desc: "single (REDIS_URL is one server), sentinel (REDIS_URL names the sentinels and master_name) or cluster (not supported yet: startup refuses it)"},
 	{Name: "POLL_INTERVAL", Default: "10s", Desc: "how often the watcher asks Xplenty what changed (Go duration)"},
 	{Name: "WATCHDOG_QUEUED_AFTER", Default: "30m", Desc: "a job queued (waiting for cluster resources) this long gets one note in its thread (Go duration; 0 turns it off)"},
 	{Name: "WATCHDOG_STOPPING_AFTER", Default: "15m", Desc: "a job in pending_stoppage this long gets one note in its thread (Go duration; 0 turns it off)"},

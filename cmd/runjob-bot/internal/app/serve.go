@@ -97,9 +97,10 @@ func Serve(ctx context.Context, cfg config.Config, d Deps) error {
 
 	rdb := d.RDB
 	if rdb == nil {
-		opts := *cfg.Redis
-		opts.ContextTimeoutEnabled = true // a cancelled context ends a blocking read at once
-		c := redis.NewClient(&opts)
+		c, err := NewRedis(cfg.Redis)
+		if err != nil {
+			return err
+		}
 		defer c.Close()
 		rdb = c
 	}

@@ -14,9 +14,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/runjob/runjob/cmd/runjob-bot/config"
+	"github.com/runjob/runjob/cmd/runjob-bot/internal/app"
 	"github.com/runjob/runjob/notifier/store"
 )
 
@@ -25,7 +24,7 @@ const limit = 1000
 
 // Run prints recent audit entries as a table: `runjob-bot audit [-since
 // 24h]`; args are what follows "audit". Of e it needs only REDIS_URL (and
-// REDIS_PREFIX).
+// REDIS_MODE, REDIS_PREFIX).
 func Run(ctx context.Context, args []string, e config.Env, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -36,11 +35,17 @@ func Run(ctx context.Context, args []string, e config.Env, stdout, stderr io.Wri
 	if strings.TrimSpace(e.RedisURL) == "" {
 		return fmt.Errorf("REDIS_URL is missing: the audit trail lives in the bot's Redis")
 	}
-	opts, err := redis.ParseURL(strings.TrimSpace(e.RedisURL))
-	if err != nil {
-		return fmt.Errorf("REDIS_URL is not a valid redis:// or rediss:// URL")
+	r, err := config.ParseRedis(e.RedisMode, e.RedisURL)
+	if err == nil {
+		err = r.Supported()
 	}
-	rdb := redis.NewClient(opts)
+	if err != nil {
+		return err
+	}
+	rdb, err := app.NewRedis(r)
+	if err != nil {
+		return err
+	}
 	defer rdb.Close()
 	store, err := store.New(rdb, store.Options{Prefix: e.RedisPrefix})
 	if err != nil {

@@ -89,7 +89,7 @@ func (sh *chat) banner(set setup) string {
 	}
 	store := "Store: embedded Redis (miniredis; forgotten on exit)."
 	if !set.embedded {
-		store = fmt.Sprintf("Store: Redis at %s (keys under %s).", set.cfg.Redis.Addr, set.cfg.RedisPrefix)
+		store = fmt.Sprintf("Store: Redis at %s (keys under %s).", set.cfg.Redis.Where(), set.cfg.RedisPrefix)
 	}
 	return "runjob shell – the real bot on a pretend Slack. " + xp + " " + store + "\n" +
 		"You are @you (" + selfUser + ") in #" + homeChannelName + " (" + homeChannel + "). " +

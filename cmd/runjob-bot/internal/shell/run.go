@@ -86,7 +86,8 @@ Environment (all optional):
                                        instead of the in-process sandbox
   REDIS_URL                            use this Redis (keys under REDIS_PREFIX,
                                        default runjob-shell:) instead of the
-                                       embedded one
+                                       embedded one; REDIS_MODE=sentinel reads
+                                       it as a list of sentinels (see serve)
   ALLOWED_USERS, ALLOWED_CHANNELS      the allowlist (default *)
   POLL_INTERVAL                        how often jobs are polled (default 1s)
   LOG_LEVEL                            the bot's log level on stderr (default warn)

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/runjob/runjob/cmd/runjob-bot/config"
 )
 
@@ -24,8 +22,8 @@ type setup struct {
 // honoured are the variables the shell honours; it leaves the others
 // (the Slack tokens, HTTP_ADDR, RETENTION…) at its defaults.
 var honoured = []string{
-	"XPLENTY_ACCOUNT_ID", "XPLENTY_API_KEY", "XPLENTY_API_URL", "REDIS_URL", "REDIS_PREFIX",
-	"POLL_INTERVAL", "ALLOWED_USERS", "ALLOWED_CHANNELS", "SECRET_PATTERN", "LOG_LEVEL", "RUNJOB_POLICY",
+	"XPLENTY_ACCOUNT_ID", "XPLENTY_API_KEY", "XPLENTY_API_URL", "REDIS_URL", "REDIS_MODE",
+	"REDIS_PREFIX", "POLL_INTERVAL", "ALLOWED_USERS", "ALLOWED_CHANNELS", "SECRET_PATTERN", "LOG_LEVEL", "RUNJOB_POLICY",
 }
 
 // defaults are the shell's defaults: serve's, except that jobs are
@@ -74,9 +72,11 @@ func settings(getenv func(string) string, opts Options) (setup, error) {
 
 	if u := strings.TrimSpace(e.RedisURL); u != "" {
 		var err error
-		if s.cfg.Redis, err = redis.ParseURL(u); err != nil {
-			// The parser's own message may quote the URL, password and all.
-			bad("REDIS_URL", "is not a valid redis:// or rediss:// URL (like redis://:password@host:6379/0)")
+		if s.cfg.Redis, err = config.ParseRedis(e.RedisMode, u); err == nil {
+			err = s.cfg.Redis.Supported()
+		}
+		if err != nil {
+			errs = append(errs, err)
 		}
 		if s.cfg.RedisPrefix == "" {
 			s.cfg.RedisPrefix = redisPrefix

@@ -63,7 +63,7 @@ func (s *syncBuffer) String() string {
 // shell must use its sandbox and embedded Redis.
 func clearShellEnv(t *testing.T) {
 	for _, v := range []string{
-		"REDIS_URL", "REDIS_PREFIX", "XPLENTY_ACCOUNT_ID", "XPLENTY_API_KEY", "XPLENTY_API_URL",
+		"REDIS_URL", "REDIS_MODE", "REDIS_PREFIX", "XPLENTY_ACCOUNT_ID", "XPLENTY_API_KEY", "XPLENTY_API_URL",
 		"ALLOWED_USERS", "ALLOWED_CHANNELS", "POLL_INTERVAL", "LOG_LEVEL", "SECRET_PATTERN", "RUNJOB_POLICY",
 	} {
 		t.Setenv(v, "")
@@ -344,7 +344,7 @@ func TestShellSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.sandbox || s.embedded || s.cfg.XplentyURL != "https://api.xplenty.com/" || s.cfg.Redis.Addr != "db:6379" ||
+	if s.sandbox || s.embedded || s.cfg.XplentyURL != "https://api.xplenty.com/" || s.cfg.Redis.Single.Addr != "db:6379" ||
 		s.cfg.RedisPrefix != redisPrefix || strings.Join(s.cfg.AllowedUsers, ",") != "U1,U2" ||
 		s.cfg.PollInterval != 5*time.Second || s.cfg.LogLevel != slog.LevelDebug {
 		t.Errorf("from the environment: %+v", s)
