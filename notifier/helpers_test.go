@@ -14,13 +14,13 @@ import (
 	"github.com/runjob/runjob/xplenty"
 )
 
-func newTestStore(t *testing.T) (*store.Store, *redis.Client) {
+func newTestStore(t *testing.T) (*store.Store, redis.UniversalClient) {
 	t.Helper()
 	return newTestStoreAt(t, nil)
 }
 
 // newTestStoreAt is newTestStore on the clock now (nil: time.Now).
-func newTestStoreAt(t testing.TB, now func() time.Time) (*store.Store, *redis.Client) {
+func newTestStoreAt(t testing.TB, now func() time.Time) (*store.Store, redis.UniversalClient) {
 	t.Helper()
 	rdb, prefix := redistest.Client(t)
 	s, err := store.New(rdb, store.Options{Prefix: prefix, Now: now})
@@ -40,7 +40,7 @@ func testRecord(id int64) job.Record {
 }
 
 // outbox returns the kinds of the queued messages, oldest first.
-func outbox(t *testing.T, s *store.Store, rdb *redis.Client) []string {
+func outbox(t *testing.T, s *store.Store, rdb redis.UniversalClient) []string {
 	t.Helper()
 	msgs, err := rdb.XRange(context.Background(), s.Keys().Outbox(), "-", "+").Result()
 	if err != nil {

@@ -34,7 +34,7 @@ type rig struct {
 	clk   *clock
 	x     *xplentytest.Server
 	calls atomic.Int64 // catalog calls the client made, retries included
-	rdb   *redis.Client
+	rdb   redis.UniversalClient
 	a, b  *Catalog
 }
 

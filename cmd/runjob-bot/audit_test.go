@@ -28,7 +28,7 @@ func TestAuditCommandPrintsRecentEntries(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	setEnv(t, map[string]string{"REDIS_URL": "redis://" + rdb.Options().Addr + "/0", "REDIS_PREFIX": prefix})
+	setEnv(t, map[string]string{"REDIS_URL": "redis://" + redistest.Addr(t, rdb) + "/0", "REDIS_PREFIX": prefix})
 	var out, errOut strings.Builder
 	if err := run(ctx, []string{"audit", "-since", "24h"}, strings.NewReader(""), &out, &errOut); err != nil {
 		t.Fatalf("audit: %v (%s)", err, errOut.String())
@@ -63,7 +63,7 @@ func TestAuditCommandEscapesControlCharacters(t *testing.T) {
 	if err := st.Audit(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	setEnv(t, map[string]string{"REDIS_URL": "redis://" + rdb.Options().Addr + "/0", "REDIS_PREFIX": prefix})
+	setEnv(t, map[string]string{"REDIS_URL": "redis://" + redistest.Addr(t, rdb) + "/0", "REDIS_PREFIX": prefix})
 	var out, errOut strings.Builder
 	if err := run(ctx, []string{"audit"}, strings.NewReader(""), &out, &errOut); err != nil {
 		t.Fatalf("audit: %v (%s)", err, errOut.String())

@@ -42,7 +42,7 @@ type e2e struct {
 	t     testing.TB
 	slack *slacktest.Server
 	xp    *xplentytest.Server
-	rdb   *redis.Client
+	rdb   redis.UniversalClient
 	cfg   config.Config
 	logs  *syncBuffer
 	bots  int // replicas started and not stopped
@@ -84,7 +84,7 @@ func newE2E(t testing.TB, xo xplentytest.Options) *e2e {
 	e.cfg = config.Config{
 		SlackAppToken: sl.AppToken(), SlackBotToken: sl.BotToken(), SlackAPIURL: sl.APIURL(),
 		XplentyAccountID: xp.AccountID(), XplentyAPIKey: xp.APIKey(), XplentyURL: xp.URL(),
-		Redis:        config.SingleRedis(&redis.Options{Addr: rdb.Options().Addr}),
+		Redis:        config.SingleRedis(&redis.Options{Addr: redistest.Addr(t, rdb)}),
 		PollInterval: 100 * time.Millisecond, Retention: time.Hour,
 		AllowedUsers: []string{"*"}, AllowedChannels: []string{"*"},
 		RedisPrefix: prefix,

@@ -14,7 +14,7 @@ import (
 	"github.com/runjob/runjob/xplenty"
 )
 
-func newTestStore(t *testing.T) (*store.Store, *redis.Client) {
+func newTestStore(t *testing.T) (*store.Store, redis.UniversalClient) {
 	t.Helper()
 	rdb, prefix := redistest.Client(t)
 	s, err := store.New(rdb, store.Options{Prefix: prefix})
@@ -34,7 +34,7 @@ func testRecord(id int64) job.Record {
 }
 
 // cardsMarked returns the jobs whose card waits for an edit.
-func cardsMarked(t *testing.T, s *store.Store, rdb *redis.Client) []string {
+func cardsMarked(t *testing.T, s *store.Store, rdb redis.UniversalClient) []string {
 	t.Helper()
 	ids, err := rdb.ZRange(context.Background(), s.Keys().Cards(), 0, -1).Result()
 	if err != nil {
@@ -44,7 +44,7 @@ func cardsMarked(t *testing.T, s *store.Store, rdb *redis.Client) []string {
 }
 
 // outbox returns the kinds of the queued messages, oldest first.
-func outbox(t *testing.T, s *store.Store, rdb *redis.Client) []string {
+func outbox(t *testing.T, s *store.Store, rdb redis.UniversalClient) []string {
 	t.Helper()
 	msgs, err := rdb.XRange(context.Background(), s.Keys().Outbox(), "-", "+").Result()
 	if err != nil {

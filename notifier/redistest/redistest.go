@@ -29,13 +29,13 @@ func Prefix(t testing.TB) string {
 
 // Client returns a client of a real Redis and a key prefix unique to the
 // test. Keys under the prefix are deleted when the test ends.
-func Client(t testing.TB) (*redis.Client, string) {
+func Client(t testing.TB) (redis.UniversalClient, string) {
 	t.Helper()
 	addr := os.Getenv("RUNJOB_TEST_REDIS_ADDR")
 	if addr == "" {
 		addr = "127.0.0.1:6379"
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	var rdb redis.UniversalClient = redis.NewClient(&redis.Options{Addr: addr})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
@@ -56,12 +56,28 @@ func Client(t testing.TB) (*redis.Client, string) {
 	return rdb, prefix
 }
 
+// Addr is the address of the one server rdb, a client from Client or
+// Server.Client, talks to (for a test that must give the bot a URL).
+func Addr(t testing.TB, rdb redis.UniversalClient) string {
+	t.Helper()
+	c, ok := rdb.(*redis.Client)
+	if !ok {
+		t.Fatalf("redistest.Addr: %T is not a client of one server", rdb)
+	}
+	return c.Options().Addr
+}
+
 // Server is a redis-server process owned by one test.
 type Server struct {
 	t    testing.TB
 	Addr string
 	dir  string
 	cmd  *exec.Cmd
+	// conf, when set, is a configuration file given before the flags;
+	// extra are flags after the usual ones (a replica's --replicaof, a
+	// sentinel's --sentinel).
+	conf  string
+	extra []string
 }
 
 // Start runs a new redis-server on a free loopback port; it is stopped when
@@ -83,9 +99,15 @@ func Start(t testing.TB) *Server {
 func (s *Server) start() {
 	s.t.Helper()
 	_, port, _ := net.SplitHostPort(s.Addr)
-	s.cmd = exec.Command("redis-server",
-		"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
-		"--dir", s.dir, "--appendfilename", "test.aof", "--logfile", filepath.Join(s.dir, "redis.log"))
+	var args []string
+	if s.conf != "" {
+		args = append(args, s.conf)
+	}
+	args = append(args, "--port", port, "--bind", "127.0.0.1", "--dir", s.dir, "--logfile", filepath.Join(s.dir, "redis.log"))
+	if s.conf == "" {
+		args = append(args, "--save", "", "--appendonly", "yes", "--appendfilename", "test.aof")
+	}
+	s.cmd = exec.Command("redis-server", append(args, s.extra...)...)
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatalf("start redis-server: %v", err)
 	}
@@ -107,7 +129,7 @@ func (s *Server) start() {
 }
 
 // Client returns a new client of this server, closed when the test ends.
-func (s *Server) Client() *redis.Client {
+func (s *Server) Client() redis.UniversalClient {
 	rdb := redis.NewClient(&redis.Options{Addr: s.Addr})
 	s.t.Cleanup(func() { _ = rdb.Close() })
 	return rdb
@@ -129,6 +151,17 @@ func (s *Server) Stop() {
 		_ = s.cmd.Process.Kill()
 		<-done
 	}
+	s.cmd = nil
+}
+
+// Kill ends the server at once (SIGKILL), as a crash or a lost machine
+// would: nothing is flushed.
+func (s *Server) Kill() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
 	s.cmd = nil
 }
 

@@ -19,7 +19,7 @@ import (
 	"github.com/runjob/runjob/xplenty"
 )
 
-func storeWith(t *testing.T, rdb *redis.Client, prefix string, opts Options) *Store {
+func storeWith(t *testing.T, rdb redis.UniversalClient, prefix string, opts Options) *Store {
 	t.Helper()
 	opts.Prefix = prefix
 	s, err := New(rdb, opts)
@@ -30,7 +30,7 @@ func storeWith(t *testing.T, rdb *redis.Client, prefix string, opts Options) *St
 }
 
 // rawSpec is the spec field of a job as Redis holds it.
-func rawSpec(t *testing.T, rdb *redis.Client, s *Store, id int64) string {
+func rawSpec(t *testing.T, rdb redis.UniversalClient, s *Store, id int64) string {
 	t.Helper()
 	v, err := rdb.HGet(context.Background(), s.keys.Job(id), fSpec).Result()
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 	"github.com/runjob/runjob/xplenty"
 )
 
-func newTestStore(t *testing.T) (*Store, *redis.Client) {
+func newTestStore(t *testing.T) (*Store, redis.UniversalClient) {
 	t.Helper()
 	rdb, prefix := redistest.Client(t)
 	s, err := New(rdb, Options{Prefix: prefix})
@@ -38,7 +38,7 @@ func testRecord(id int64) job.Record {
 }
 
 // cardsMarked returns the jobs whose card waits for an edit.
-func cardsMarked(t *testing.T, s *Store, rdb *redis.Client) []string {
+func cardsMarked(t *testing.T, s *Store, rdb redis.UniversalClient) []string {
 	t.Helper()
 	ids, err := rdb.ZRange(context.Background(), s.keys.Cards(), 0, -1).Result()
 	if err != nil {
@@ -48,7 +48,7 @@ func cardsMarked(t *testing.T, s *Store, rdb *redis.Client) []string {
 }
 
 // outbox returns the kinds of the queued messages, oldest first.
-func outbox(t *testing.T, s *Store, rdb *redis.Client) []string {
+func outbox(t *testing.T, s *Store, rdb redis.UniversalClient) []string {
 	t.Helper()
 	msgs, err := rdb.XRange(context.Background(), s.keys.Outbox(), "-", "+").Result()
 	if err != nil {

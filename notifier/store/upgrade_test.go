@@ -42,7 +42,7 @@ type oldPending struct {
 	Launch  oldLaunch `json:"launch"`
 }
 
-func upgradeStore(t *testing.T) (*Store, *redis.Client) {
+func upgradeStore(t *testing.T) (*Store, redis.UniversalClient) {
 	t.Helper()
 	rdb, prefix := redistest.Client(t)
 	s, err := New(rdb, Options{Prefix: prefix, SecretKey: []byte(strings.Repeat("k", 32))})
