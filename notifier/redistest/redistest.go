@@ -2,6 +2,8 @@
 // 127.0.0.1:6379 (or $RUNJOB_TEST_REDIS_ADDR) when there is one, otherwise a
 // redis-server of their own on a free port. Tests are isolated from each
 // other by a unique key prefix, not by flushing, so they can share a server.
+// StartSentinel starts a Sentinel setup of a test's own (primary, replica,
+// three sentinels) for code that must survive a failover.
 package redistest
 
 import (
