@@ -105,3 +105,24 @@ func TestE2EHomeTabShowsMyJobsAndMyChannelsRunningOnes(t *testing.T) {
 		t.Errorf("the tab still shows job 1003: %s", got)
 	}
 }
+
+// When Slack will not say which channels the person is in (a scope the
+// app lacks, an outage), the tab must not claim that nothing is running
+// in their channels: it says that it could not check.
+func TestE2EHomeTabSaysWhenItCannotCheckChannels(t *testing.T) {
+	e := newE2E(t, xplentytest.Options{})
+	e.startBot()
+	e.slack.SetMembers("C1", "U1")
+	e.command("U3", "C1", "cluster=52 package=434")
+	e.waitCard(1001, "idle")
+
+	e.slack.FailNext("users.conversations", 10, "missing_scope")
+	v := e.openHome("U1", "")
+	blocks := string(v.Blocks)
+	if strings.Contains(blocks, "Nothing is running in your channels") {
+		t.Errorf("the tab says nothing runs in U1's channels while job 1001 runs in C1, which Slack was not asked about: %s", blocks)
+	}
+	if !strings.Contains(blocks, "could not check") {
+		t.Errorf("the tab does not say that it could not check U1's channels: %s", blocks)
+	}
+}
