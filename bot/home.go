@@ -60,6 +60,13 @@ func (b *Bot) runningFor(ctx context.Context, user string) ([]job.Record, int, b
 		b.log.Warn("home: read the running jobs", "err", err)
 		return nil, 0, true
 	}
+	// Slack is asked for the person's channels only when a running job
+	// could be shown to them: anyone in the workspace may open the tab,
+	// and users.conversations shares a slow budget with the policy's
+	// user-group lookups.
+	recs = slices.DeleteFunc(recs, func(r job.Record) bool {
+		return r.Terminal() || !b.cfg.Access.Allowed(user, r.Channel)
+	})
 	if len(recs) == 0 {
 		return nil, 0, false
 	}
@@ -70,7 +77,7 @@ func (b *Bot) runningFor(ctx context.Context, user string) ([]job.Record, int, b
 	}
 	var out []job.Record
 	for _, r := range recs {
-		if r.Terminal() || !slices.Contains(channels, r.Channel) || !b.cfg.Access.Allowed(user, r.Channel) {
+		if !slices.Contains(channels, r.Channel) {
 			continue
 		}
 		there := Request{UserID: user, ChannelID: r.Channel}

@@ -126,3 +126,24 @@ func TestE2EHomeTabSaysWhenItCannotCheckChannels(t *testing.T) {
 		t.Errorf("the tab does not say that it could not check U1's channels: %s", blocks)
 	}
 }
+
+// Anyone in the workspace can open the app's Home tab. For someone the
+// allowlist keeps out of every channel with a running job, the tab shows
+// nothing running without asking Slack for their channels: that call
+// shares a slow budget with the policy's user-group lookups.
+func TestE2EHomeTabOfSomeoneNotAllowedAsksSlackNothing(t *testing.T) {
+	e := newE2E(t, xplentytest.Options{})
+	e.cfg.AllowedUsers = []string{"U1"}
+	e.startBot()
+	e.command("U1", "C1", "cluster=52 package=434")
+	e.waitCard(1001, "idle")
+	e.slack.SetMembers("C1", "U9")
+
+	v := e.openHome("U9", "")
+	if got := homeJobs(v, "running"); len(got) != 0 {
+		t.Errorf("U9, not allowed, sees running jobs %v", got)
+	}
+	if n := len(e.slack.Calls("users.conversations")); n != 0 {
+		t.Errorf("opening the tab of someone the allowlist keeps out cost %d users.conversations calls, want 0", n)
+	}
+}
