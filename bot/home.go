@@ -36,9 +36,10 @@ func (b *Bot) HomeOpened(ctx context.Context, user, notice string) {
 	mine, err := b.cfg.Store.RecentBy(ctx, user, render.MaxHomeJobs)
 	if err != nil {
 		b.log.Warn("home: read the person's jobs", "user", user, "err", err)
+		h.MineUnknown = true
 	}
 	h.Mine = mine
-	h.Running, h.MoreRunning = b.runningFor(ctx, user)
+	h.Running, h.MoreRunning, h.RunningUnknown = b.runningFor(ctx, user)
 	view := render.HomeView(h)
 	if notice != "" {
 		view.Blocks.BlockSet = append([]slack.Block{slack.NewSectionBlock(
@@ -51,24 +52,32 @@ func (b *Bot) HomeOpened(ctx context.Context, user, notice string) {
 }
 
 // runningFor returns the running jobs user may act on (see the top of the
-// file), and how many more there are than the tab shows.
-func (b *Bot) runningFor(ctx context.Context, user string) ([]job.Record, int) {
+// file), how many more there are than the tab shows, and whether they
+// could not be known (Redis or users.conversations failed).
+func (b *Bot) runningFor(ctx context.Context, user string) ([]job.Record, int, bool) {
 	recs, _, err := b.cfg.Store.Running(ctx, homeScan)
 	if err != nil {
 		b.log.Warn("home: read the running jobs", "err", err)
-		return nil, 0
+		return nil, 0, true
 	}
+	// Slack is asked for the person's channels only when a running job
+	// could be shown to them: anyone in the workspace may open the tab,
+	// and users.conversations shares a slow budget with the policy's
+	// user-group lookups.
+	recs = slices.DeleteFunc(recs, func(r job.Record) bool {
+		return r.Terminal() || !b.cfg.Access.Allowed(user, r.Channel)
+	})
 	if len(recs) == 0 {
-		return nil, 0
+		return nil, 0, false
 	}
 	channels, _, err := b.cfg.Poster.UserChannels(ctx, user)
 	if err != nil {
 		b.log.Warn("home: list the person's channels", "user", user, "err", err)
-		return nil, 0
+		return nil, 0, true
 	}
 	var out []job.Record
 	for _, r := range recs {
-		if r.Terminal() || !slices.Contains(channels, r.Channel) || !b.cfg.Access.Allowed(user, r.Channel) {
+		if !slices.Contains(channels, r.Channel) {
 			continue
 		}
 		there := Request{UserID: user, ChannelID: r.Channel}
@@ -79,9 +88,9 @@ func (b *Bot) runningFor(ctx context.Context, user string) ([]job.Record, int) {
 	}
 	slices.SortFunc(out, func(a, c job.Record) int { return c.CreatedAt.Compare(a.CreatedAt) })
 	if len(out) > render.MaxHomeRunning {
-		return out[:render.MaxHomeRunning], len(out) - render.MaxHomeRunning
+		return out[:render.MaxHomeRunning], len(out) - render.MaxHomeRunning, false
 	}
-	return out, 0
+	return out, 0, false
 }
 
 // HandleHomeAction handles a click on a button of the Home tab: as a click

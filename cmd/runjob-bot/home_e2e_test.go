@@ -105,3 +105,45 @@ func TestE2EHomeTabShowsMyJobsAndMyChannelsRunningOnes(t *testing.T) {
 		t.Errorf("the tab still shows job 1003: %s", got)
 	}
 }
+
+// When Slack will not say which channels the person is in (a scope the
+// app lacks, an outage), the tab must not claim that nothing is running
+// in their channels: it says that it could not check.
+func TestE2EHomeTabSaysWhenItCannotCheckChannels(t *testing.T) {
+	e := newE2E(t, xplentytest.Options{})
+	e.startBot()
+	e.slack.SetMembers("C1", "U1")
+	e.command("U3", "C1", "cluster=52 package=434")
+	e.waitCard(1001, "idle")
+
+	e.slack.FailNext("users.conversations", 10, "missing_scope")
+	v := e.openHome("U1", "")
+	blocks := string(v.Blocks)
+	if strings.Contains(blocks, "Nothing is running in your channels") {
+		t.Errorf("the tab says nothing runs in U1's channels while job 1001 runs in C1, which Slack was not asked about: %s", blocks)
+	}
+	if !strings.Contains(blocks, "could not check") {
+		t.Errorf("the tab does not say that it could not check U1's channels: %s", blocks)
+	}
+}
+
+// Anyone in the workspace can open the app's Home tab. For someone the
+// allowlist keeps out of every channel with a running job, the tab shows
+// nothing running without asking Slack for their channels: that call
+// shares a slow budget with the policy's user-group lookups.
+func TestE2EHomeTabOfSomeoneNotAllowedAsksSlackNothing(t *testing.T) {
+	e := newE2E(t, xplentytest.Options{})
+	e.cfg.AllowedUsers = []string{"U1"}
+	e.startBot()
+	e.command("U1", "C1", "cluster=52 package=434")
+	e.waitCard(1001, "idle")
+	e.slack.SetMembers("C1", "U9")
+
+	v := e.openHome("U9", "")
+	if got := homeJobs(v, "running"); len(got) != 0 {
+		t.Errorf("U9, not allowed, sees running jobs %v", got)
+	}
+	if n := len(e.slack.Calls("users.conversations")); n != 0 {
+		t.Errorf("opening the tab of someone the allowlist keeps out cost %d users.conversations calls, want 0", n)
+	}
+}

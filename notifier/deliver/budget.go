@@ -35,14 +35,22 @@ const (
 	// (https://docs.slack.dev/reference/methods/usergroups.users.list).
 	DefaultGroupsPerMinute = 20
 	DefaultGroupsBurst     = 3
+	// users.conversations (the Home tab's list of a person's channels) is
+	// Tier 3: about 50 calls a minute per app and workspace
+	// (https://docs.slack.dev/reference/methods/users.conversations). Its
+	// own budget: anyone may open the Home tab, and a burst of that must
+	// not hold up the policy's group lookups.
+	DefaultChannelsPerMinute = 50
+	DefaultChannelsBurst     = 3
 )
 
 // Budget names: one Redis key each.
 const (
-	budgetUpdate  = "update"  // chat.update, the workspace's
-	budgetPost    = "post:"   // + channel: chat.postMessage in one channel
-	budgetReplies = "replies" // conversations.replies, the workspace's
-	budgetGroups  = "groups"  // usergroups.users.list, the workspace's
+	budgetUpdate   = "update"   // chat.update, the workspace's
+	budgetPost     = "post:"    // + channel: chat.postMessage in one channel
+	budgetReplies  = "replies"  // conversations.replies, the workspace's
+	budgetGroups   = "groups"   // usergroups.users.list, the workspace's
+	budgetChannels = "channels" // users.conversations, the workspace's
 )
 
 // Rate is a budget's pace: N calls per Per, with bursts of Burst.
@@ -71,21 +79,23 @@ func (r Rate) interval() time.Duration {
 // budget is a GCRA limiter in Redis, and a 429's Retry-After pauses it for
 // all of them.
 type Budgets struct {
-	store   *store.Store
-	post    Rate
-	update  Rate
-	replies Rate
-	groups  Rate
+	store    *store.Store
+	post     Rate
+	update   Rate
+	replies  Rate
+	groups   Rate
+	channels Rate
 }
 
 // NewBudgets returns the shared budgets of store: post per channel, update
 // for the workspace. A zero Rate means "no limit". Lookups are paced at
 // Slack's limits for the workspace: conversations.replies at Tier 3,
-// usergroups.users.list at Tier 2.
+// usergroups.users.list at Tier 2, users.conversations at Tier 3.
 func NewBudgets(s *store.Store, post, update Rate) *Budgets {
 	return &Budgets{store: s, post: post, update: update,
-		replies: Rate{N: DefaultRepliesPerMinute, Per: time.Minute, Burst: DefaultRepliesBurst},
-		groups:  Rate{N: DefaultGroupsPerMinute, Per: time.Minute, Burst: DefaultGroupsBurst}}
+		replies:  Rate{N: DefaultRepliesPerMinute, Per: time.Minute, Burst: DefaultRepliesBurst},
+		groups:   Rate{N: DefaultGroupsPerMinute, Per: time.Minute, Burst: DefaultGroupsBurst},
+		channels: Rate{N: DefaultChannelsPerMinute, Per: time.Minute, Burst: DefaultChannelsBurst}}
 }
 
 // DefaultBudgets are Slack's limits.
@@ -105,10 +115,10 @@ func (b *Budgets) budgetOf(method, channel string) (string, Rate) {
 		return budgetUpdate, b.update
 	case "conversations.replies":
 		return budgetReplies, b.replies
-	case "usergroups.users.list", "users.conversations":
-		// Looking people up (groups for the policy, channels for the Home
-		// tab) shares the slower of the two tiers.
+	case "usergroups.users.list":
 		return budgetGroups, b.groups
+	case "users.conversations":
+		return budgetChannels, b.channels
 	}
 	return "", Rate{}
 }

@@ -52,7 +52,7 @@ const maxUserChannelPages = 10
 
 // UserChannels lists the channels a person is in that the bot can see
 // (users.conversations: public and private channels; Tier 3, paced by the
-// workspace's "groups" budget, which it shares with usergroups.users.list). Idempotent: transient
+// workspace's "channels" budget). Idempotent: transient
 // failures are retried. truncated reports a list cut at 2,000 channels.
 func (p *Poster) UserChannels(ctx context.Context, user string) (channels []string, truncated bool, err error) {
 	cursor := ""

@@ -20,6 +20,10 @@ type Home struct {
 	// MaxHomeRunning); MoreRunning counts those left out.
 	Running     []job.Record
 	MoreRunning int
+	// MineUnknown and RunningUnknown are set when the bot could not read
+	// that part (Redis, or Slack's list of the person's channels, failed):
+	// the tab says so rather than "none".
+	MineUnknown, RunningUnknown bool
 	// Now is when the tab was drawn.
 	Now time.Time
 }
@@ -38,7 +42,11 @@ var slackChannelID = regexp.MustCompile(`^[CGD][A-Z0-9]{1,23}$`)
 // up to date: the footer says when.
 func HomeView(h Home) slack.HomeTabViewRequest {
 	blocks := []slack.Block{section("home_mine", "*Your last jobs*")}
-	if len(h.Mine) == 0 {
+	switch {
+	case h.MineUnknown:
+		blocks = append(blocks, slack.NewContextBlock("home_mine_unknown",
+			mrkdwn("I could not read your jobs just now. Open the tab again in a minute.")))
+	case len(h.Mine) == 0:
 		blocks = append(blocks, slack.NewContextBlock("home_mine_none",
 			mrkdwn("You have not started a job yet. Type `/runjob` in a channel to open the run form.")))
 	}
@@ -46,7 +54,11 @@ func HomeView(h Home) slack.HomeTabViewRequest {
 		blocks = append(blocks, homeJob(r, "mine")...)
 	}
 	blocks = append(blocks, section("home_running", "*Running now in your channels*"))
-	if len(h.Running) == 0 {
+	switch {
+	case h.RunningUnknown:
+		blocks = append(blocks, slack.NewContextBlock("home_running_unknown",
+			mrkdwn("I could not check which channels you are in, so running jobs are not shown. Open the tab again in a minute.")))
+	case len(h.Running) == 0:
 		blocks = append(blocks, slack.NewContextBlock("home_running_none", mrkdwn("Nothing is running in your channels.")))
 	}
 	for _, r := range h.Running[:min(len(h.Running), MaxHomeRunning)] {

@@ -200,7 +200,9 @@ func (s *Store) newestOf(ctx context.Context, index string, n int, what string) 
 }
 
 // records reads the records of ids in one round trip, leaving out those
-// Redis no longer has.
+// Redis no longer has and those that do not decode (damaged, or written by
+// a later version): one such record must not empty a list for everyone;
+// Get, for the job alone, still says why it cannot be read.
 func (s *Store) records(ctx context.Context, ids []string, what string) ([]job.Record, error) {
 	cmds := make([]*redis.MapStringStringCmd, len(ids))
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -222,7 +224,7 @@ func (s *Store) records(ctx context.Context, ids []string, what string) ([]job.R
 		n, _ := strconv.ParseInt(id, 10, 64)
 		r, err := s.decodeRecord(n, h)
 		if err != nil {
-			return nil, err
+			continue
 		}
 		out = append(out, r)
 	}

@@ -31,7 +31,7 @@ const DefaultPrefix = "runjob:"
 //	intents                zset   launches between "card posted" and "job tracked", scored by when asked (unix ms)
 //	intent:{card}          string one such launch (sealed), until tracked or resolved
 //	contested:{id}         string a job that two pending launches could own: neither adopts it
-//	budget:{name}          hash   a Slack rate budget shared by replicas: "update", "replies", "groups", or "post:{channel}"
+//	budget:{name}          hash   a Slack rate budget shared by replicas: "update", "replies", "groups", "channels", or "post:{channel}"
 //	history:{cluster}:{package} list the last historyLen ended jobs of a package on a cluster, newest first (JSON)
 //	catalog:{kind}         string the packages or clusters of the account as bot/catalog last read them (kind: CatalogKind)
 //	catalog:refresh:{kind} string until when (unix ms) no other replica may refresh that list

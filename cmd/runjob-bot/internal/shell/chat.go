@@ -50,8 +50,9 @@ type chat struct {
 	// sent counts commands and clicks sent to the bot; handled those the
 	// bot finished (its command hook), so end of input can wait for them.
 	sent, handled atomic.Int64
-	// ended holds the jobs whose final reply the bot has delivered and
-	// recorded as delivered (its delivery hook): leaving earlier would
+	// ended holds the jobs whose final reply the bot has dealt with and
+	// recorded so (posted, sent as a direct message, or left out by the
+	// channel's notify settings: its delivery hook): leaving earlier would
 	// cut a delivery short and leave it to be retried.
 	ended map[int64]bool
 }

@@ -164,7 +164,9 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		Hooks: ops.Hooks{
 			Command: func(string, bot.Outcome) { sh.handled.Add(1) },
 			Delivered: func(kind string, id int64, status xplenty.Status) {
-				if kind == "reply" && status.Terminal() {
+				// A reply posted, sent as a direct message, or left out by
+				// the channel's notify settings: dealt with for good.
+				if kind != "card" && status.Terminal() {
 					sh.replied(id)
 				}
 			},

@@ -900,3 +900,23 @@ func TestShellMaskVariables(t *testing.T) {
 		}
 	}
 }
+
+// In a channel that hears nothing of its jobs (/runjob notify off), a job
+// that ended has no thread reply to wait for: the reply was left out, and
+// end of input must not wait for it nor call the job still running.
+func TestShellEndOfInputWithNotifyOff(t *testing.T) {
+	clearShellEnv(t)
+	s := startShell(t, func(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error {
+		return Run(ctx, nil, stdin, stdout, stderr, fastShellOptions())
+	})
+	s.send("/runjob notify off")
+	s.waitLine("the new setting", shellHas("`off`: no replies"))
+	s.send("/runjob cluster=52 package=434")
+	s.waitLine("job 1001's card completed", shellHas("(edited card of job 1001): ✅ completed"))
+	if err := s.finish(); err != nil {
+		t.Fatalf("run returned %v", err)
+	}
+	if got := s.transcript(); strings.Contains(got, "still running") {
+		t.Errorf("the shell took a job that ended, whose reply the channel's setting left out, for running:\n%s", got)
+	}
+}
