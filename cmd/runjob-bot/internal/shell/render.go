@@ -221,7 +221,7 @@ func (st renderer) textObject(t kbText) string {
 // are kept verbatim (with their backticks when keepCode, as prose quotes
 // commands with them), *bold*, _italic_ and ~strike~ lose their marks,
 // <@U123> becomes @name, <#C123> #name, <url|label> "label (url)" (a
-// package page's link just its label),
+// package's or cluster's page link just its label),
 // <!date^…|fallback> the fallback, and &amp; &lt; &gt; are unescaped.
 func (st renderer) mrkdwn(s string, keepCode bool) string {
 	var b strings.Builder
@@ -292,8 +292,8 @@ func (st renderer) entity(e string) string {
 	if !hasLabel || label == target || label == "" {
 		return target
 	}
-	if strings.Contains(target, "/packages/") {
-		return label // a package's name links to its page: in a terminal, the name says enough
+	if strings.Contains(target, "/packages/") || strings.Contains(target, "/clusters/") {
+		return label // a package's or cluster's name links to its page: in a terminal, the name says enough
 	}
 	return label + " (" + target + ")"
 }
