@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/runjob/runjob/bot/catalog"
 	"github.com/runjob/runjob/notifier/render"
 	"github.com/runjob/runjob/xplenty"
 )
@@ -19,70 +20,82 @@ const maxListLines = 20
 // name or description holds every word, active ones first, then by name.
 func (b *Bot) packages(ctx context.Context, words []string) result {
 	if b.cfg.Catalog == nil {
-		return end(Error).say("I do not know the account's packages: the bot runs without the catalog.")
+		return noCatalog("package")
 	}
-	l := b.cfg.Catalog.Packages(ctx)
-	if !l.Known() {
-		b.log.Warn("list packages", "err", l.Err)
-		return end(Error).say("I cannot list the packages right now: Xplenty could not be reached. Please try again in a minute.")
-	}
-	var hits []xplenty.Package
-	for _, p := range l.Items {
-		if matchesAll(words, p.Name, p.Description) {
-			hits = append(hits, p)
-		}
-	}
-	slices.SortFunc(hits, func(a, c xplenty.Package) int {
-		return cmp.Or(cmp.Compare(archivedRank(a), archivedRank(c)),
-			cmp.Compare(strings.ToLower(a.Name), strings.ToLower(c.Name)), cmp.Compare(a.ID, c.ID))
+	return catalogList(b, "package", b.cfg.Catalog.Packages(ctx), words, listing[xplenty.Package]{
+		texts: func(p xplenty.Package) (string, string) { return p.Name, p.Description },
+		order: func(a, c xplenty.Package) int {
+			return cmp.Or(cmp.Compare(archivedRank(a), archivedRank(c)),
+				cmp.Compare(strings.ToLower(a.Name), strings.ToLower(c.Name)), cmp.Compare(a.ID, c.ID))
+		},
+		line: func(p xplenty.Package) string {
+			line := fmt.Sprintf("• %s (%d)", nameLink(p.Name, p.HTMLURL), p.ID)
+			if p.Status == xplenty.PackageArchived {
+				line += " · archived"
+			}
+			if d := oneLine(p.Description, 80); d != "" {
+				line += " · " + render.Escape(d)
+			}
+			return line
+		},
 	})
-	lines := make([]string, 0, min(len(hits), maxListLines))
-	for _, p := range hits[:min(len(hits), maxListLines)] {
-		line := fmt.Sprintf("• %s (%d)", nameLink(p.Name, p.HTMLURL), p.ID)
-		if p.Status == xplenty.PackageArchived {
-			line += " · archived"
-		}
-		if d := oneLine(p.Description, 80); d != "" {
-			line += " · " + render.Escape(d)
-		}
-		lines = append(lines, line)
-	}
-	return end(List).say(listText("package", words, lines, len(hits), l.Fetched, l.Stale, l.Truncated, time.Now()))
 }
 
 // clusters answers `/runjob clusters [words]`: the account's clusters whose
 // name or description holds every word, those that can take a job first.
 func (b *Bot) clusters(ctx context.Context, words []string) result {
 	if b.cfg.Catalog == nil {
-		return end(Error).say("I do not know the account's clusters: the bot runs without the catalog.")
+		return noCatalog("cluster")
 	}
-	l := b.cfg.Catalog.Clusters(ctx)
-	if !l.Known() {
-		b.log.Warn("list clusters", "err", l.Err)
-		return end(Error).say("I cannot list the clusters right now: Xplenty could not be reached. Please try again in a minute.")
-	}
-	var hits []xplenty.Cluster
-	for _, c := range l.Items {
-		if matchesAll(words, c.Name, c.Description) {
-			hits = append(hits, c)
-		}
-	}
-	slices.SortFunc(hits, func(a, c xplenty.Cluster) int {
-		return cmp.Or(cmp.Compare(usableRank(a), usableRank(c)),
-			cmp.Compare(strings.ToLower(a.Name), strings.ToLower(c.Name)), cmp.Compare(a.ID, c.ID))
+	return catalogList(b, "cluster", b.cfg.Catalog.Clusters(ctx), words, listing[xplenty.Cluster]{
+		texts: func(c xplenty.Cluster) (string, string) { return c.Name, c.Description },
+		order: func(a, c xplenty.Cluster) int {
+			return cmp.Or(cmp.Compare(usableRank(a), usableRank(c)),
+				cmp.Compare(strings.ToLower(a.Name), strings.ToLower(c.Name)), cmp.Compare(a.ID, c.ID))
+		},
+		line: func(c xplenty.Cluster) string {
+			line := fmt.Sprintf("• %s (%d) · %s", nameLink(c.Name, c.HTMLURL), c.ID, statusWords(c.Status))
+			if c.RunningJobsCount > 0 {
+				line += fmt.Sprintf(" · %d running", c.RunningJobsCount)
+			}
+			if c.Type != "" {
+				line += " · " + render.Escape(oneLine(c.Type, 20))
+			}
+			return line
+		},
 	})
-	lines := make([]string, 0, min(len(hits), maxListLines))
-	for _, c := range hits[:min(len(hits), maxListLines)] {
-		line := fmt.Sprintf("• %s (%d) · %s", nameLink(c.Name, c.HTMLURL), c.ID, statusWords(c.Status))
-		if c.RunningJobsCount > 0 {
-			line += fmt.Sprintf(" · %d running", c.RunningJobsCount)
-		}
-		if c.Type != "" {
-			line += " · " + render.Escape(oneLine(c.Type, 20))
-		}
-		lines = append(lines, line)
+}
+
+// listing is how the packages or clusters answer reads its items: the
+// texts the words are looked for in, the order, and an item's line.
+type listing[T any] struct {
+	texts func(T) (name, description string)
+	order func(a, c T) int
+	line  func(T) string
+}
+
+func noCatalog(kind string) result {
+	return end(Error).say("I do not know the account's " + kind + "s: the bot runs without the catalog.")
+}
+
+// catalogList answers packages or clusters from the catalog's list l.
+func catalogList[T any](b *Bot, kind string, l catalog.List[T], words []string, how listing[T]) result {
+	if !l.Known() {
+		b.log.Warn("list "+kind+"s", "err", l.Err)
+		return end(Error).say("I cannot list the " + kind + "s right now: Xplenty could not be reached. Please try again in a minute.")
 	}
-	return end(List).say(listText("cluster", words, lines, len(hits), l.Fetched, l.Stale, l.Truncated, time.Now()))
+	var hits []T
+	for _, it := range l.Items {
+		if name, desc := how.texts(it); matchesAll(words, name, desc) {
+			hits = append(hits, it)
+		}
+	}
+	slices.SortFunc(hits, how.order)
+	lines := make([]string, 0, min(len(hits), maxListLines))
+	for _, it := range hits[:min(len(hits), maxListLines)] {
+		lines = append(lines, how.line(it))
+	}
+	return end(List).say(listText(kind, words, lines, len(hits), l.Fetched, l.Stale, l.Truncated, time.Now()))
 }
 
 func archivedRank(p xplenty.Package) int {
