@@ -27,7 +27,7 @@
 // sets – never job ids, user ids, channels or raw paths – so that series
 // cannot grow without bound:
 //
-//	runjob_commands_total{kind,result}          commands ("command") and clicks ("button") by outcome
+//	runjob_commands_total{kind,result}          commands ("command"), clicks ("button") and run forms ("form") by outcome
 //	runjob_jobs_started_total                   commands and clicks that started a job
 //	runjob_jobs_finished_total{status}          terminal replies dealt with (posted, sent as a DM, left out): completed, failed, stopped
 //	runjob_deliveries_total{kind}               messages dealt with: card (edits, from the cards set), reply (outbox),

@@ -15,7 +15,7 @@ type botMetrics struct {
 
 func newBotMetrics(r prometheus.Registerer) *botMetrics {
 	b := &botMetrics{
-		commands: counterVec("commands_total", "Slash commands (kind=command) and button clicks (kind=button) handled, by result.", "kind", "result"),
+		commands: counterVec("commands_total", "Slash commands (kind=command), button clicks (kind=button) and run forms submitted (kind=form) handled, by result.", "kind", "result"),
 		jobsStarted: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: metricsNamespace, Name: "jobs_started_total", Help: "Xplenty jobs started from Slack.",
 		}),
@@ -25,7 +25,7 @@ func newBotMetrics(r prometheus.Registerer) *botMetrics {
 }
 
 func (b *botMetrics) observeCommand(kind string, o bot.Outcome) {
-	if kind != "command" && kind != "button" {
+	if kind != "command" && kind != "button" && kind != "form" {
 		kind = "other"
 	}
 	b.commands.WithLabelValues(kind, o.String()).Inc()

@@ -17,6 +17,7 @@ func TestMetricsCommands(t *testing.T) {
 	h.Command("button", bot.CannotPost)
 	h.Command("command", bot.Outcome(200)) // not an outcome
 	h.Command("modal", bot.Help)           // unknown kind
+	h.Command("form", bot.Started)
 
 	fams := scrapeMetrics(t, Handler(m, Readiness{}, nil))
 
@@ -26,6 +27,7 @@ func TestMetricsCommands(t *testing.T) {
 	wantMetric(t, fams, 1, "runjob_commands_total", "kind", "button", "result", "cannot_post")
 	wantMetric(t, fams, 1, "runjob_commands_total", "kind", "command", "result", "other")
 	wantMetric(t, fams, 1, "runjob_commands_total", "kind", "other", "result", "help")
-	wantMetric(t, fams, 3, "runjob_jobs_started_total")
+	wantMetric(t, fams, 1, "runjob_commands_total", "kind", "form", "result", "started")
+	wantMetric(t, fams, 4, "runjob_jobs_started_total")
 	wantBoundedLabels(t, fams)
 }
