@@ -16,7 +16,8 @@ import (
 
 // SubmitForm checks a submission of the run form as a command is checked
 // (the allowlist, the grammar, the names and the cluster's status), without
-// starting or recording anything. When something is wrong it returns the
+// starting anything; only a refusal by the allowlist is recorded in the
+// audit trail, as for a command. When something is wrong it returns the
 // errors to show on the form's blocks, by block id. Otherwise it returns
 // no errors and the run: a function to call once the submission is acked
 // (the modal closes), which takes the run the command's way, from the
