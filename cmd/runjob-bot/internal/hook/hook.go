@@ -144,7 +144,9 @@ func loopback(host string) bool {
 }
 
 // sameURL reports whether a and b name the same endpoint: scheme and host
-// in any case, the rest as written.
+// in any case, the path as written but for a trailing slash (the ops
+// server takes /hooks/xplenty and /hooks/xplenty/ alike), the query as
+// written.
 func sameURL(a, b string) bool {
 	ua, err1 := url.Parse(a)
 	ub, err2 := url.Parse(b)
@@ -152,7 +154,7 @@ func sameURL(a, b string) bool {
 		return a == b
 	}
 	return strings.EqualFold(ua.Scheme, ub.Scheme) && strings.EqualFold(ua.Host, ub.Host) &&
-		ua.EscapedPath() == ub.EscapedPath() && ua.RawQuery == ub.RawQuery
+		strings.TrimSuffix(ua.EscapedPath(), "/") == strings.TrimSuffix(ub.EscapedPath(), "/") && ua.RawQuery == ub.RawQuery
 }
 
 // install adds the bot's web hook, or updates the one that already posts

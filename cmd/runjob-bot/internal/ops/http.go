@@ -48,7 +48,11 @@ func Handler(m *Metrics, r Readiness, hook *XplentyHook) http.Handler {
 		mux.Handle("GET /metrics", m.handler())
 	}
 	if hook != nil {
-		mux.Handle(HookPath, newHookReceiver(hook, m))
+		recv := newHookReceiver(hook, m)
+		mux.Handle(HookPath, recv)
+		// The same with a trailing slash, which `hook install` takes for
+		// the same URL (nothing below it).
+		mux.Handle(HookPath+"/{$}", recv)
 	}
 	return mux
 }

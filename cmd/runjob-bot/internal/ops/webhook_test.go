@@ -141,3 +141,22 @@ func TestHookWakesTheWatcherOnlyWithTheRightCredentials(t *testing.T) {
 		}
 	}
 }
+
+func TestHookPathWithATrailingSlash(t *testing.T) {
+	w := &wakeCounter{}
+	h := Handler(NewMetrics(version), Readiness{}, &XplentyHook{User: "xplenty", Password: "s3cret-Pa55", Wake: w.wake})
+	for path, want := range map[string]int{HookPath + "/": http.StatusNoContent, HookPath + "/x": http.StatusNotFound} {
+		r := httptest.NewRequest(http.MethodPost, path, strings.NewReader("{}"))
+		r.SetBasicAuth("xplenty", "s3cret-Pa55")
+		if rec := serveHook(h, r); rec.Code != want {
+			t.Errorf("POST %s = %d, want %d", path, rec.Code, want)
+		}
+	}
+	if w.count() != 1 {
+		t.Errorf("%d wake-ups, want 1", w.count())
+	}
+	h = Handler(NewMetrics(version), Readiness{}, nil)
+	if rec := serveHook(h, httptest.NewRequest(http.MethodPost, HookPath+"/", nil)); rec.Code != http.StatusNotFound {
+		t.Errorf("without XPLENTY_HOOK_AUTH, POST %s/ = %d, want 404", HookPath, rec.Code)
+	}
+}
