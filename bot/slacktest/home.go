@@ -125,17 +125,5 @@ func (s *Server) SendHomeAction(ctx context.Context, user, actionID, value strin
 		s.mu.Unlock()
 		return "", fmt.Errorf("slacktest: %s's home tab has no button %s with value %q", user, actionID, value)
 	}
-	if err := s.sendableLocked(); err != nil {
-		s.mu.Unlock()
-		return "", err
-	}
-	found["action_ts"] = s.nextTSLocked()
-	payload, _ := json.Marshal(viewActionsPayload{
-		Type: "block_actions", User: s.payloadUserLocked(user), APIAppID: AppID, Token: VerificationToken,
-		Container: viewContainer{"view", v.ID}, TriggerID: s.triggerIDLocked(user),
-		Team: payloadTeam{TeamID, TeamDomain}, Enterprise: json.RawMessage("null"),
-		View: v.wire(), Actions: []map[string]any{found},
-	})
-	env := s.newEnvelopeLocked(TypeInteractive, payload, false, nil)
-	return s.sendLocked(ctx, env, false)
+	return s.sendViewActionLocked(ctx, user, v, found)
 }

@@ -313,19 +313,7 @@ func (s *Server) SendViewAction(ctx context.Context, user, viewID, blockID, acti
 		s.mu.Unlock()
 		return "", fmt.Errorf("%w (block %q of view %s)", ErrNotDispatched, blockID, viewID)
 	}
-	if err := s.sendableLocked(); err != nil {
-		s.mu.Unlock()
-		return "", err
-	}
-	action["action_ts"] = s.nextTSLocked()
-	payload, _ := json.Marshal(viewActionsPayload{
-		Type: "block_actions", User: s.payloadUserLocked(user), APIAppID: AppID, Token: VerificationToken,
-		Container: viewContainer{"view", v.ID}, TriggerID: s.triggerIDLocked(user),
-		Team: payloadTeam{TeamID, TeamDomain}, Enterprise: json.RawMessage("null"),
-		View: v.wire(), Actions: []map[string]any{action},
-	})
-	env := s.newEnvelopeLocked(TypeInteractive, payload, false, nil)
-	return s.sendLocked(ctx, env, false)
+	return s.sendViewActionLocked(ctx, user, v, action)
 }
 
 // SetViewInput types value into the text input blockID/actionID of the open
@@ -373,6 +361,25 @@ func (s *Server) CloseView(ctx context.Context, user, viewID string) (string, er
 	payload, _ := json.Marshal(closedPayload{
 		Type: "view_closed", Team: payloadTeam{TeamID, TeamDomain}, User: s.payloadUserLocked(user),
 		APIAppID: AppID, Token: VerificationToken, View: v.wire(), Enterprise: json.RawMessage("null"),
+	})
+	env := s.newEnvelopeLocked(TypeInteractive, payload, false, nil)
+	return s.sendLocked(ctx, env, false)
+}
+
+// sendViewActionLocked sends, as Slack does, a block_actions envelope for
+// action on view v of user: container type view, the view with its state,
+// a fresh trigger_id. The caller holds s.mu; sendLocked releases it.
+func (s *Server) sendViewActionLocked(ctx context.Context, user string, v *view, action map[string]any) (string, error) {
+	if err := s.sendableLocked(); err != nil {
+		s.mu.Unlock()
+		return "", err
+	}
+	action["action_ts"] = s.nextTSLocked()
+	payload, _ := json.Marshal(viewActionsPayload{
+		Type: "block_actions", User: s.payloadUserLocked(user), APIAppID: AppID, Token: VerificationToken,
+		Container: viewContainer{"view", v.ID}, TriggerID: s.triggerIDLocked(user),
+		Team: payloadTeam{TeamID, TeamDomain}, Enterprise: json.RawMessage("null"),
+		View: v.wire(), Actions: []map[string]any{action},
 	})
 	env := s.newEnvelopeLocked(TypeInteractive, payload, false, nil)
 	return s.sendLocked(ctx, env, false)
