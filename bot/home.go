@@ -32,6 +32,13 @@ const homeScan = 500
 // HomeOpened draws user's Home tab; notice, when set, heads it (the
 // answer to a click that could not be acted on).
 func (b *Bot) HomeOpened(ctx context.Context, user, notice string) {
+	b.drawHome(ctx, user, notice, nil)
+}
+
+// drawHome draws the tab; channels, when not nil, are the person's
+// channels as Slack gave them moments ago (a click's check), so that
+// Slack is not asked twice.
+func (b *Bot) drawHome(ctx context.Context, user, notice string, channels []string) {
 	h := render.Home{Now: time.Now()}
 	mine, err := b.cfg.Store.RecentBy(ctx, user, render.MaxHomeJobs)
 	if err != nil {
@@ -39,7 +46,7 @@ func (b *Bot) HomeOpened(ctx context.Context, user, notice string) {
 		h.MineUnknown = true
 	}
 	h.Mine = mine
-	h.Running, h.MoreRunning, h.RunningUnknown = b.runningFor(ctx, user)
+	h.Running, h.MoreRunning, h.RunningUnknown = b.runningFor(ctx, user, channels)
 	view := render.HomeView(h)
 	if notice != "" {
 		view.Blocks.BlockSet = append([]slack.Block{slack.NewSectionBlock(
@@ -53,8 +60,9 @@ func (b *Bot) HomeOpened(ctx context.Context, user, notice string) {
 
 // runningFor returns the running jobs user may act on (see the top of the
 // file), how many more there are than the tab shows, and whether they
-// could not be known (Redis or users.conversations failed).
-func (b *Bot) runningFor(ctx context.Context, user string) ([]job.Record, int, bool) {
+// could not be known (Redis or users.conversations failed). channels, when
+// not nil, are the person's channels already known.
+func (b *Bot) runningFor(ctx context.Context, user string, channels []string) ([]job.Record, int, bool) {
 	recs, _, err := b.cfg.Store.Running(ctx, homeScan)
 	if err != nil {
 		b.log.Warn("home: read the running jobs", "err", err)
@@ -70,10 +78,11 @@ func (b *Bot) runningFor(ctx context.Context, user string) ([]job.Record, int, b
 	if len(recs) == 0 {
 		return nil, 0, false
 	}
-	channels, _, err := b.cfg.Poster.UserChannels(ctx, user)
-	if err != nil {
-		b.log.Warn("home: list the person's channels", "user", user, "err", err)
-		return nil, 0, true
+	if channels == nil {
+		if channels, _, err = b.cfg.Poster.UserChannels(ctx, user); err != nil {
+			b.log.Warn("home: list the person's channels", "user", user, "err", err)
+			return nil, 0, true
+		}
 	}
 	var out []job.Record
 	for _, r := range recs {
@@ -103,12 +112,14 @@ func (b *Bot) HandleHomeAction(ctx context.Context, req Request, actionID, value
 		return
 	}
 	notice := ""
+	var channels []string
 	rec, err := b.cfg.Store.Get(ctx, id)
 	switch {
 	case err != nil:
 		notice = fmt.Sprintf("I no longer remember job %d.", id)
 	default:
-		channels, _, cerr := b.cfg.Poster.UserChannels(ctx, req.UserID)
+		var cerr error
+		channels, _, cerr = b.cfg.Poster.UserChannels(ctx, req.UserID)
 		switch {
 		case cerr != nil:
 			b.log.Warn("home: list the person's channels", "user", req.UserID, "err", cerr)
@@ -121,5 +132,5 @@ func (b *Bot) HandleHomeAction(ctx context.Context, req Request, actionID, value
 			b.HandleAction(ctx, req, actionID, value)
 		}
 	}
-	b.HomeOpened(ctx, req.UserID, notice)
+	b.drawHome(ctx, req.UserID, notice, channels)
 }
