@@ -190,11 +190,11 @@ func (w *Watcher) Tick(ctx context.Context) (TickStats, error) {
 	if err != nil || st.Active == 0 {
 		return st, err // nothing to follow: spend no budget
 	}
-	since, _, err := w.store.Since(ctx)
+	cur, _, err := w.store.Cursor(ctx)
 	if err != nil {
 		return st, err
 	}
-	err = w.pollChanges(ctx, since, &st)
+	err = w.pollChanges(ctx, cur, &st)
 	if err == nil {
 		err = w.refreshStale(ctx, &st)
 	}
@@ -204,11 +204,13 @@ func (w *Watcher) Tick(ctx context.Context) (TickStats, error) {
 	return st, err
 }
 
-func (w *Watcher) pollChanges(ctx context.Context, since time.Time, st *TickStats) error {
+func (w *Watcher) pollChanges(ctx context.Context, cur store.Cursor, st *TickStats) error {
+	since := cur.Since
 	page, err := w.src.ListJobs(ctx, xplenty.ListOptions{
-		Status: "all", Sort: "updated", Direction: "asc", Since: since, Limit: xplenty.MaxListLimit,
+		Status: "all", Sort: "updated", Direction: "asc", Since: since, Offset: cur.Offset, Limit: xplenty.MaxListLimit,
 	})
 	st.Calls++
+	moved := false // the mark moved in this walk
 	for err == nil {
 		st.Pages++
 		newest := since
@@ -241,15 +243,35 @@ func (w *Watcher) pollChanges(ctx context.Context, since time.Time, st *TickStat
 			if err := w.store.SetSince(ctx, mark); err != nil {
 				return err
 			}
-			since = mark
+			since, moved = mark, true
 		}
 		if last {
+			if page.NextURL != "" && !moved {
+				return w.resumeLater(ctx, cur, st.Pages)
+			}
 			return nil
 		}
 		page, err = w.src.NextJobs(ctx, page)
 		st.Calls++
 	}
 	return fmt.Errorf("list changed jobs: %w", err)
+}
+
+// resumeLater handles a walk cut short at its page limit whose pages all
+// changed within the overlap of the mark (more jobs changed in a few
+// seconds than one walk reads): the mark cannot move past them, so the
+// next walk starts further down the same list instead of reading the same
+// pages again, forever. It starts a page early: a job of the pages read
+// that changes again moves to the list's end and shifts the rest up, and
+// the page of margin keeps up to 100 such shifts from hiding a job (beyond
+// that, the stale refresh still reads it).
+func (w *Watcher) resumeLater(ctx context.Context, cur store.Cursor, pages int) error {
+	next := cur.Offset + pages*xplenty.MaxListLimit
+	if pages > 1 {
+		next -= xplenty.MaxListLimit
+	}
+	w.log.Info("change list longer than one walk within the mark's overlap; the next walk goes on from there", "since", cur.Since, "offset", next)
+	return w.store.SetCursor(ctx, store.Cursor{Since: cur.Since, Offset: next})
 }
 
 func (w *Watcher) apply(ctx context.Context, j xplenty.Job, st *TickStats) error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -39,26 +40,60 @@ func (s *Store) Seen(ctx context.Context, id int64) error {
 	return s.rdb.ZAddXX(ctx, s.keys.Active(), redis.Z{Score: float64(s.now().UnixMilli()), Member: id}).Err()
 }
 
+// Cursor is where the watcher's next walk of the change list begins: the
+// jobs changed since Since, less the first Offset of them. Offset is 0
+// but after a walk cut short (at its page limit) whose pages all changed
+// too close to Since for the mark to move past them, as when more jobs
+// than the walk reads change in the same second: the next walk goes on
+// from there instead of reading the same pages again.
+type Cursor struct {
+	Since  time.Time
+	Offset int
+}
+
 // Since returns the watcher's high-water mark; ok is false when no job was
 // ever tracked.
 func (s *Store) Since(ctx context.Context) (t time.Time, ok bool, err error) {
-	v, err := s.rdb.Get(ctx, s.keys.Since()).Result()
-	if errors.Is(err, redis.Nil) {
-		return time.Time{}, false, nil
-	}
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("read watermark: %w", err)
-	}
-	t, err = time.Parse(time.RFC3339, v)
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("read watermark %q: %w", v, err)
-	}
-	return t, true, nil
+	c, ok, err := s.Cursor(ctx)
+	return c.Since, ok, err
 }
 
-// SetSince moves the watcher's high-water mark.
+// Cursor returns where the watcher's next walk begins; ok is false when
+// no job was ever tracked.
+func (s *Store) Cursor(ctx context.Context) (c Cursor, ok bool, err error) {
+	v, err := s.rdb.Get(ctx, s.keys.Since()).Result()
+	if errors.Is(err, redis.Nil) {
+		return Cursor{}, false, nil
+	}
+	if err != nil {
+		return Cursor{}, false, fmt.Errorf("read watermark: %w", err)
+	}
+	// "2026-11-28T12:00:00Z", or with an offset "2026-11-28T12:00:00Z +900"
+	// (Track compares the value as a string, which the suffix keeps valid).
+	mark, off, _ := strings.Cut(v, " +")
+	if c.Since, err = time.Parse(time.RFC3339, mark); err != nil {
+		return Cursor{}, false, fmt.Errorf("read watermark %q: %w", v, err)
+	}
+	if off != "" {
+		if c.Offset, err = strconv.Atoi(off); err != nil || c.Offset < 0 {
+			return Cursor{}, false, fmt.Errorf("read watermark %q: bad offset", v)
+		}
+	}
+	return c, true, nil
+}
+
+// SetSince moves the watcher's high-water mark (with no offset).
 func (s *Store) SetSince(ctx context.Context, t time.Time) error {
-	return s.rdb.Set(ctx, s.keys.Since(), t.UTC().Format(time.RFC3339), 0).Err()
+	return s.SetCursor(ctx, Cursor{Since: t})
+}
+
+// SetCursor sets where the watcher's next walk begins.
+func (s *Store) SetCursor(ctx context.Context, c Cursor) error {
+	v := c.Since.UTC().Format(time.RFC3339)
+	if c.Offset > 0 {
+		v += " +" + strconv.Itoa(c.Offset)
+	}
+	return s.rdb.Set(ctx, s.keys.Since(), v, 0).Err()
 }
 
 // leaseScript takes the lease when it is free, or renews it for its holder.

@@ -1,0 +1,162 @@
+package notifier
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/runjob/runjob/notifier/store"
+	"github.com/runjob/runjob/xplenty"
+)
+
+// changeList is Xplenty's change list: the jobs updated at or after since
+// (to the second), oldest change first, 100 to a page by offset.
+type changeList struct {
+	mu     sync.Mutex
+	jobs   map[int64]xplenty.Job
+	server time.Time
+}
+
+func (c *changeList) set(j xplenty.Job) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.jobs[j.ID] = j
+}
+
+func (c *changeList) page(since time.Time, off int) (*xplenty.JobPage, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var all []xplenty.Job
+	for _, j := range c.jobs {
+		if !j.UpdatedAt.Before(since.Truncate(time.Second)) {
+			all = append(all, j)
+		}
+	}
+	slices.SortFunc(all, func(a, b xplenty.Job) int {
+		if d := a.UpdatedAt.Compare(*b.UpdatedAt); d != 0 {
+			return d
+		}
+		return int(a.ID - b.ID)
+	})
+	end := min(off+xplenty.MaxListLimit, len(all))
+	p := &xplenty.JobPage{ServerTime: c.server}
+	if off < end {
+		p.Jobs = all[off:end]
+	}
+	if end < len(all) {
+		p.NextURL = since.Format(time.RFC3339) + " " + strconv.Itoa(end)
+	}
+	return p, nil
+}
+
+func (c *changeList) source() *fakeSource {
+	return &fakeSource{
+		list: func(o xplenty.ListOptions) (*xplenty.JobPage, error) { return c.page(o.Since, o.Offset) },
+		next: func(p *xplenty.JobPage) (*xplenty.JobPage, error) {
+			var since time.Time
+			var off int
+			for i := len(p.NextURL) - 1; i >= 0; i-- {
+				if p.NextURL[i] == ' ' {
+					since, _ = time.Parse(time.RFC3339, p.NextURL[:i])
+					off, _ = strconv.Atoi(p.NextURL[i+1:])
+					break
+				}
+			}
+			return c.page(since, off)
+		},
+	}
+}
+
+// More jobs change in one second than a walk of the change list reads
+// (MaxPages pages): the mark cannot move past them, and before the cursor
+// every tick read the same first pages again, so the later jobs were never
+// seen. Now the next walk goes on further down the list (a page early), a
+// job of the pages read that changes again is not skipped, and once the
+// list's end is reached the mark follows the server's clock again.
+func TestWalkGoesOnPastAChangeBurstLongerThanOneWalk(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newTestStore(t)
+	const n = 450
+	trackMany(t, s, n)
+	burst := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	list := &changeList{jobs: map[int64]xplenty.Job{}, server: burst.Add(time.Second)}
+	for i := range n {
+		list.set(xplenty.Job{ID: int64(1001 + i), Status: xplenty.StatusRunning, Progress: 0.5, UpdatedAt: at(burst)})
+	}
+	if err := s.SetSince(ctx, burst.Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	src := list.source()
+	w := NewWatcher(s, src, WatcherOptions{Holder: "a", MaxPages: 2})
+
+	st, err := w.Tick(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Pages != 2 {
+		t.Fatalf("first walk read %d pages, want 2 (its limit)", st.Pages)
+	}
+	cur, _, _ := s.Cursor(ctx)
+	if want := (store.Cursor{Since: burst.Add(-time.Second), Offset: 100}); cur != want {
+		t.Fatalf("cursor after a cut walk = %+v, want %+v (same mark, a page early)", cur, want)
+	}
+	// Job 1001, read in the first walk, completes before the next: it goes
+	// to the end of the list, and the rest move up one place.
+	list.set(xplenty.Job{ID: 1001, Status: xplenty.StatusCompleted, Progress: 1, UpdatedAt: at(burst.Add(time.Second))})
+
+	for i := 0; i < 5; i++ {
+		list.mu.Lock()
+		list.server = list.server.Add(time.Second) // the server's clock goes on
+		list.mu.Unlock()
+		if _, err := w.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		id := int64(1001 + i)
+		r, err := s.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := xplenty.StatusRunning
+		if id == 1001 {
+			want = xplenty.StatusCompleted
+		}
+		if r.Status != want || (want == xplenty.StatusRunning && r.Progress != 0.5) {
+			t.Fatalf("job %d = %s %.1f, want %s (seen by a walk)", id, r.Status, r.Progress, want)
+		}
+	}
+	cur, _, _ = s.Cursor(ctx)
+	if want := (store.Cursor{Since: list.server.Add(-2 * time.Second)}); cur != want {
+		t.Errorf("cursor after the list's end = %+v, want %+v (the server's clock less the overlap, no offset)", cur, want)
+	}
+}
+
+// The cursor's offset is kept beside the mark in one value, and a mark
+// written without one (by Track, or before the cursor existed) reads as
+// offset 0.
+func TestCursorRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	s, rdb := newTestStore(t)
+	mark := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	if err := s.SetCursor(ctx, store.Cursor{Since: mark, Offset: 900}); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok, err := s.Cursor(ctx); err != nil || !ok || c != (store.Cursor{Since: mark, Offset: 900}) {
+		t.Fatalf("cursor = %+v %v %v", c, ok, err)
+	}
+	if since, _, _ := s.Since(ctx); !since.Equal(mark) {
+		t.Errorf("since = %v, want %v", since, mark)
+	}
+	rdb.Set(ctx, s.Keys().Since(), "2026-11-28T11:00:00Z", 0)
+	if c, _, err := s.Cursor(ctx); err != nil || c.Offset != 0 || !c.Since.Equal(mark.Add(-time.Hour)) {
+		t.Errorf("old mark = %+v %v, want 11:00 offset 0", c, err)
+	}
+	rdb.Set(ctx, s.Keys().Since(), "2026-11-28T11:00:00Z +x", 0)
+	if _, _, err := s.Cursor(ctx); err == nil {
+		t.Error("a bad offset read without error")
+	}
+}
