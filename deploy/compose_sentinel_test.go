@@ -92,6 +92,7 @@ func TestDeployComposeSentinelFailsOver(t *testing.T) {
 
 	// The Redis servers, as compose runs them: a service name becomes
 	// 127.0.0.1, and the port 6379 after it that service's port.
+	nodeArgs := map[string][]string{}
 	for _, name := range append([]string{st.primary}, st.replicas...) {
 		args := slices.Clone(c.Services[name].args())
 		if len(args) == 0 || args[0] != "redis-server" {
@@ -110,7 +111,8 @@ func TestDeployComposeSentinelFailsOver(t *testing.T) {
 		if err := os.Mkdir(nodeDir, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		start(name, append(args, "--port", ports[name], "--bind", "127.0.0.1", "--dir", nodeDir, "--save", "")...)
+		nodeArgs[name] = append(args, "--port", ports[name], "--bind", "127.0.0.1", "--dir", nodeDir, "--save", "")
+		start(name, nodeArgs[name]...)
 		ping(name)
 	}
 
@@ -204,6 +206,23 @@ func TestDeployComposeSentinelFailsOver(t *testing.T) {
 	if got, err := rdb.Get(ctx, key).Result(); err != nil || got != "before" {
 		t.Errorf("after the failover, %s = %q, %v; want the value written before", key, got, err)
 	}
+
+	// The old primary comes back (`docker compose start`, with its own
+	// arguments): the sentinels make it a replica of the new one.
+	newPrimary := primaryAddr()
+	start(st.primary+"-again", nodeArgs[st.primary]...)
+	old := redis.NewClient(&redis.Options{Addr: net.JoinHostPort("127.0.0.1", ports[st.primary])})
+	t.Cleanup(func() { old.Close() })
+	deployWaitFor(t, "the old primary to come back as a replica", 60*time.Second, func() error {
+		role, err := old.Do(ctx, "ROLE").Slice()
+		if err != nil {
+			return err
+		}
+		if len(role) < 3 || role[0] != "slave" || fmt.Sprint(role[2]) != newPrimary {
+			return fmt.Errorf("ROLE %v, want a replica of port %s", role, newPrimary)
+		}
+		return nil
+	})
 }
 
 // deployFreePort is a loopback port nothing listens on now.
