@@ -63,7 +63,14 @@ func StartCluster(t testing.TB) *Cluster {
 		}
 		lo, hi := i*clusterSlots/3, (i+1)*clusterSlots/3-1
 		if err := c.node(srv.Addr).ClusterAddSlotsRange(ctx, lo, hi).Err(); err != nil {
-			t.Fatalf("CLUSTER ADDSLOTSRANGE %d %d on %s: %v", lo, hi, srv.Addr, err)
+			// Before Redis 7.0 there is no ADDSLOTSRANGE: name each slot.
+			slots := make([]int, 0, hi-lo+1)
+			for s := lo; s <= hi; s++ {
+				slots = append(slots, s)
+			}
+			if err2 := c.node(srv.Addr).ClusterAddSlots(ctx, slots...).Err(); err2 != nil {
+				t.Fatalf("CLUSTER ADDSLOTSRANGE %d %d on %s: %v; CLUSTER ADDSLOTS: %v", lo, hi, srv.Addr, err, err2)
+			}
 		}
 	}
 

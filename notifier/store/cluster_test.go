@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/runjob/runjob/commands"
 	"github.com/runjob/runjob/notifier/redistest"
 	"github.com/runjob/runjob/xplenty"
 )
@@ -130,9 +131,7 @@ func TestStoreOnClusterKeepsEveryKeyInOneSlot(t *testing.T) {
 	}
 
 	exerciseStore(t, s, 3001, "on the cluster")
-	if err := s.Wake(ctx); err != nil {
-		t.Fatal(err)
-	}
+	exerciseRest(t, s)
 	keys, err := redistest.ScanKeys(ctx, rdb, "*")
 	if err != nil || len(keys) < 3 {
 		t.Fatalf("keys on the cluster: %q, %v", keys, err)
@@ -155,6 +154,58 @@ func TestStoreOnClusterKeepsEveryKeyInOneSlot(t *testing.T) {
 	if holding != 1 {
 		t.Errorf("%d primaries hold keys of the bot, want 1", holding)
 	}
+}
+
+// exerciseRest runs, once each, the paths of the store that exerciseStore
+// and the suites re-run on a cluster (TestSuiteOnCluster) reach least: a
+// launch tracked with its intent (the script with the most keys), the
+// audit trail, a budget, the queue depths, a contest, notify settings (a
+// transaction), the catalog, the history, the outbox's consumers.
+func exerciseRest(t *testing.T, s *Store) {
+	t.Helper()
+	ctx := context.Background()
+	check := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	in := Intent{Channel: "C1", CardTS: "1700000000.000200", Requester: "U1", Asked: s.now()}
+	check("save intent", s.SaveIntent(ctx, in))
+	r := testRecord(3002)
+	r.CardTS = in.CardTS
+	check("track launch", s.TrackLaunch(ctx, r, in.ID()))
+	if left, err := s.StaleIntents(ctx, s.now().Add(time.Hour), 10); err != nil || len(left) != 0 {
+		t.Fatalf("intents after the launch is tracked: %v, %v", left, err)
+	}
+	check("audit", s.Audit(ctx, AuditEntry{Action: "run", User: "U1", Channel: "C1", JobID: 3002, Outcome: "started"}))
+	if got, err := s.AuditSince(ctx, s.now().Add(-time.Hour), 10); err != nil || len(got) != 1 || got[0].JobID != 3002 {
+		t.Fatalf("audit trail: %+v, %v", got, err)
+	}
+	_, err := s.TakeBudget(ctx, "update", time.Second, 5, false)
+	check("take budget", err)
+	check("pause budget", s.PauseBudget(ctx, "update", time.Second))
+	_, err = s.Queues(ctx)
+	check("queue depths", err)
+	check("contest", s.Contest(ctx, 3003))
+	if ok, err := s.Contested(ctx, 3003); err != nil || !ok {
+		t.Fatalf("contested: %v, %v", ok, err)
+	}
+	if _, after, err := s.SetNotify(ctx, "C1", commands.Notify{Level: commands.NotifyFailures}); err != nil || after.Level != commands.NotifyFailures {
+		t.Fatalf("set notify: %+v, %v", after, err)
+	}
+	check("catalog put", s.CatalogPut(ctx, CatalogPackages, []byte("[]"), time.Minute))
+	if turn, err := s.CatalogRefreshTurn(ctx, CatalogPackages, time.Minute); err != nil || !turn {
+		t.Fatalf("catalog refresh turn: %v, %v", turn, err)
+	}
+	_, err = s.History(ctx, 52, 434)
+	check("history", err)
+	_, _, err = s.ClaimOutbox(ctx, "replica-b", 0, "0", 10)
+	check("claim outbox", err)
+	_, err = s.OutboxConsumers(ctx)
+	check("outbox consumers", err)
+	check("remove outbox consumer", s.RemoveOutboxConsumer(ctx, "replica-b"))
+	check("wake", s.Wake(ctx))
 }
 
 // A wake-up published on any primary of the cluster (a replica's client
