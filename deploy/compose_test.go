@@ -138,9 +138,6 @@ func (c deployCompose) checkBot(t *testing.T, name string) config.Redis {
 	if err != nil {
 		t.Fatalf("compose %s: %v", name, err)
 	}
-	if err := r.Supported(); err != nil {
-		t.Errorf("compose %s: %v", name, err)
-	}
 	for dep, d := range bot.DependsOn {
 		if d.Condition != "service_healthy" {
 			t.Errorf("compose %s depends_on %s condition = %q, want service_healthy", name, dep, d.Condition)

@@ -588,11 +588,6 @@ func deployCheckRedis(t *testing.T, objs []*deployObject, mode string) {
 	if err != nil {
 		t.Fatalf("REDIS_MODE=%s with the Secret's REDIS_URL: %v", mode, err)
 	}
-	// Cluster is refused by config until every key carries the hash tag
-	// (issue 15); drop this exception when Supported accepts it.
-	if err := r.Supported(); err != nil && r.Mode != config.RedisCluster {
-		t.Errorf("REDIS_MODE=%s: %v", mode, err)
-	}
 
 	var redisObjs []string
 	for _, o := range objs {

@@ -23,6 +23,7 @@ import (
 	"github.com/runjob/runjob/cmd/runjob-bot/internal/ops"
 	"github.com/runjob/runjob/notifier/redistest"
 	"github.com/runjob/runjob/notifier/render"
+	"github.com/runjob/runjob/notifier/store"
 	"github.com/runjob/runjob/xplenty"
 	"github.com/runjob/runjob/xplenty/xplentytest"
 )
@@ -164,7 +165,8 @@ func (e *e2e) startBotWith(h ops.Hooks, onReady func()) (stop func()) {
 // the calls of the acts it is about.
 func (e *e2e) waitCatalog(ctx context.Context) {
 	e.t.Helper()
-	keys := []string{e.cfg.RedisPrefix + "catalog:packages", e.cfg.RedisPrefix + "catalog:clusters"}
+	prefix := store.EffectivePrefix(e.rdb, e.cfg.RedisPrefix)
+	keys := []string{prefix + "catalog:packages", prefix + "catalog:clusters"}
 	for {
 		n, err := e.rdb.Exists(ctx, keys...).Result()
 		if err == nil && n == int64(len(keys)) {
@@ -321,9 +323,9 @@ func (e *e2e) checkNoSecrets() {
 	all.WriteString(e.logs.String())
 	// Redis too: secret values are encrypted at rest.
 	ctx := context.Background()
-	iter := e.rdb.Scan(ctx, 0, e.cfg.RedisPrefix+"*", 1000).Iterator()
-	for iter.Next(ctx) {
-		dump, _ := e.rdb.Dump(ctx, iter.Val()).Result()
+	keys, _ := redistest.ScanKeys(ctx, e.rdb, store.EffectivePrefix(e.rdb, e.cfg.RedisPrefix)+"*")
+	for _, k := range keys {
+		dump, _ := e.rdb.Dump(ctx, k).Result()
 		all.WriteString(dump)
 	}
 	for _, s := range secrets {

@@ -3,7 +3,9 @@
 // redis-server of their own on a free port. Tests are isolated from each
 // other by a unique key prefix, not by flushing, so they can share a server.
 // StartSentinel starts a Sentinel setup of a test's own (primary, replica,
-// three sentinels) for code that must survive a failover.
+// three sentinels) for code that must survive a failover, and StartCluster
+// a Redis Cluster of three primaries. Rerun runs a package's tests again on
+// such a topology: there Client gives clients of it.
 package redistest
 
 import (
@@ -14,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -24,44 +27,87 @@ import (
 
 var seq atomic.Int64
 
-// Prefix returns a key prefix unique to this test run and call.
+// Prefix returns a key prefix unique to this test run and call. In a
+// re-run on a Cluster (Mode "cluster") it is a hash tag of its own,
+// "{runjobtest:…}:", as store.EffectivePrefix would make it: a test that
+// builds a key from it names the key the store uses.
 func Prefix(t testing.TB) string {
-	return fmt.Sprintf("runjobtest:%d:%d:%d:", os.Getpid(), time.Now().UnixNano(), seq.Add(1))
+	p := fmt.Sprintf("runjobtest:%d:%d:%d", os.Getpid(), time.Now().UnixNano(), seq.Add(1))
+	if Mode() == ModeCluster {
+		return "{" + p + "}:"
+	}
+	return p + ":"
 }
 
 // Client returns a client of a real Redis and a key prefix unique to the
-// test. Keys under the prefix are deleted when the test ends.
+// test. Keys under the prefix are deleted when the test ends. In a re-run
+// (Rerun) the client is one of the topology the re-run is on.
 func Client(t testing.TB) (redis.UniversalClient, string) {
 	t.Helper()
-	addr := os.Getenv("RUNJOB_TEST_REDIS_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	var rdb redis.UniversalClient = redis.NewClient(&redis.Options{Addr: addr})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		_ = rdb.Close()
-		srv := Start(t)
-		rdb = srv.Client()
+	rdb := topologyClient(t)
+	if rdb == nil {
+		addr := os.Getenv("RUNJOB_TEST_REDIS_ADDR")
+		if addr == "" {
+			addr = "127.0.0.1:6379"
+		}
+		rdb = redis.NewClient(&redis.Options{Addr: addr})
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := rdb.Ping(ctx).Err(); err != nil {
+			_ = rdb.Close()
+			srv := Start(t)
+			rdb = srv.Client()
+		}
 	}
 	prefix := Prefix(t)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
+		keys, _ := ScanKeys(ctx, rdb, prefix+"*")
+		for _, k := range keys {
+			rdb.Del(ctx, k)
 		}
 		_ = rdb.Close()
 	})
 	return rdb, prefix
 }
 
+// ScanKeys returns the keys of rdb that match pattern (SCAN's MATCH), from
+// every primary of a Cluster (a SCAN reaches one node only).
+func ScanKeys(ctx context.Context, rdb redis.UniversalClient, pattern string) ([]string, error) {
+	scan := func(ctx context.Context, c redis.UniversalClient) ([]string, error) {
+		var keys []string
+		iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+		}
+		return keys, iter.Err()
+	}
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		return scan(ctx, rdb)
+	}
+	var mu sync.Mutex
+	var all []string
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		keys, err := scan(ctx, node)
+		mu.Lock()
+		all = append(all, keys...)
+		mu.Unlock()
+		return err
+	})
+	return all, err
+}
+
 // Addr is the address of the one server rdb, a client from Client or
-// Server.Client, talks to (for a test that must give the bot a URL).
+// Server.Client, talks to (for a test that must give the bot a URL). In a
+// re-run on a Cluster or a Sentinel setup (Mode) there is no such server:
+// the test is skipped, saying so.
 func Addr(t testing.TB, rdb redis.UniversalClient) string {
 	t.Helper()
+	if m := Mode(); m != "" {
+		t.Skipf("skipped on %s: the test gives the address of one server", m)
+	}
 	c, ok := rdb.(*redis.Client)
 	if !ok {
 		t.Fatalf("redistest.Addr: %T is not a client of one server", rdb)

@@ -2,6 +2,9 @@ package store
 
 import (
 	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/runjob/runjob/xplenty"
 )
@@ -9,7 +12,50 @@ import (
 // DefaultPrefix is the prefix of every Redis key the bot writes.
 const DefaultPrefix = "runjob:"
 
+// EffectivePrefix is the prefix the store puts before every key on rdb
+// when asked for prefix. On a Redis Cluster (rdb is a *redis.ClusterClient)
+// a prefix without a hash tag gets one: "runjob:" becomes "{runjob}:", so
+// every key of the bot hashes to one slot and every script, transaction and
+// pipeline stays valid (no CROSSSLOT) and atomic. A prefix that already
+// has a tag (HashTag) is kept as it is. On one server or behind Sentinel
+// the prefix is kept, so the keys of existing deployments keep their names.
+func EffectivePrefix(rdb redis.UniversalClient, prefix string) string {
+	if _, cluster := rdb.(*redis.ClusterClient); !cluster || HashTag(prefix) != "" {
+		return prefix
+	}
+	tag := strings.TrimSuffix(prefix, ":")
+	if tag == "" {
+		tag = prefix // ":" alone: "{}" would be no tag at all
+	}
+	return "{" + tag + "}:"
+}
+
+// HashTag is the hash tag of key as Redis Cluster reads it: what lies
+// between the first '{' and the first '}' after it, when that is not
+// empty; otherwise "" and the whole key is hashed.
+// https://redis.io/docs/latest/operate/oss_and_stack/reference/cluster-spec/#hash-tags
+func HashTag(key string) string {
+	open := strings.IndexByte(key, '{')
+	if open < 0 {
+		return ""
+	}
+	end := strings.IndexByte(key[open+1:], '}')
+	if end <= 0 {
+		return ""
+	}
+	return key[open+1 : open+1+end]
+}
+
 // Keys names every Redis key the bot uses; no other file builds a key.
+// Every name starts with the store's prefix (EffectivePrefix): on a Redis
+// Cluster that prefix carries one hash tag, so all the keys below live in
+// one hash slot, on one primary. The scripts' atomic steps (a job's record,
+// the active set, the outbox and the cards set changed together) are what
+// exactly-once delivery rests on; one slot keeps them atomic. Cluster thus
+// brings failover and a shared managed Redis to the bot, not a sharding of
+// its own data, which is small. (The braces of {id} and the like below
+// mark a part of the name, not a hash tag: a key's only tag is its
+// prefix's.)
 //
 //	job:{id}               hash   one tracked job (its fields are named below)
 //	active                 zset   ids of jobs not yet finished, scored by when last seen (unix ms)

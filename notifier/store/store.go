@@ -25,7 +25,7 @@ var ErrAlreadyTracked = errors.New("job is already tracked on another card")
 
 // Options configure a Store.
 type Options struct {
-	Prefix    string           // key prefix, default DefaultPrefix
+	Prefix    string           // key prefix, default DefaultPrefix; tagged on a Cluster (EffectivePrefix)
 	Retention time.Duration    // how long finished records live, default DefaultRetention
 	Now       func() time.Time // clock, default time.Now
 	// SecretKey, when set, encrypts the values of secret variables
@@ -75,7 +75,7 @@ func New(rdb redis.UniversalClient, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	return &Store{rdb: rdb, keys: Keys{opts.Prefix}, retention: opts.Retention, now: opts.Now, sealer: sl, cardEvery: opts.CardEvery}, nil
+	return &Store{rdb: rdb, keys: Keys{EffectivePrefix(rdb, opts.Prefix)}, retention: opts.Retention, now: opts.Now, sealer: sl, cardEvery: opts.CardEvery}, nil
 }
 
 // Now is the store's clock (Options.Now).

@@ -374,11 +374,14 @@ func TestSecretValuesAreEncryptedInRedis(t *testing.T) {
 	if err := s.SavePending(ctx, "tok", Pending{Run: commands.Run{Variables: map[string]string{"DB_PASSWORD": "hunter2"}}}, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	iter := rdb.Scan(ctx, 0, prefix+"*", 100).Iterator()
-	for iter.Next(ctx) {
-		dump, _ := rdb.Dump(ctx, iter.Val()).Result()
+	keys, err := redistest.ScanKeys(ctx, rdb, prefix+"*")
+	if err != nil || len(keys) < 2 {
+		t.Fatalf("the keys of the store: %q, %v", keys, err)
+	}
+	for _, k := range keys {
+		dump, _ := rdb.Dump(ctx, k).Result()
 		if strings.Contains(dump, "hunter2") {
-			t.Errorf("key %s holds the secret in clear", iter.Val())
+			t.Errorf("key %s holds the secret in clear", k)
 		}
 	}
 	got, err := s.Get(ctx, 1001)

@@ -94,10 +94,7 @@ func (e Env) Check() (Config, error) {
 	case strings.TrimSpace(e.RedisURL) == "":
 		bad("REDIS_URL", "is missing (like redis://localhost:6379/0 or rediss://:password@host:6380/0)")
 	default:
-		if c.Redis, err = ParseRedis(e.RedisMode, e.RedisURL); err == nil {
-			err = c.Redis.Supported()
-		}
-		if err != nil {
+		if c.Redis, err = ParseRedis(e.RedisMode, e.RedisURL); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -55,18 +54,30 @@ func ParseRedis(mode, rawURL string) (Redis, error) {
 	if err != nil {
 		return Redis{}, fmt.Errorf("REDIS_URL is not a valid URL for REDIS_MODE=%s: %s (like %s)", mode, safeReason(rawURL, err), examples[mode])
 	}
+	if opt := r.replicaRouting(); opt != "" {
+		return Redis{}, fmt.Errorf("REDIS_URL (REDIS_MODE=%s) sets %s: the bot must read and write on the primary (a replica lags, and a delivery must see the marker it has just written); remove it", mode, opt)
+	}
 	return r, nil
 }
 
-// Supported refuses what ParseRedis reads but the bot cannot run on yet:
-// Redis Cluster, whose every script and transaction must keep its keys in
-// one hash slot, which the store's do not. Refused at startup rather than
-// failing every command with CROSSSLOT later.
-func (r Redis) Supported() error {
-	if r.Mode == RedisCluster {
-		return errors.New("REDIS_MODE is cluster, which is not supported yet: the bot's Lua scripts touch keys in several hash slots (Redis Cluster answers CROSSSLOT); use single or sentinel")
+// replicaRouting names the URL option of r that sends commands to
+// replicas, or is "". go-redis reads them from the URL, but a stale read
+// of a delivered marker would post a reply twice, and the failover client
+// panics on the two route_ options.
+func (r Redis) replicaRouting() string {
+	switch {
+	case r.Cluster != nil && r.Cluster.RouteByLatency, r.Sentinel != nil && r.Sentinel.RouteByLatency:
+		return "route_by_latency"
+	case r.Cluster != nil && r.Cluster.RouteRandomly, r.Sentinel != nil && r.Sentinel.RouteRandomly:
+		return "route_randomly"
+	case r.Cluster != nil && r.Cluster.ReadOnly:
+		return "read_only"
+	case r.Sentinel != nil && r.Sentinel.ReplicaOnly:
+		return "replica_only"
+	case r.Sentinel != nil && r.Sentinel.UseDisconnectedReplicas:
+		return "use_disconnected_replicas"
 	}
-	return nil
+	return ""
 }
 
 // Where says which Redis r reaches, without its password.

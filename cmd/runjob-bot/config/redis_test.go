@@ -42,6 +42,13 @@ func TestParseRedisErrorsNameModeNotPassword(t *testing.T) {
 		{"sentinel", "redis://s1:26379/0?master_name=m&password=hunter2secret&addr=s2", []string{"REDIS_MODE=sentinel", "addr"}},
 		{"sentinel", "redis://s1:26379/0?master_name=m&password=hunter2secret&dial_timeout=hunter2secret", []string{"REDIS_MODE=sentinel", "malformed"}},
 		{"cluster", "redis://:hunter2secret@n1:6379/0?bogus=1", []string{"REDIS_MODE=cluster", "bogus"}},
+		{"cluster", "redis://:hunter2secret@n1:6379?addr=n2:6379&read_only=true", []string{"REDIS_MODE=cluster", "read_only", "primary"}},
+		{"cluster", "redis://:hunter2secret@n1:6379?route_by_latency=true", []string{"REDIS_MODE=cluster", "route_by_latency"}},
+		{"cluster", "redis://:hunter2secret@n1:6379?route_randomly=true", []string{"REDIS_MODE=cluster", "route_randomly"}},
+		{"sentinel", "redis://:hunter2secret@s1:26379/0?master_name=m&replica_only=true", []string{"REDIS_MODE=sentinel", "replica_only"}},
+		{"sentinel", "redis://:hunter2secret@s1:26379/0?master_name=m&route_randomly=true", []string{"REDIS_MODE=sentinel", "route_randomly"}},
+		{"sentinel", "redis://:hunter2secret@s1:26379/0?master_name=m&route_by_latency=true", []string{"REDIS_MODE=sentinel", "route_by_latency"}},
+		{"sentinel", "redis://:hunter2secret@s1:26379/0?master_name=m&use_disconnected_replicas=true", []string{"REDIS_MODE=sentinel", "use_disconnected_replicas"}},
 		{"replicated", "redis://:hunter2secret@cache:6379/0", []string{"REDIS_MODE must be single, sentinel or cluster", "replicated"}},
 	}
 	for _, c := range cases {
@@ -61,20 +68,28 @@ func TestParseRedisErrorsNameModeNotPassword(t *testing.T) {
 	}
 }
 
-// Cluster mode is read, then refused at startup with a reason, before any
-// script could meet CROSSSLOT; sentinel mode starts.
+// Cluster and sentinel modes start: the URL is read by the mode's parser,
+// and nothing of it but the addresses and the master name is kept in sight.
 func TestConfigRedisMode(t *testing.T) {
 	vars := validEnv()
 	vars["REDIS_MODE"] = "cluster"
-	vars["REDIS_URL"] = "redis://:redispass99@n1:6379?addr=n2:6379"
-	_, err := loadChecked(t, vars)
-	if err == nil || !strings.Contains(err.Error(), "REDIS_MODE is cluster, which is not supported yet") ||
+	vars["REDIS_URL"] = "redis://:redispass99@n1:6379?addr=n2:6379&addr=n3:6379"
+	c, err := loadChecked(t, vars)
+	if err != nil || c.Redis.Mode != RedisCluster || c.Redis.Cluster == nil ||
+		!slices.Equal(c.Redis.Cluster.Addrs, []string{"n1:6379", "n2:6379", "n3:6379"}) {
+		t.Errorf("cluster: %+v, %v", c.Redis, err)
+	}
+	if w := c.Redis.Where(); w != "the cluster of n1:6379, n2:6379, n3:6379" || strings.Contains(w, "redispass99") {
+		t.Errorf("cluster: Where = %q", w)
+	}
+	vars["REDIS_URL"] = "redis://:redispass99@n1:6379?addr=n2:6379&bogus=redispass99"
+	if _, err := loadChecked(t, vars); err == nil || !strings.Contains(err.Error(), "REDIS_MODE=cluster") ||
 		strings.Contains(err.Error(), "redispass99") {
-		t.Errorf("cluster: err = %v, want a refusal saying it is not supported yet", err)
+		t.Errorf("cluster, bad URL: err = %v, want the mode named and no password", err)
 	}
 	vars["REDIS_MODE"] = "sentinel"
 	vars["REDIS_URL"] = "redis://:redispass99@s1:26379/0?master_name=mymaster&addr=s2:26379"
-	c, err := loadChecked(t, vars)
+	c, err = loadChecked(t, vars)
 	if err != nil || c.Redis.Mode != RedisSentinel || c.Redis.Sentinel.MasterName != "mymaster" {
 		t.Errorf("sentinel: %+v, %v", c.Redis, err)
 	}

@@ -36,9 +36,6 @@ func Run(ctx context.Context, args []string, e config.Env, stdout, stderr io.Wri
 		return fmt.Errorf("REDIS_URL is missing: the audit trail lives in the bot's Redis")
 	}
 	r, err := config.ParseRedis(e.RedisMode, e.RedisURL)
-	if err == nil {
-		err = r.Supported()
-	}
 	if err != nil {
 		return err
 	}

@@ -72,10 +72,7 @@ func settings(getenv func(string) string, opts Options) (setup, error) {
 
 	if u := strings.TrimSpace(e.RedisURL); u != "" {
 		var err error
-		if s.cfg.Redis, err = config.ParseRedis(e.RedisMode, u); err == nil {
-			err = s.cfg.Redis.Supported()
-		}
-		if err != nil {
+		if s.cfg.Redis, err = config.ParseRedis(e.RedisMode, u); err != nil {
 			errs = append(errs, err)
 		}
 		if s.cfg.RedisPrefix == "" {
