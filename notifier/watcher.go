@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -205,15 +206,13 @@ func (w *Watcher) Tick(ctx context.Context) (TickStats, error) {
 }
 
 func (w *Watcher) pollChanges(ctx context.Context, cur store.Cursor, st *TickStats) error {
-	since := cur.Since
 	page, err := w.src.ListJobs(ctx, xplenty.ListOptions{
-		Status: "all", Sort: "updated", Direction: "asc", Since: since, Offset: cur.Offset, Limit: xplenty.MaxListLimit,
+		Status: "all", Sort: "updated", Direction: "asc", Since: cur.Since, Offset: cur.Offset, Limit: xplenty.MaxListLimit,
 	})
 	st.Calls++
-	moved := false // the mark moved in this walk
+	var seen []time.Time // updated_at of the jobs read, in the list's order
 	for err == nil {
 		st.Pages++
-		newest := since
 		for _, u := range page.Undecodable {
 			// Most likely another tool's job; if it is ours, the stale
 			// refresh reads it on its own (and gives up on it in the end).
@@ -224,54 +223,77 @@ func (w *Watcher) pollChanges(ctx context.Context, cur store.Cursor, st *TickSta
 			if err := w.apply(ctx, j, st); err != nil {
 				return err
 			}
-			if j.UpdatedAt != nil && j.UpdatedAt.After(newest) {
-				newest = *j.UpdatedAt
+			if j.UpdatedAt != nil {
+				seen = append(seen, *j.UpdatedAt)
 			}
 		}
-		last := page.NextURL == "" || st.Pages >= w.opts.MaxPages
-		// Move the mark after each page, so a failure later in the walk
-		// does not repeat it, and a long backlog is worked off over ticks.
-		// After the last page everything up to the server's "now" was
-		// seen: the mark follows the server's clock (less the overlap, for
-		// changes stamped just before it), not the newest change, or a
-		// burst of changes in one second would be listed again every tick.
-		mark := newest.Add(-w.opts.Overlap)
-		if page.NextURL == "" && !page.ServerTime.IsZero() {
-			mark = page.ServerTime.Add(-w.opts.Overlap)
-		}
-		if mark.After(since) {
-			if err := w.store.SetSince(ctx, mark); err != nil {
-				return err
+		if page.NextURL == "" {
+			// The list's end: everything up to the server's "now" was
+			// seen, so the mark follows the server's clock (less the
+			// overlap, for changes stamped just before it), not the newest
+			// change, or a burst of changes in one second would be listed
+			// again every tick.
+			mark := cur.Since
+			if !page.ServerTime.IsZero() {
+				mark = page.ServerTime.Add(-w.opts.Overlap)
+			} else if n := len(seen); n > 0 {
+				mark = slices.MaxFunc(seen, time.Time.Compare).Add(-w.opts.Overlap)
 			}
-			since, moved = mark, true
-		}
-		if last {
-			if page.NextURL != "" && !moved {
-				return w.resumeLater(ctx, cur, st.Pages)
+			if mark.After(cur.Since) {
+				return w.store.SetCursor(ctx, store.Cursor{Since: mark})
 			}
 			return nil
+		}
+		if st.Pages >= w.opts.MaxPages {
+			break
 		}
 		page, err = w.src.NextJobs(ctx, page)
 		st.Calls++
 	}
-	return fmt.Errorf("list changed jobs: %w", err)
+	// The walk stopped early (its page limit, or a failed page): the next
+	// one goes on from what this one read, so a long backlog is worked off
+	// over ticks and a failure does not repeat the pages that were read.
+	if next := w.resume(cur, seen, st.Pages); next != cur {
+		if serr := w.store.SetCursor(ctx, next); serr != nil {
+			return serr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("list changed jobs: %w", err)
+	}
+	return nil
 }
 
-// resumeLater handles a walk cut short at its page limit whose pages all
-// changed within the overlap of the mark (more jobs changed in a few
-// seconds than one walk reads): the mark cannot move past them, so the
-// next walk starts further down the same list instead of reading the same
-// pages again, forever. It starts a page early: a job of the pages read
-// that changes again moves to the list's end and shifts the rest up, and
-// the page of margin keeps up to 100 such shifts from hiding a job (beyond
+// resume is where the walk after one cut short goes on, having read pages
+// pages holding jobs updated at seen. It moves the mark to the newest
+// change read, less the overlap, when that re-reads at most a page of
+// jobs; otherwise (more jobs changed within the overlap than a page holds,
+// as in a burst of changes in one second) it keeps the mark and goes on
+// further down the same list, a page early: a job of the pages read that
+// changes again moves to the list's end and shifts the rest up, and the
+// page of margin keeps up to 100 such shifts from hiding a job (beyond
 // that, the stale refresh still reads it).
-func (w *Watcher) resumeLater(ctx context.Context, cur store.Cursor, pages int) error {
+func (w *Watcher) resume(cur store.Cursor, seen []time.Time, pages int) store.Cursor {
+	if len(seen) == 0 {
+		return cur
+	}
+	// The mark is kept to the second, as the list's since is.
+	mark := slices.MaxFunc(seen, time.Time.Compare).Add(-w.opts.Overlap).Truncate(time.Second)
+	again := 0
+	for _, t := range seen {
+		if !t.Before(mark) {
+			again++
+		}
+	}
+	if mark.After(cur.Since) && again <= xplenty.MaxListLimit {
+		return store.Cursor{Since: mark}
+	}
 	next := cur.Offset + pages*xplenty.MaxListLimit
 	if pages > 1 {
 		next -= xplenty.MaxListLimit
 	}
-	w.log.Info("change list longer than one walk within the mark's overlap; the next walk goes on from there", "since", cur.Since, "offset", next)
-	return w.store.SetCursor(ctx, store.Cursor{Since: cur.Since, Offset: next})
+	w.log.Info("more changes within the mark's overlap than a walk reads; the next walk goes on further down the list", "since", cur.Since, "offset", next)
+	return store.Cursor{Since: cur.Since, Offset: next}
 }
 
 func (w *Watcher) apply(ctx context.Context, j xplenty.Job, st *TickStats) error {
