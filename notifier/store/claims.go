@@ -39,3 +39,17 @@ func (s *Store) Lock(ctx context.Context, name, holder string, ttl time.Duration
 func (s *Store) Unlock(ctx context.Context, name, holder string) error {
 	return releaseScript.Run(ctx, s.rdb, []string{s.keys.Lock(name)}, holder).Err()
 }
+
+// renewScript extends a lock's life only if the caller still holds it.
+var renewScript = script("renew")
+
+// RenewLock extends a lock taken with Lock to ttl from now and reports
+// whether holder still had it; a lock that expired, or was taken by
+// another since, is not renewed.
+func (s *Store) RenewLock(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	n, err := renewScript.Run(ctx, s.rdb, []string{s.keys.Lock(name)}, holder, ttl.Milliseconds()).Int()
+	if err != nil {
+		return false, fmt.Errorf("renew lock %s: %w", name, err)
+	}
+	return n == 1, nil
+}
