@@ -20,6 +20,7 @@ const (
 	WriteIntent  = "launch intent" // a launch, before its run request (SaveIntent)
 	WriteAttempt = "reply attempt" // a reply about to be posted (MarkAttempt)
 	WriteDM      = "dm attempt"    // a reply about to be sent as a direct message (MarkDMAttempt)
+	WriteAudit   = "audit entry"   // an act's entry in the audit trail (Audit)
 )
 
 // durably sends the commands write queues on one connection followed,

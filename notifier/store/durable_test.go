@@ -47,6 +47,7 @@ func TestDurableWritesWaitForTheReplica(t *testing.T) {
 		{WriteIntent, func() error { return s.SaveIntent(ctx, in) }, s.keys.Intent(in.ID())},
 		{WriteAttempt, func() error { _, err := s.MarkAttempt(ctx, 1001, xplenty.StatusCompleted, "r1"); return err }, s.keys.Attempt(1001, xplenty.StatusCompleted)},
 		{WriteDM, func() error { _, err := s.MarkDMAttempt(ctx, 1001, xplenty.StatusFailed, "r1"); return err }, s.keys.DM(1001, xplenty.StatusFailed)},
+		{WriteAudit, func() error { return s.Audit(ctx, AuditEntry{Action: "run", User: "U1", JobID: 1001}) }, s.keys.Audit()},
 	} {
 		replica.Pause()
 		done := make(chan error, 1)

@@ -43,9 +43,9 @@ type Options struct {
 	CardEvery time.Duration
 	// ReplicaWait, when set (Sentinel: see DefaultReplicaWait), makes the
 	// writes that must outlive a failover (claims, launch intents, the
-	// attempt markers of replies and direct messages) wait until a replica
-	// has them (WAIT 1), at most this long each; see durably. Zero, for
-	// one server, waits for nothing.
+	// attempt markers of replies and direct messages, audit entries) wait
+	// until a replica has them (WAIT 1), at most this long each; see
+	// durably. Zero, for one server, waits for nothing.
 	ReplicaWait time.Duration
 	// OnUnreplicated, when set, is told of each such write no replica
 	// confirmed within ReplicaWait, with what it was (WriteClaim, ...).

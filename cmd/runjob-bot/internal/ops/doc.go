@@ -65,7 +65,7 @@
 //	                                            rise), "bad_method" (not a POST), "failed" (Redis could not be told)
 //	runjob_redis_unreplicated_writes_total{write}  with Sentinel, writes that should reach the replica before the
 //	                                            bot goes on and that it did not confirm within 250 ms (write:
-//	                                            claim, launch intent, reply attempt, dm attempt): each stood on
+//	                                            claim, launch intent, reply attempt, dm attempt, audit entry): each stood on
 //	                                            the primary alone; alert on a rise (the replica lags or is away)
 //	runjob_queue_depth{queue}, runjob_queue_oldest_age_seconds{kind}
 //	                                            the delivery queues (see metrics_queues.go)

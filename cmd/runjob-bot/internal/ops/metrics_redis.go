@@ -12,7 +12,7 @@ type replicationMetrics struct {
 func newReplicationMetrics(r prometheus.Registerer) *replicationMetrics {
 	m := &replicationMetrics{
 		unreplicated: counterVec("redis_unreplicated_writes_total",
-			"Writes that should have reached a Redis replica before the bot went on (claims, launch intents, reply attempts) and that no replica confirmed in time; with Sentinel, any increase means the replica lags or is away.", "write"),
+			"Writes that should have reached a Redis replica before the bot went on (claims, launch intents, reply attempts, audit entries) and that no replica confirmed in time; with Sentinel, any increase means the replica lags or is away.", "write"),
 	}
 	r.MustRegister(m.unreplicated)
 	return m
