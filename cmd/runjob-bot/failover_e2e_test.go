@@ -92,15 +92,22 @@ func TestE2ESentinelFailoverWithJobsInFlight(t *testing.T) {
 	}
 
 	// The command typed meanwhile started its job, or its typist was told
-	// that nothing was done (the database could not be reached).
+	// that nothing was done, or its card that it did not start: the
+	// database could not be reached.
 	var duringJob int64
 	e.eventually("the command typed during the failover to be answered", func() (bool, string) {
-		for _, m := range e.slack.Ephemerals("U8") {
+		snap := e.slack.Snapshot()
+		for _, m := range snap.Ephemerals("U8") {
 			if strings.Contains(m.Text, "nothing was done") {
 				return true, ""
 			}
 		}
-		if c, ok := card(e.slack.Snapshot(), 1007); ok && strings.Contains(c.Text, "idle") {
+		for _, m := range snap.Messages() {
+			if m.ThreadTS == "" && strings.Contains(blocks(m)+m.Text, "could not reach its database") {
+				return true, ""
+			}
+		}
+		if c, ok := card(snap, 1007); ok && strings.Contains(c.Text, "idle") {
 			duringJob, cards[1007] = 1007, c
 			return true, ""
 		}
