@@ -111,6 +111,8 @@ type Server struct {
 	failures     map[string][]string
 	rateLimits   map[string][]time.Duration
 	latency      map[string]time.Duration
+	holds        map[string]chan struct{} // methods held until released (hold.go)
+	held         map[string]int           // calls waiting in a hold, by method
 	groups       map[string][]string
 	userNames    map[string]string
 	responseURLs map[string]*responseTarget

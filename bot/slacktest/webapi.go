@@ -105,6 +105,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	delay := s.latency[method]
 	s.mu.Unlock()
 	s.sleep(r, delay)
+	s.waitHold(r, method)
 
 	s.mu.Lock()
 	var res apiResult

@@ -13,8 +13,9 @@ import (
 )
 
 // cardLease is how long a deliverer holds a card it took: if it dies, the
-// card is due again after that.
-const cardLease = lockTTL
+// card is due again after that. It outlasts a whole edit (deliveryBudget),
+// so a slow edit is not taken up by another replica meanwhile.
+const cardLease = deliveryBudget + 10*time.Second
 
 // cardPoll is how often an idle card loop looks for due edits: a card
 // follows its thread reply by at most about this much.

@@ -33,6 +33,10 @@ type DelivererOptions struct {
 	// crashed, or Slack kept failing) before another try takes it over.
 	// Default 15 s.
 	ClaimIdle time.Duration
+	// LockTTL is how long the lock of a message or a card outlives a
+	// deliverer that died holding it; a live one renews it. Default
+	// DefaultLockTTL.
+	LockTTL time.Duration
 	// Block is how long one read of the outbox waits for news. Default 1 s.
 	Block time.Duration
 	// OnDelivered, when set, is called after each message was dealt with
@@ -79,6 +83,9 @@ func NewDeliverer(s *store.Store, poster *Poster, opts DelivererOptions) *Delive
 	}
 	if opts.ClaimIdle <= 0 {
 		opts.ClaimIdle = 15 * time.Second
+	}
+	if opts.LockTTL <= 0 {
+		opts.LockTTL = DefaultLockTTL
 	}
 	if opts.Block <= 0 {
 		opts.Block = time.Second

@@ -29,19 +29,24 @@ type AuditEntry struct {
 	Detail    string // e.g. Xplenty's reason, the rule that allowed it
 }
 
-// Audit appends an entry to the audit stream.
+// Audit appends an entry to the audit stream. With Sentinel it returns
+// once the replica has it (durably), and so, replication keeping order,
+// everything the act wrote before it: the job it tracked, the settings it
+// changed.
 func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
-	err := s.rdb.XAdd(ctx, &redis.XAddArgs{
-		Stream: s.keys.Audit(), MaxLen: auditMaxLen, Approx: true,
-		Values: []any{
-			"at", e.At.UTC().Format(time.RFC3339Nano), "action", e.Action, "user", e.User,
-			"channel", e.Channel, "preset", e.Preset, "cluster", e.ClusterID, "package", e.PackageID,
-			"job", e.JobID, "variables", e.Variables, "outcome", e.Outcome, "detail", e.Detail,
-		},
-	}).Err()
+	err := s.durably(ctx, WriteAudit, func(p redis.Pipeliner) {
+		p.XAdd(ctx, &redis.XAddArgs{
+			Stream: s.keys.Audit(), MaxLen: auditMaxLen, Approx: true,
+			Values: []any{
+				"at", e.At.UTC().Format(time.RFC3339Nano), "action", e.Action, "user", e.User,
+				"channel", e.Channel, "preset", e.Preset, "cluster", e.ClusterID, "package", e.PackageID,
+				"job", e.JobID, "variables", e.Variables, "outcome", e.Outcome, "detail", e.Detail,
+			},
+		})
+	})
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", e.Action, err)
 	}

@@ -130,17 +130,21 @@ func CardOf(id string) (channel, cardTS string) {
 }
 
 // SaveIntent remembers a launch before its run request is sent. It may
-// hold secret values, so it is sealed whole.
+// hold secret values, so it is sealed whole. With Sentinel it returns once
+// the replica has it (durably): were it lost in a failover, with the
+// job's tracking after it, nothing would ever follow the job. The launch
+// and its index entry are written in that order (not in one transaction,
+// which WAIT cannot follow): a launch cut off between them was never sent
+// to Xplenty, and its data expires.
 func (s *Store) SaveIntent(ctx context.Context, in Intent) error {
 	data, err := json.Marshal(in)
 	if err != nil {
 		return fmt.Errorf("save launch: %w", err)
 	}
 	id := in.ID()
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	err = s.durably(ctx, WriteIntent, func(p redis.Pipeliner) {
 		p.Set(ctx, s.keys.Intent(id), s.sealer.seal("intent:"+id, string(data)), intentTTL)
 		p.ZAdd(ctx, s.keys.Intents(), redis.Z{Score: float64(in.Asked.UnixMilli()), Member: id})
-		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("save launch: %w", err)

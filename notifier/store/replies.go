@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/runjob/runjob/xplenty"
 )
 
@@ -40,13 +42,19 @@ func (s *Store) MarkDelivered(ctx context.Context, id int64, status xplenty.Stat
 }
 
 // MarkAttempt records, for holder, that a post of the reply to job id for
-// status is being tried, and reports whether this is the first try.
+// status is being tried, and reports whether this is the first try. With
+// Sentinel it returns once the replica has the marker (durably): a marker
+// lost in a failover would let the next try post without searching the
+// thread first.
 func (s *Store) MarkAttempt(ctx context.Context, id int64, status xplenty.Status, holder string) (bool, error) {
-	first, err := s.rdb.SetNX(ctx, s.keys.Attempt(id, status), holder, s.retention).Result()
+	var set *redis.BoolCmd
+	err := s.durably(ctx, WriteAttempt, func(p redis.Pipeliner) {
+		set = p.SetNX(ctx, s.keys.Attempt(id, status), holder, s.retention)
+	})
 	if err != nil {
 		return false, fmt.Errorf("reply to job %d: %w", id, err)
 	}
-	return first, nil
+	return set.Val(), nil
 }
 
 // ClearAttempt forgets an attempt marked with MarkAttempt.
@@ -60,11 +68,14 @@ func (s *Store) ClearAttempt(ctx context.Context, id int64, status xplenty.Statu
 // bot does not read direct messages), so a later try must not send it
 // again: a reply goes as a direct message at most once.
 func (s *Store) MarkDMAttempt(ctx context.Context, id int64, status xplenty.Status, holder string) (bool, error) {
-	first, err := s.rdb.SetNX(ctx, s.keys.DM(id, status), holder, s.retention).Result()
+	var set *redis.BoolCmd
+	err := s.durably(ctx, WriteDM, func(p redis.Pipeliner) {
+		set = p.SetNX(ctx, s.keys.DM(id, status), holder, s.retention)
+	})
 	if err != nil {
 		return false, fmt.Errorf("direct message for job %d: %w", id, err)
 	}
-	return first, nil
+	return set.Val(), nil
 }
 
 // DMAttempted reports whether a direct message of the reply to job id for

@@ -41,6 +41,15 @@ type Options struct {
 	// CardEvery is how often a card's edits for progress alone may go
 	// out; status changes go out at once. Default DefaultCardEvery.
 	CardEvery time.Duration
+	// ReplicaWait, when set (Sentinel: see DefaultReplicaWait), makes the
+	// writes that must outlive a failover (claims, launch intents, the
+	// attempt markers of replies and direct messages, audit entries) wait
+	// until a replica has them (WAIT 1), at most this long each; see
+	// durably. Zero, for one server, waits for nothing.
+	ReplicaWait time.Duration
+	// OnUnreplicated, when set, is told of each such write no replica
+	// confirmed within ReplicaWait, with what it was (WriteClaim, ...).
+	OnUnreplicated func(what string)
 }
 
 // Store is the job registry in Redis, the source of truth for tracking:
@@ -52,6 +61,9 @@ type Store struct {
 	now       func() time.Time
 	sealer    *sealer
 	cardEvery time.Duration
+	// replicaWait and onUnreplicated: Options.ReplicaWait, OnUnreplicated.
+	replicaWait    time.Duration
+	onUnreplicated func(what string)
 }
 
 // New returns a Store on rdb.
@@ -75,7 +87,8 @@ func New(rdb redis.UniversalClient, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	return &Store{rdb: rdb, keys: Keys{EffectivePrefix(rdb, opts.Prefix)}, retention: opts.Retention, now: opts.Now, sealer: sl, cardEvery: opts.CardEvery}, nil
+	return &Store{rdb: rdb, keys: Keys{EffectivePrefix(rdb, opts.Prefix)}, retention: opts.Retention, now: opts.Now, sealer: sl, cardEvery: opts.CardEvery,
+		replicaWait: opts.ReplicaWait, onUnreplicated: opts.OnUnreplicated}, nil
 }
 
 // Now is the store's clock (Options.Now).

@@ -109,9 +109,15 @@ func Serve(ctx context.Context, cfg config.Config, d Deps) error {
 	// A value sealed with a key that is no longer configured is lost; Re-run
 	// of such a job then says so.
 	current, previous, legacy := cfg.SealingKeys()
+	var m *ops.Metrics
+	if cfg.HTTPAddr != "" {
+		m = ops.NewMetrics(version)
+		d.Hooks = ops.WithHooks(d.Hooks, m.Hooks())
+	}
 	store, err := store.New(rdb, store.Options{
 		Prefix: cfg.RedisPrefix, Retention: cfg.Retention,
 		SecretKey: current, PreviousSecretKey: previous, LegacySecretKey: legacy,
+		ReplicaWait: replicaWait(cfg.Redis), OnUnreplicated: unreplicated(log, d.Hooks.Unreplicated),
 	})
 	if err != nil {
 		return err
@@ -121,12 +127,6 @@ func Serve(ctx context.Context, cfg config.Config, d Deps) error {
 	cancel()
 	if err != nil {
 		return fmt.Errorf("redis does not answer: %w", err)
-	}
-
-	var m *ops.Metrics
-	if cfg.HTTPAddr != "" {
-		m = ops.NewMetrics(version)
-		d.Hooks = ops.WithHooks(d.Hooks, m.Hooks())
 	}
 
 	httpClient := d.HTTPClient

@@ -18,6 +18,7 @@
 //	panicMetrics     metrics_panics.go    Hooks.Panicked   panics, wherever recovered
 //	queueCollector   metrics_queues.go    ObserveQueues    the store's delivery queues, read at scrape time
 //	webhookMetrics   metrics_webhooks.go  (the receiver)   Xplenty's web hooks received
+//	replicationMetrics metrics_redis.go   Hooks.Unreplicated writes no Redis replica confirmed in time (Sentinel)
 //
 // The components themselves know nothing of Prometheus: they call plain
 // functions (the Hooks), so they are tested without it, and the Xplenty
@@ -62,6 +63,10 @@
 //	runjob_xplenty_hooks_total{result}          Xplenty web hooks received on /hooks/xplenty: "ok" (the watcher was
 //	                                            woken), "unauthorized" (wrong or missing credentials: alert on a
 //	                                            rise), "bad_method" (not a POST), "failed" (Redis could not be told)
+//	runjob_redis_unreplicated_writes_total{write}  with Sentinel, writes that should reach the replica before the
+//	                                            bot goes on and that it did not confirm within 250 ms (write:
+//	                                            claim, launch intent, reply attempt, dm attempt, audit entry): each stood on
+//	                                            the primary alone; alert on a rise (the replica lags or is away)
 //	runjob_queue_depth{queue}, runjob_queue_oldest_age_seconds{kind}
 //	                                            the delivery queues (see metrics_queues.go)
 //	runjob_build_info{version}                  1

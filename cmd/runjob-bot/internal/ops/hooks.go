@@ -19,6 +19,10 @@ type Hooks struct {
 	// Panicked is told where a panic was recovered: "envelope", "tick" or
 	// "delivery".
 	Panicked func(where string)
+	// Unreplicated is told of a write that should have reached a replica
+	// before the bot went on, and that no replica confirmed in time (with
+	// Sentinel: store.Options.OnUnreplicated), with what it was.
+	Unreplicated func(what string)
 }
 
 // PanicAt returns the hook that reports a recovered panic at where; nil
@@ -66,6 +70,12 @@ func WithHooks(a, b Hooks) Hooks {
 		h.Panicked = g
 		if f != nil {
 			h.Panicked = func(where string) { f(where); g(where) }
+		}
+	}
+	if f, g := a.Unreplicated, b.Unreplicated; g != nil {
+		h.Unreplicated = g
+		if f != nil {
+			h.Unreplicated = func(what string) { f(what); g(what) }
 		}
 	}
 	if f, g := a.Delivered, b.Delivered; g != nil {

@@ -31,6 +31,7 @@ type Metrics struct {
 	delivery *deliveryMetrics
 	panics   *panicMetrics
 	webhooks *webhookMetrics
+	replicas *replicationMetrics
 }
 
 // NewMetrics returns the metrics of a bot of that version, on a registry of
@@ -47,6 +48,7 @@ func NewMetrics(version string) *Metrics {
 		delivery: newDeliveryMetrics(r),
 		panics:   newPanicMetrics(r),
 		webhooks: newWebhookMetrics(r),
+		replicas: newReplicationMetrics(r),
 	}
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: metricsNamespace, Name: "build_info", Help: "Always 1; the version label tells the build.",
@@ -72,6 +74,8 @@ func (m *Metrics) Hooks() Hooks {
 		Tick:      m.watcher.observeTick,
 		Delivered: m.delivery.observeDelivered,
 		Panicked:  m.panics.observePanic,
+
+		Unreplicated: m.replicas.observeUnreplicated,
 	}
 }
 
