@@ -37,6 +37,11 @@ func ParseRedis(mode, rawURL string) (Redis, error) {
 		mode = RedisSingle
 	}
 	rawURL = strings.TrimSpace(rawURL)
+	if mode == RedisSingle || mode == RedisSentinel || mode == RedisCluster {
+		if userinfoOutside(rawURL) {
+			return Redis{}, fmt.Errorf("REDIS_URL (REDIS_MODE=%s) has an '@' after its host: a password holding /, ? or # must be percent-encoded (%%2F, %%3F, %%23; @ as %%40), like %s", mode, examples[mode])
+		}
+	}
 	r := Redis{Mode: mode}
 	var err error
 	switch mode {
@@ -99,6 +104,27 @@ var examples = map[string]string{
 	RedisSingle:   "redis://:password@host:6379/0 or rediss://… for TLS",
 	RedisSentinel: sentinelExample,
 	RedisCluster:  "redis://:password@host1:6379?addr=host2:6379&addr=host3:6379",
+}
+
+// userinfoOutside reports whether rawURL has an '@' that url.Parse reads
+// past the host: a password holding an unencoded '/', '?' or '#' ends the
+// host part early, so the rest of the password becomes the path, query or
+// fragment, which the parsers quote in their errors (or ignore, leaving
+// the bot on localhost:6379). An '@' in a query value (password=p@ss) is
+// allowed.
+func userinfoOutside(rawURL string) bool {
+	_, rest, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return false
+	}
+	at := strings.IndexByte(rest, '@')
+	end := strings.IndexAny(rest, "/?#")
+	if at < 0 || end < 0 || end > at {
+		return false
+	}
+	q := strings.IndexByte(rest, '?')
+	inQueryValue := q >= 0 && q < at && strings.Contains(rest[q:at], "=") && !strings.Contains(rest[:at], "#")
+	return !inQueryValue
 }
 
 // safeReason is the parser's message when it holds none of the URL's

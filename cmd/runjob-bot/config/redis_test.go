@@ -94,3 +94,45 @@ func TestConfigRedisMode(t *testing.T) {
 		t.Errorf("sentinel: %+v, %v", c.Redis, err)
 	}
 }
+
+// A password with an unencoded '/', '?' or '#' ends the URL's host part
+// early: url.Parse reads the rest of it as the path, query or fragment,
+// which go-redis' parsers quote in their errors ("invalid URL path:
+// /hunter2secret@…", "unexpected option: hunter2secret@…") or ignore
+// (cluster, '#': the bot went to localhost:6379). Each is refused without
+// quoting it; an '@' in a query value is still allowed.
+func TestParseRedisPasswordNotEncoded(t *testing.T) {
+	for _, c := range []struct{ mode, url string }{
+		{"single", "redis://:/hunter2secret@cache:6379/0"},
+		{"single", "redis://default:/hunter2secret@cache:6379/0"},
+		{"single", "redis://:12/hunter2secret@cache:6379/0"},
+		{"single", "redis://:?hunter2secret@cache:6379/0"},
+		{"single", "redis://:#hunter2secret@cache:6379/0"},
+		{"sentinel", "redis://:/hunter2secret@s1:26379/0?master_name=m"},
+		{"sentinel", "redis://:?hunter2secret@s1:26379/0?master_name=m"},
+		{"cluster", "redis://:/hunter2secret@n1:6379"},
+		{"cluster", "redis://:?hunter2secret@n1:6379"},
+		{"cluster", "rediss://:#hunter2secret@n1:6379"},
+	} {
+		_, err := ParseRedis(c.mode, c.url)
+		if err == nil {
+			t.Errorf("%s %s: accepted", c.mode, c.url)
+			continue
+		}
+		if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%s: error shows the password: %q", c.mode, err)
+		}
+		if !strings.Contains(err.Error(), "REDIS_MODE="+c.mode) || !strings.Contains(err.Error(), "percent-encoded") {
+			t.Errorf("%s %s: error %q does not say the mode and what to do", c.mode, c.url, err)
+		}
+	}
+	for _, c := range []struct{ mode, url string }{
+		{"sentinel", "redis://s1:26379/0?master_name=m&password=p@ss"},
+		{"single", "redis://:p%2Fw%3Fx%23y%40z@cache:6379/0"},
+		{"single", "redis://user:p@ss@cache:6379/0"},
+	} {
+		if _, err := ParseRedis(c.mode, c.url); err != nil {
+			t.Errorf("%s %s: refused: %v", c.mode, c.url, err)
+		}
+	}
+}
