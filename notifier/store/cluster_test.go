@@ -38,24 +38,31 @@ func TestEffectivePrefix(t *testing.T) {
 	defer single.Close()
 	failover := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "m", SentinelAddrs: []string{"127.0.0.1:1"}})
 	defer failover.Close()
+	seen := map[string]string{} // what each prefix without a tag became
 	for _, c := range []struct{ prefix, onCluster string }{
 		{"runjob:", "{runjob}:"},
+		{"::", "{:}:"},
 		{"team-a:runjob:", "{team-a:runjob}:"},
-		{"runjob", "{runjob}:"},
+		{"runjob", "{runjob}"},         // not "{runjob}:", the keys of "runjob:"
 		{"{runjob}:", "{runjob}:"},     // tagged already: kept
 		{"app{blue}:", "app{blue}:"},   // tagged already: kept
 		{"{}runjob:", "{{}runjob}:"},   // an empty tag is no tag
 		{"run{job:", "{run{job}:"},     // an open brace alone is no tag
-		{":", "{:}:"},                  // never the empty tag "{}"
+		{":", "{:}"},                   // never the empty tag "{}"
 		{"{runjob}", "{runjob}"},       // kept as given
 		{"a:{b}:c:", "a:{b}:c:"},       // kept as given
 		{"x{}y{z}:", "{x{}y{z}}:"},     // the first '{' decides: no tag
-		{"runjob:{", "{runjob:{}:"},    // tag "runjob:{"
+		{"runjob:{", "{runjob:{}"},     // tag "runjob:{"
 		{"run job:", "{run job}:"},     // any byte may be in a tag
 		{"{runjob}:x:", "{runjob}:x:"}, // kept
 	} {
 		if got := EffectivePrefix(cluster, c.prefix); got != c.onCluster {
 			t.Errorf("on a cluster, %q becomes %q, want %q", c.prefix, got, c.onCluster)
+		}
+		if on := EffectivePrefix(cluster, c.prefix); HashTag(c.prefix) == "" && seen[on] != "" {
+			t.Errorf("on a cluster, %q and %q both become %q: their keys are the same", seen[on], c.prefix, on)
+		} else if HashTag(c.prefix) == "" {
+			seen[on] = c.prefix
 		}
 		if HashTag(EffectivePrefix(cluster, c.prefix)+"job:1") == "" {
 			t.Errorf("on a cluster, the keys of %q have no hash tag", c.prefix)
@@ -65,6 +72,27 @@ func TestEffectivePrefix(t *testing.T) {
 				t.Errorf("on %s, %q becomes %q, want it kept", name, c.prefix, got)
 			}
 		}
+	}
+}
+
+// A prefix that starts with '}' and has no tag cannot be given one by
+// braces ("{}…" is no tag): on a Cluster the store refuses it, rather than
+// spread the keys over slots where every script fails with CROSSSLOT.
+func TestNewRefusesAPrefixWithoutATagOnACluster(t *testing.T) {
+	cluster := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}})
+	defer cluster.Close()
+	for _, p := range []string{"}", "}:", "}runjob:", "}runjob"} {
+		if _, err := New(cluster, Options{Prefix: p}); err == nil || !strings.Contains(err.Error(), "hash tag") {
+			t.Errorf("prefix %q on a cluster: err = %v, want it refused for lack of a hash tag", p, err)
+		}
+	}
+	if _, err := New(cluster, Options{Prefix: "}{runjob}:"}); err != nil {
+		t.Errorf("a prefix with a tag after a '}': %v", err)
+	}
+	single := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer single.Close()
+	if _, err := New(single, Options{Prefix: "}"}); err != nil {
+		t.Errorf("prefix \"}\" on one server: %v", err)
 	}
 }
 

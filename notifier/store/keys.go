@@ -16,18 +16,22 @@ const DefaultPrefix = "runjob:"
 // when asked for prefix. On a Redis Cluster (rdb is a *redis.ClusterClient)
 // a prefix without a hash tag gets one: "runjob:" becomes "{runjob}:", so
 // every key of the bot hashes to one slot and every script, transaction and
-// pipeline stays valid (no CROSSSLOT) and atomic. A prefix that already
-// has a tag (HashTag) is kept as it is. On one server or behind Sentinel
-// the prefix is kept, so the keys of existing deployments keep their names.
+// pipeline stays valid (no CROSSSLOT) and atomic; two prefixes without a
+// tag never become one. A prefix that already has a tag (HashTag) is kept
+// as it is. On one server or behind Sentinel the prefix is kept, so the
+// keys of existing deployments keep their names.
 func EffectivePrefix(rdb redis.UniversalClient, prefix string) string {
 	if _, cluster := rdb.(*redis.ClusterClient); !cluster || HashTag(prefix) != "" {
 		return prefix
 	}
-	tag := strings.TrimSuffix(prefix, ":")
-	if tag == "" {
-		tag = prefix // ":" alone: "{}" would be no tag at all
+	if tag, colon := strings.CutSuffix(prefix, ":"); colon && tag != "" {
+		return "{" + tag + "}:"
 	}
-	return "{" + tag + "}:"
+	// The prefix's text is kept, only the braces added: "runjob" becomes
+	// "{runjob}", not "{runjob}:" (the keys of "runjob:"), and ":" becomes
+	// "{:}". A prefix that starts with '}' gets no tag this way ("{}…" is
+	// none): New refuses it on a Cluster.
+	return "{" + prefix + "}"
 }
 
 // HashTag is the hash tag of key as Redis Cluster reads it: what lies

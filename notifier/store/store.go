@@ -87,7 +87,11 @@ func New(rdb redis.UniversalClient, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	return &Store{rdb: rdb, keys: Keys{EffectivePrefix(rdb, opts.Prefix)}, retention: opts.Retention, now: opts.Now, sealer: sl, cardEvery: opts.CardEvery,
+	prefix := EffectivePrefix(rdb, opts.Prefix)
+	if _, cluster := rdb.(*redis.ClusterClient); cluster && HashTag(prefix) == "" {
+		return nil, fmt.Errorf("store: on a Redis Cluster the key prefix %q gives the keys no hash tag (a '}' first): start it otherwise, or give it a tag like {runjob}", opts.Prefix)
+	}
+	return &Store{rdb: rdb, keys: Keys{prefix}, retention: opts.Retention, now: opts.Now, sealer: sl, cardEvery: opts.CardEvery,
 		replicaWait: opts.ReplicaWait, onUnreplicated: opts.OnUnreplicated}, nil
 }
 
