@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"sync"
@@ -135,9 +136,9 @@ func TestWalkGoesOnPastAChangeBurstLongerThanOneWalk(t *testing.T) {
 	}
 }
 
-// The cursor's offset is kept beside the mark in one value, and a mark
-// written without one (by Track, or before the cursor existed) reads as
-// offset 0.
+// The cursor's offset is kept beside the mark, for that mark only: a mark
+// moved by anything else (Track, an older version of the bot that knows
+// no offset) drops it.
 func TestCursorRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	s, rdb := newTestStore(t)
@@ -151,12 +152,46 @@ func TestCursorRoundTrip(t *testing.T) {
 	if since, _, _ := s.Since(ctx); !since.Equal(mark) {
 		t.Errorf("since = %v, want %v", since, mark)
 	}
-	rdb.Set(ctx, s.Keys().Since(), "2026-11-28T11:00:00Z", 0)
-	if c, _, err := s.Cursor(ctx); err != nil || c.Offset != 0 || !c.Since.Equal(mark.Add(-time.Hour)) {
-		t.Errorf("old mark = %+v %v, want 11:00 offset 0", c, err)
+	// An older replica moves the mark the way it always did.
+	rdb.Set(ctx, s.Keys().Since(), "2026-11-28T12:00:05Z", 0)
+	if c, _, err := s.Cursor(ctx); err != nil || c.Offset != 0 || !c.Since.Equal(mark.Add(5*time.Second)) {
+		t.Errorf("mark moved by another = %+v %v, want 12:00:05 offset 0", c, err)
 	}
-	rdb.Set(ctx, s.Keys().Since(), "2026-11-28T11:00:00Z +x", 0)
-	if _, _, err := s.Cursor(ctx); err == nil {
-		t.Error("a bad offset read without error")
+	if err := s.SetSince(ctx, mark); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := rdb.Exists(ctx, s.Keys().Offset()).Result(); n != 0 {
+		t.Error("SetSince left an offset behind")
+	}
+	rdb.Set(ctx, s.Keys().Since(), "garbage", 0)
+	if _, _, err := s.Cursor(ctx); !errors.Is(err, store.ErrBadMark) {
+		t.Errorf("an unreadable mark read as %v, want ErrBadMark", err)
+	}
+}
+
+// A mark that cannot be read, or lies far in the future, would stop the
+// watcher for good (Track moves it only while nothing is followed): the
+// tick sets it back to a minute before the oldest followed job and polls.
+func TestBrokenMarkIsRepaired(t *testing.T) {
+	for name, bad := range map[string]string{
+		"unreadable": "garbage",
+		"future":     time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339),
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			s, rdb := newTestStore(t)
+			trackMany(t, s, 3) // created 2026-11-28 10:00 (testRecord)
+			rdb.Set(ctx, s.Keys().Since(), bad, 0)
+			src := &fakeSource{}
+			src.list, src.next = pager(nil)
+			w := NewWatcher(s, src, WatcherOptions{Holder: "a"})
+			if _, err := w.Tick(ctx); err != nil {
+				t.Fatalf("tick with a %s mark: %v", name, err)
+			}
+			want := time.Date(2026, 11, 28, 9, 59, 0, 0, time.UTC)
+			if len(src.opts) != 1 || !src.opts[0].Since.Equal(want) {
+				t.Fatalf("list options = %+v, want one list since %v", src.opts, want)
+			}
+		})
 	}
 }

@@ -191,7 +191,7 @@ func (w *Watcher) Tick(ctx context.Context) (TickStats, error) {
 	if err != nil || st.Active == 0 {
 		return st, err // nothing to follow: spend no budget
 	}
-	cur, _, err := w.store.Cursor(ctx)
+	cur, err := w.cursor(ctx)
 	if err != nil {
 		return st, err
 	}
@@ -203,6 +203,29 @@ func (w *Watcher) Tick(ctx context.Context) (TickStats, error) {
 		err = w.watchdog(ctx, &st)
 	}
 	return st, err
+}
+
+// markAhead is how far past this replica's clock a mark may lie before it
+// is taken for broken: a mark in the future would hide every change until
+// then.
+const markAhead = time.Hour
+
+// cursor reads where the walk begins. A mark that cannot be read (written
+// by hand, damaged) or lies far in the future would stop the watcher for
+// good, since nothing else moves it back: it is set back to before the
+// oldest followed job, and the walk reads from there.
+func (w *Watcher) cursor(ctx context.Context) (store.Cursor, error) {
+	cur, _, err := w.store.Cursor(ctx)
+	bad := errors.Is(err, store.ErrBadMark)
+	if !bad && (err != nil || !cur.Since.After(time.Now().Add(markAhead))) {
+		return cur, err
+	}
+	mark, rerr := w.store.RepairSince(ctx)
+	if rerr != nil {
+		return store.Cursor{}, rerr
+	}
+	w.log.Warn("watermark unreadable or in the future; set back to a minute before the oldest followed job", "was", cur.Since, "unreadable", bad, "now", mark)
+	return store.Cursor{Since: mark}, nil
 }
 
 func (w *Watcher) pollChanges(ctx context.Context, cur store.Cursor, st *TickStats) error {

@@ -73,6 +73,7 @@ func HashTag(key string) string {
 //	notify:{channel}       hash   what a channel hears of its jobs (/runjob notify; fields below), no expiry
 //	lock:{name}            string short-lived lock held while delivering one message
 //	watch:since            string the watcher's high-water mark (RFC 3339)
+//	watch:offset           string "{mark} {n}": the next walk skips the first n jobs changed since that mark (only while it is watch:since)
 //	watch:leader           string the replica currently polling Xplenty
 //	watch:wake             channel pub/sub: wake-ups of the watcher (a web hook said a job changed)
 //	dedupe:{key}           string an event or click already handled
@@ -109,6 +110,7 @@ func (k Keys) DM(id int64, st xplenty.Status) string {
 func (k Keys) Notify(channel string) string { return k.prefix + "notify:" + channel }
 func (k Keys) Lock(name string) string      { return k.prefix + "lock:" + name }
 func (k Keys) Since() string                { return k.prefix + "watch:since" }
+func (k Keys) Offset() string               { return k.prefix + "watch:offset" }
 func (k Keys) Leader() string               { return k.prefix + "watch:leader" }
 func (k Keys) Wake() string                 { return k.prefix + "watch:wake" }
 func (k Keys) Dedupe(key string) string     { return k.prefix + "dedupe:" + key }

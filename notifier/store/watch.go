@@ -51,6 +51,10 @@ type Cursor struct {
 	Offset int
 }
 
+// ErrBadMark is returned (wrapped) by Cursor and Since when the stored
+// mark cannot be read; RepairSince sets a readable one.
+var ErrBadMark = errors.New("watermark unreadable")
+
 // Since returns the watcher's high-water mark; ok is false when no job was
 // ever tracked.
 func (s *Store) Since(ctx context.Context) (t time.Time, ok bool, err error) {
@@ -59,24 +63,27 @@ func (s *Store) Since(ctx context.Context) (t time.Time, ok bool, err error) {
 }
 
 // Cursor returns where the watcher's next walk begins; ok is false when
-// no job was ever tracked.
+// no job was ever tracked. The offset is kept in a key of its own, with
+// the mark it belongs to: it counts only while that mark is the mark, so
+// a mark moved by anything else (Track, SetSince, an older version of the
+// bot during a rolling upgrade) drops it.
 func (s *Store) Cursor(ctx context.Context) (c Cursor, ok bool, err error) {
-	v, err := s.rdb.Get(ctx, s.keys.Since()).Result()
-	if errors.Is(err, redis.Nil) {
-		return Cursor{}, false, nil
-	}
+	vals, err := s.rdb.MGet(ctx, s.keys.Since(), s.keys.Offset()).Result()
 	if err != nil {
 		return Cursor{}, false, fmt.Errorf("read watermark: %w", err)
 	}
-	// "2026-11-28T12:00:00Z", or with an offset "2026-11-28T12:00:00Z +900"
-	// (Track compares the value as a string, which the suffix keeps valid).
-	mark, off, _ := strings.Cut(v, " +")
-	if c.Since, err = time.Parse(time.RFC3339, mark); err != nil {
-		return Cursor{}, false, fmt.Errorf("read watermark %q: %w", v, err)
+	mark, _ := vals[0].(string)
+	if vals[0] == nil {
+		return Cursor{}, false, nil
 	}
-	if off != "" {
-		if c.Offset, err = strconv.Atoi(off); err != nil || c.Offset < 0 {
-			return Cursor{}, false, fmt.Errorf("read watermark %q: bad offset", v)
+	if c.Since, err = time.Parse(time.RFC3339, mark); err != nil {
+		return Cursor{}, false, fmt.Errorf("read watermark %q: %w", mark, ErrBadMark)
+	}
+	if off, _ := vals[1].(string); off != "" {
+		if of, n, _ := strings.Cut(off, " "); of == mark {
+			if c.Offset, err = strconv.Atoi(n); err != nil || c.Offset < 0 {
+				c.Offset = 0 // unreadable: the walk starts at the mark
+			}
 		}
 	}
 	return c, true, nil
@@ -89,11 +96,42 @@ func (s *Store) SetSince(ctx context.Context, t time.Time) error {
 
 // SetCursor sets where the watcher's next walk begins.
 func (s *Store) SetCursor(ctx context.Context, c Cursor) error {
-	v := c.Since.UTC().Format(time.RFC3339)
-	if c.Offset > 0 {
-		v += " +" + strconv.Itoa(c.Offset)
+	mark := c.Since.UTC().Format(time.RFC3339)
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, s.keys.Since(), mark, 0)
+		if c.Offset > 0 {
+			p.Set(ctx, s.keys.Offset(), mark+" "+strconv.Itoa(c.Offset), 0)
+		} else {
+			p.Del(ctx, s.keys.Offset())
+		}
+		return nil
+	})
+	return err
+}
+
+// RepairSince sets the mark to a minute before the oldest followed job
+// was created (now less a minute when none is followed), for a mark that
+// cannot be read or lies far in the future: from there the change list
+// holds every change of every followed job. It returns the new mark.
+func (s *Store) RepairSince(ctx context.Context) (time.Time, error) {
+	n, err := s.ActiveCount(ctx)
+	if err != nil {
+		return time.Time{}, err
 	}
-	return s.rdb.Set(ctx, s.keys.Since(), v, 0).Err()
+	oldest := s.now()
+	if n > 0 {
+		recs, _, err := s.Running(ctx, int(n))
+		if err != nil {
+			return time.Time{}, err
+		}
+		for _, r := range recs {
+			if !r.CreatedAt.IsZero() && r.CreatedAt.Before(oldest) {
+				oldest = r.CreatedAt
+			}
+		}
+	}
+	mark := oldest.Add(-time.Minute).UTC().Truncate(time.Second)
+	return mark, s.SetSince(ctx, mark)
 }
 
 // leaseScript takes the lease when it is free, or renews it for its holder.
