@@ -205,7 +205,7 @@ func (w *Watcher) Tick(ctx context.Context) (TickStats, error) {
 	return st, err
 }
 
-// markAhead is how far past this replica's clock a mark may lie before it
+// markAhead is how far past the store's clock a mark may lie before it
 // is taken for broken: a mark in the future would hide every change until
 // then.
 const markAhead = time.Hour
@@ -217,7 +217,7 @@ const markAhead = time.Hour
 func (w *Watcher) cursor(ctx context.Context) (store.Cursor, error) {
 	cur, _, err := w.store.Cursor(ctx)
 	bad := errors.Is(err, store.ErrBadMark)
-	if !bad && (err != nil || !cur.Since.After(time.Now().Add(markAhead))) {
+	if !bad && (err != nil || !cur.Since.After(w.store.Now().Add(markAhead))) {
 		return cur, err
 	}
 	mark, rerr := w.store.RepairSince(ctx)
