@@ -34,6 +34,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func main() {
@@ -46,7 +48,7 @@ func main() {
 	flag.DurationVar(&o.poll, "poll", 5*time.Second, "POLL_INTERVAL of the replicas (the bot accepts 5s at least)")
 	flag.IntVar(&o.steadyTicks, "steady", 10, "poll intervals measured with nothing changing")
 	flag.IntVar(&o.changeTicks, "change-ticks", 10, "poll intervals with changes")
-	flag.StringVar(&o.redisAddr, "redis", "", "host:port of a Redis to use (default: start a redis-server of its own, so INFO memory counts only the bench)")
+	flag.StringVar(&o.redisURL, "redis", "", "redis:// URL (or host:port) of a Redis to use; its other data counts in INFO memory (default: start a redis-server of its own, so INFO memory counts only the bench)")
 	flag.StringVar(&replicas, "replicas", "1,3", "replica counts to run, comma-separated")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
@@ -80,13 +82,19 @@ func run(ctx context.Context, o options, replicas string) error {
 	if o.bin, err = buildBot(ctx, dir); err != nil {
 		return err
 	}
-	if o.redisAddr == "" {
+	if o.redisURL == "" {
 		addr, stopRedis, err := ownRedis(dir)
 		if err != nil {
 			return err
 		}
 		defer stopRedis()
-		o.redisAddr = addr
+		o.redisURL = "redis://" + addr
+	}
+	if !strings.Contains(o.redisURL, "://") {
+		o.redisURL = "redis://" + o.redisURL
+	}
+	if _, err := redis.ParseURL(o.redisURL); err != nil {
+		return fmt.Errorf("-redis: not a Redis URL (redis://[:password@]host:port[/db])")
 	}
 	printMachine(o)
 	missed := 0

@@ -24,7 +24,7 @@ type options struct {
 	jobs, finish, changes, channels int
 	poll                            time.Duration
 	steadyTicks, changeTicks        int
-	redisAddr                       string // "" starts a redis-server of the bench's own
+	redisURL                        string // "" starts a redis-server of the bench's own
 	bin                             string
 }
 
@@ -53,7 +53,11 @@ func runScenario(ctx context.Context, o options, replicas int, logf func(string,
 	xp := xplentytest.New(xplentytest.Options{Budget: 10_000_000, KeepRequests: 2_000_000})
 	defer xp.Close()
 
-	rdb := redis.NewClient(&redis.Options{Addr: o.redisAddr})
+	ropts, err := redis.ParseURL(o.redisURL)
+	if err != nil {
+		return nil, fmt.Errorf("-redis: not a Redis URL")
+	}
+	rdb := redis.NewClient(ropts)
 	defer rdb.Close()
 	prefix := fmt.Sprintf("runjobbench:%d:%d:", os.Getpid(), replicas)
 	defer cleanup(rdb, prefix)
@@ -106,7 +110,7 @@ func runScenario(ctx context.Context, o options, replicas int, logf func(string,
 	env := []string{
 		"SLACK_APP_TOKEN=" + sl.AppToken(), "SLACK_BOT_TOKEN=" + sl.BotToken(), "SLACK_API_URL=" + sl.APIURL(),
 		"XPLENTY_ACCOUNT_ID=" + xp.AccountID(), "XPLENTY_API_KEY=" + xp.APIKey(), "XPLENTY_API_URL=" + xp.URL(),
-		"REDIS_URL=redis://" + o.redisAddr, "REDIS_MODE=single", "REDIS_PREFIX=" + prefix,
+		"REDIS_URL=" + o.redisURL, "REDIS_MODE=single", "REDIS_PREFIX=" + prefix,
 		"RUNJOB_SECRET_KEY=" + secretKey, "POLL_INTERVAL=" + o.poll.String(),
 		"ALLOWED_USERS=*", "ALLOWED_CHANNELS=*", "LOG_LEVEL=warn",
 	}
