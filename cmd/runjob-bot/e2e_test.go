@@ -195,7 +195,9 @@ func (e *e2e) command(user, channel, text string) string {
 	return id
 }
 
-func (e *e2e) click(user string, card slacktest.Message, action string) {
+// click clicks a button of card, waits for the ack and returns the
+// envelope's id.
+func (e *e2e) click(user string, card slacktest.Message, action string) string {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
@@ -206,6 +208,7 @@ func (e *e2e) click(user string, card slacktest.Message, action string) {
 	if _, err := e.slack.WaitAck(ctx, id); err != nil {
 		e.t.Fatalf("click not acked: %v", err)
 	}
+	return id
 }
 
 // wait blocks until cond holds for the fake Slack's state.

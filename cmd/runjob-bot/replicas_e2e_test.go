@@ -171,16 +171,7 @@ func (e *e2e) broadcastCommand(user, channel, text string) {
 // replica as well.
 func (e *e2e) broadcastClick(user string, card slacktest.Message, action string) {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-	defer cancel()
-	id, err := e.slack.SendBlockAction(ctx, slacktest.BlockAction{UserID: user, ChannelID: card.Channel, MessageTS: card.TS, ActionID: action})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if _, err := e.slack.WaitAck(ctx, id); err != nil {
-		e.t.Fatalf("click not acked: %v", err)
-	}
-	e.broadcast(id)
+	e.broadcast(e.click(user, card, action))
 }
 
 func (e *e2e) broadcast(envelope string) {
