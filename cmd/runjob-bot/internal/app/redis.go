@@ -75,7 +75,7 @@ func clusterReplicaWait(ctx context.Context, log *slog.Logger, cluster *redis.Cl
 	}
 	n := connectedReplicas(info)
 	if n < 1 {
-		log.Warn("Redis Cluster: the primary of the bot's hash slot has no replica: writes do not wait for one, and a failover of that primary would lose the last writes",
+		log.Warn("Redis Cluster: the primary of the bot's hash slot has no replica: writes do not wait for one (a replica added later is waited for once the bot restarts)",
 			"primary", addr, "slot_tag", store.HashTag(key))
 		return 0, nil
 	}
