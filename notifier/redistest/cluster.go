@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,13 +21,16 @@ const clusterSlots = 16384
 // (the race detector on two cores) keeps busy for a few seconds.
 const clusterNodeTimeout = 15 * time.Second
 
-// Cluster is a Redis Cluster of one test: three primaries, no replicas,
-// each a redis-server on a free loopback port owning a third of the hash
-// slots, all stopped when the test ends.
+// Cluster is a Redis Cluster of one test: three primaries, each a
+// redis-server on a free loopback port owning a third of the hash slots,
+// and the replicas the test adds (AddReplica), all stopped when the test
+// ends.
 type Cluster struct {
 	t       testing.TB
-	Servers []*Server
-	nodes   map[string]*redis.Client
+	Servers []*Server // the three nodes StartCluster made primaries
+	// Replicas are the nodes AddReplica added, in order.
+	Replicas []*Server
+	nodes    map[string]*redis.Client
 }
 
 // StartCluster starts three redis-server in cluster mode, joins them
@@ -44,8 +46,7 @@ func StartCluster(t testing.TB) *Cluster {
 	c := &Cluster{t: t}
 	for range 3 {
 		srv := newServer(t)
-		srv.extra = []string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-			"--cluster-node-timeout", strconv.FormatInt(clusterNodeTimeout.Milliseconds(), 10)}
+		srv.extra = clusterFlags()
 		srv.start()
 		t.Cleanup(srv.Stop)
 		c.Servers = append(c.Servers, srv)

@@ -29,8 +29,9 @@ type AuditEntry struct {
 	Detail    string // e.g. Xplenty's reason, the rule that allowed it
 }
 
-// Audit appends an entry to the audit stream. With Sentinel it returns
-// once the replica has it (durably), and so, replication keeping order,
+// Audit appends an entry to the audit stream. When the store waits for a
+// replica (Options.ReplicaWait) it returns once the replica has it
+// (durably), and so, replication keeping order,
 // everything the act wrote before it: the job it tracked, the settings it
 // changed.
 func (s *Store) Audit(ctx context.Context, e AuditEntry) error {

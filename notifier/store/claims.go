@@ -12,7 +12,8 @@ import (
 // the first to claim it. It is how a redelivered envelope, a double click or
 // a second replica is told to stand down: SET NX is atomic, unlike
 // GET-then-SET.
-// With Sentinel, a claim returns once the replica has it (durably): a
+// When the store waits for a replica (Options.ReplicaWait), a claim
+// returns once the replica has it (durably): a
 // claim lost in a failover would let the event's redelivery start a
 // second job.
 func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {

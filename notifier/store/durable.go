@@ -8,7 +8,8 @@ import (
 )
 
 // DefaultReplicaWait is how long a write that must outlive a failover
-// waits for a replica to confirm it (Options.ReplicaWait) with Sentinel. A
+// waits for a replica to confirm it (Options.ReplicaWait) with Sentinel,
+// or on a Redis Cluster whose slot's primary has a replica. A
 // replica on the same network confirms in about a millisecond; when it
 // does not answer, each such write costs this much and stands on the
 // primary alone.
@@ -35,9 +36,24 @@ const (
 // what it was): the bot goes on rather than stop while its replica is
 // away. Because replication keeps order, the replica then also has every
 // write made before, by any connection.
+//
+// On a Redis Cluster a pipeline of the cluster client sends a command
+// without a key, like WAIT, to a node of its choosing, on a connection of
+// its own, where WAIT says nothing of the writes. So there the writes and
+// the WAIT go to the primary of the store's slot (every key carries the
+// prefix's hash tag) through its own node client (onSlotPrimary).
 func (s *Store) durably(ctx context.Context, what string, write func(p redis.Pipeliner)) error {
+	if cluster, ok := s.rdb.(*redis.ClusterClient); ok && s.replicaWait > 0 {
+		return s.onSlotPrimary(ctx, cluster, what, write)
+	}
+	return s.pipelineAndWait(ctx, s.rdb, what, write)
+}
+
+// pipelineAndWait sends write's commands and the WAIT (durably) in one
+// pipeline of rdb.
+func (s *Store) pipelineAndWait(ctx context.Context, rdb redis.Cmdable, what string, write func(p redis.Pipeliner)) error {
 	var acks *redis.Cmd
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		write(p)
 		if s.replicaWait > 0 {
 			// The pipeline's read deadline (go-redis' ReadTimeout, 3 s by

@@ -130,8 +130,9 @@ func CardOf(id string) (channel, cardTS string) {
 }
 
 // SaveIntent remembers a launch before its run request is sent. It may
-// hold secret values, so it is sealed whole. With Sentinel it returns once
-// the replica has it (durably): were it lost in a failover, with the
+// hold secret values, so it is sealed whole. When the store waits for a
+// replica (Options.ReplicaWait) it returns once the replica has it
+// (durably): were it lost in a failover, with the
 // job's tracking after it, nothing would ever follow the job. The launch
 // and its index entry are written in that order (not in one transaction,
 // which WAIT cannot follow): a launch cut off between them was never sent

@@ -42,8 +42,9 @@ func (s *Store) MarkDelivered(ctx context.Context, id int64, status xplenty.Stat
 }
 
 // MarkAttempt records, for holder, that a post of the reply to job id for
-// status is being tried, and reports whether this is the first try. With
-// Sentinel it returns once the replica has the marker (durably): a marker
+// status is being tried, and reports whether this is the first try. When
+// the store waits for a replica (Options.ReplicaWait) it returns once the
+// replica has the marker (durably): a marker
 // lost in a failover would let the next try post without searching the
 // thread first.
 func (s *Store) MarkAttempt(ctx context.Context, id int64, status xplenty.Status, holder string) (bool, error) {

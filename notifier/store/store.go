@@ -41,11 +41,14 @@ type Options struct {
 	// CardEvery is how often a card's edits for progress alone may go
 	// out; status changes go out at once. Default DefaultCardEvery.
 	CardEvery time.Duration
-	// ReplicaWait, when set (Sentinel: see DefaultReplicaWait), makes the
-	// writes that must outlive a failover (claims, launch intents, the
-	// attempt markers of replies and direct messages, audit entries) wait
-	// until a replica has them (WAIT 1), at most this long each; see
-	// durably. Zero, for one server, waits for nothing.
+	// ReplicaWait, when set (Sentinel, or a Cluster whose slot's primary
+	// has a replica: see DefaultReplicaWait), makes the writes that must
+	// outlive a failover (claims, launch intents, the attempt markers of
+	// replies and direct messages, audit entries) wait until a replica
+	// has them (WAIT 1), at most this long each; see durably. On a
+	// Cluster they then go to the slot's primary on a connection of their
+	// own. Zero, for one server or a Cluster without replica, waits for
+	// nothing.
 	ReplicaWait time.Duration
 	// OnUnreplicated, when set, is told of each such write no replica
 	// confirmed within ReplicaWait, with what it was (WriteClaim, ...).

@@ -10,7 +10,9 @@ import (
 // Sentinel setup, a cluster, a server they restart): a re-run on another
 // topology would run them unchanged, so it leaves them out.
 const ownServers = `^(TestStoreOnSentinelSurvivesFailover|TestWakesSurviveARedisRestart|` +
-	`TestStoreOnClusterKeepsEveryKeyInOneSlot|TestWakeOnClusterIsHeardFromEveryNode)$`
+	`TestStoreOnClusterKeepsEveryKeyInOneSlot|TestWakeOnClusterIsHeardFromEveryNode|` +
+	`TestDurableWritesOnAClusterWaitForTheSlotsReplica|TestDurableWritesOnAClusterWaitOnTheSlotsPrimary|` +
+	`TestDurableWriteOnAClusterFollowsAFailover)$`
 
 // The package's tests again, every store on a Redis Cluster of three
 // primaries (the keys under one hash tag, store.EffectivePrefix).

@@ -1,8 +1,11 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,11 +38,60 @@ func NewRedis(r config.Redis) (redis.UniversalClient, error) {
 
 // replicaWait is how long the writes that must outlive a failover wait for
 // a replica (store.Options.ReplicaWait): with Sentinel, the replica a
-// failover promotes has only what the old primary passed on. One server
-// has no replica to wait for; a Cluster is refused at start-up.
-func replicaWait(r config.Redis) time.Duration {
+// failover promotes has only what the old primary passed on. On a Cluster
+// the same holds of the primary of the bot's hash slot (every key of the
+// bot carries the prefix's tag), and the writes wait only if that primary
+// has a connected replica now (clusterReplicaWait). One server has no
+// replica to wait for.
+func replicaWait(ctx context.Context, log *slog.Logger, r config.Redis, rdb redis.UniversalClient, prefix string) (time.Duration, error) {
 	if r.Mode == config.RedisSentinel {
-		return store.DefaultReplicaWait
+		return store.DefaultReplicaWait, nil
+	}
+	if cluster, ok := rdb.(*redis.ClusterClient); ok {
+		return clusterReplicaWait(ctx, log, cluster, prefix)
+	}
+	return 0, nil
+}
+
+// clusterReplicaWait asks the primary of the bot's slot (INFO
+// replication) how many replicas it has, and says in the log what follows.
+// With none, WAIT 1 would cost the whole wait on every such write, for
+// nothing: the writes do not wait. A replica added later is waited for
+// after a restart; one lost later makes each such write wait in vain, and
+// the bot warns of them (unreplicated).
+func clusterReplicaWait(ctx context.Context, log *slog.Logger, cluster *redis.ClusterClient, prefix string) (time.Duration, error) {
+	if prefix == "" {
+		prefix = store.DefaultPrefix
+	}
+	key := store.EffectivePrefix(cluster, prefix)
+	primary, err := cluster.MasterForKey(ctx, key)
+	if err != nil {
+		return 0, fmt.Errorf("the primary of the bot's hash slot {%s}: %w", store.HashTag(key), err)
+	}
+	addr := primary.Options().Addr
+	info, err := primary.Info(ctx, "replication").Result()
+	if err != nil {
+		return 0, fmt.Errorf("INFO replication on %s, the primary of the bot's hash slot: %w", addr, err)
+	}
+	n := connectedReplicas(info)
+	if n < 1 {
+		log.Warn("Redis Cluster: the primary of the bot's hash slot has no replica: writes do not wait for one (a replica added later is waited for once the bot restarts)",
+			"primary", addr, "slot_tag", store.HashTag(key))
+		return 0, nil
+	}
+	log.Info("Redis Cluster: the primary of the bot's hash slot has a replica: claims, launch intents, reply and direct-message markers and audit entries wait until one has them",
+		"primary", addr, "slot_tag", store.HashTag(key), "replicas", n, "wait", store.DefaultReplicaWait.String())
+	return store.DefaultReplicaWait, nil
+}
+
+// connectedReplicas is the connected_slaves of an INFO replication, 0 if
+// it has none.
+func connectedReplicas(info string) int {
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "connected_slaves:"); ok {
+			n, _ := strconv.Atoi(v)
+			return n
+		}
 	}
 	return 0
 }

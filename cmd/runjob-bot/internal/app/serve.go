@@ -114,15 +114,21 @@ func Serve(ctx context.Context, cfg config.Config, d Deps) error {
 		m = ops.NewMetrics(version)
 		d.Hooks = ops.WithHooks(d.Hooks, m.Hooks())
 	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	wait, err := replicaWait(pctx, log, cfg.Redis, rdb, cfg.RedisPrefix)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("redis does not answer: %w", err)
+	}
 	store, err := store.New(rdb, store.Options{
 		Prefix: cfg.RedisPrefix, Retention: cfg.Retention,
 		SecretKey: current, PreviousSecretKey: previous, LegacySecretKey: legacy,
-		ReplicaWait: replicaWait(cfg.Redis), OnUnreplicated: unreplicated(log, d.Hooks.Unreplicated),
+		ReplicaWait: wait, OnUnreplicated: unreplicated(log, d.Hooks.Unreplicated),
 	})
 	if err != nil {
 		return err
 	}
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	pctx, cancel = context.WithTimeout(ctx, 10*time.Second)
 	err = store.Ping(pctx)
 	cancel()
 	if err != nil {

@@ -21,7 +21,8 @@ type Hooks struct {
 	Panicked func(where string)
 	// Unreplicated is told of a write that should have reached a replica
 	// before the bot went on, and that no replica confirmed in time (with
-	// Sentinel: store.Options.OnUnreplicated), with what it was.
+	// Sentinel, or a Cluster whose slot's primary has a replica:
+	// store.Options.OnUnreplicated), with what it was.
 	Unreplicated func(what string)
 }
 
