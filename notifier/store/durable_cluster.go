@@ -20,14 +20,14 @@ const slotMoveWait = 2 * time.Second
 // pipeline on the primary of the store's hash slot, as the cluster
 // client's map of the slots names it. A node client follows no
 // redirection: when the slot has moved (a failover promoted the replica,
-// or the slot was resharded) the node answers MOVED, nothing of the write
-// is done there, and the write fails with that error, which its caller
-// handles like any other Redis error. The map is then reloaded, and the
-// write returns once it names another primary for the slot (at most
-// slotMoveWait), so the next write goes to the new one. Any other error
-// (the primary does not answer; ASK while the slot is being resharded)
-// asks for a reload too, without waiting: the cluster promotes a lost
-// primary's replica only after its node timeout.
+// or the slot was resharded) the node answers MOVED and nothing of the
+// write is done there. The map is then reloaded until it names another
+// primary for the slot (at most slotMoveWait), and the write goes once
+// more, to the new primary; if the map does not change in time, the MOVED
+// error is returned, which the caller handles like any other Redis error.
+// Any other error (the primary does not answer; ASK while the slot is
+// being resharded) asks for a reload too, without waiting: the cluster
+// promotes a lost primary's replica only after its node timeout.
 func (s *Store) onSlotPrimary(ctx context.Context, cluster *redis.ClusterClient, what string, write func(p redis.Pipeliner)) error {
 	primary, err := cluster.MasterForKey(ctx, s.keys.prefix)
 	if err != nil {
@@ -38,16 +38,21 @@ func (s *Store) onSlotPrimary(ctx context.Context, cluster *redis.ClusterClient,
 		return nil
 	}
 	cluster.ReloadState(ctx)
-	if isMoved(err) {
-		s.awaitSlotMoved(ctx, cluster, primary.Options().Addr)
+	if !isMoved(err) || !s.awaitSlotMoved(ctx, cluster, primary.Options().Addr) {
+		return err
 	}
-	return err
+	// The old primary refused every command of the pipeline: nothing was
+	// written, so the write goes once more, to the new one.
+	if primary, err = cluster.MasterForKey(ctx, s.keys.prefix); err != nil {
+		return fmt.Errorf("the primary of slot {%s}: %w", HashTag(s.keys.prefix), err)
+	}
+	return s.pipelineAndWait(ctx, primary, what, write)
 }
 
 // awaitSlotMoved reloads the cluster client's map of the slots until it no
-// longer names old as the primary of the store's slot, ctx is done or
-// slotMoveWait has passed.
-func (s *Store) awaitSlotMoved(ctx context.Context, cluster *redis.ClusterClient, old string) {
+// longer names old as the primary of the store's slot (true), or ctx is
+// done or slotMoveWait has passed (false).
+func (s *Store) awaitSlotMoved(ctx context.Context, cluster *redis.ClusterClient, old string) bool {
 	ctx, cancel := context.WithTimeout(ctx, slotMoveWait)
 	defer cancel()
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -55,11 +60,11 @@ func (s *Store) awaitSlotMoved(ctx context.Context, cluster *redis.ClusterClient
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-tick.C:
 		}
 		if p, err := cluster.MasterForKey(ctx, s.keys.prefix); err == nil && p.Options().Addr != old {
-			return
+			return true
 		}
 		// A reload already under way marks another one due after it.
 		cluster.ReloadState(ctx)
