@@ -428,6 +428,12 @@ func TestDuplicateDeliveries(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = first.sm.Ack(*evt.Request, slack.OptionsResponse{Options: []*slack.OptionBlockObject{opt("434", "sales_daily")}})
+	// The first ack must reach the fake before the others are sent: each
+	// client writes its acks from a goroutine of its own, so another
+	// client's ack could otherwise overtake it.
+	if _, err := fake.WaitAck(ctx, evt.Request.EnvelopeID); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []*botClient{a, b} {
 		again, _ := nextCallback(ctx, t, c, slack.InteractionTypeBlockSuggestion)
 		if again.Request.EnvelopeID != evt.Request.EnvelopeID {
