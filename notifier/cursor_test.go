@@ -14,11 +14,13 @@ import (
 )
 
 // changeList is Xplenty's change list: the jobs updated at or after since
-// (to the second), oldest change first, 100 to a page by offset.
+// (to the second), oldest change first, 100 to a page by offset (size
+// to a page when set: a server may hold a page shorter than asked).
 type changeList struct {
 	mu     sync.Mutex
 	jobs   map[int64]xplenty.Job
 	server time.Time
+	size   int
 }
 
 func (c *changeList) set(j xplenty.Job) {
@@ -42,7 +44,11 @@ func (c *changeList) page(since time.Time, off int) (*xplenty.JobPage, error) {
 		}
 		return int(a.ID - b.ID)
 	})
-	end := min(off+xplenty.MaxListLimit, len(all))
+	size := xplenty.MaxListLimit
+	if c.size > 0 {
+		size = c.size
+	}
+	end := min(off+size, len(all))
 	p := &xplenty.JobPage{ServerTime: c.server}
 	if off < end {
 		p.Jobs = all[off:end]
@@ -193,5 +199,67 @@ func TestBrokenMarkIsRepaired(t *testing.T) {
 				t.Fatalf("list options = %+v, want one list since %v", src.opts, want)
 			}
 		})
+	}
+}
+
+// A server may answer fewer jobs than asked and still link a next page.
+// The walk cut short went on at pages × 100, past jobs it never read: the
+// offset counts the list's entries read, not pages.
+func TestWalkCutShortCountsTheEntriesOfShortPages(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newTestStore(t)
+	const n = 300
+	trackMany(t, s, n)
+	burst := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	list := &changeList{jobs: map[int64]xplenty.Job{}, server: burst.Add(time.Second), size: 50}
+	for i := range n {
+		list.set(xplenty.Job{ID: int64(1001 + i), Status: xplenty.StatusCompleted, Progress: 1, UpdatedAt: at(burst)})
+	}
+	if err := s.SetSince(ctx, burst.Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	w := NewWatcher(s, list.source(), WatcherOptions{Holder: "a", MaxPages: 3})
+	for range 8 {
+		if _, err := w.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		r, err := s.Get(ctx, int64(1001+i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status != xplenty.StatusCompleted {
+			t.Fatalf("job %d = %s, want completed (every job of the list read)", r.JobID, r.Status)
+		}
+	}
+}
+
+// A walk cut short whose pages held only jobs that do not decode (another
+// tool's) kept its cursor, and the next walk read the same pages again.
+func TestWalkCutShortOnUndecodableJobsGoesOn(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newTestStore(t)
+	trackMany(t, s, 1)
+	since := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	if err := s.SetSince(ctx, since); err != nil {
+		t.Fatal(err)
+	}
+	src := &fakeSource{
+		list: func(xplenty.ListOptions) (*xplenty.JobPage, error) {
+			p := &xplenty.JobPage{NextURL: "next"}
+			for i := range xplenty.MaxListLimit {
+				p.Undecodable = append(p.Undecodable, xplenty.UndecodableJob{Index: i, ID: int64(5000 + i), Err: errors.New("odd")})
+			}
+			return p, nil
+		},
+		next: func(*xplenty.JobPage) (*xplenty.JobPage, error) { return nil, errors.New("503") },
+	}
+	w := NewWatcher(s, src, WatcherOptions{Holder: "a"})
+	if _, err := w.Tick(ctx); err == nil {
+		t.Fatal("tick with a failed page: no error")
+	}
+	if c, _, _ := s.Cursor(ctx); c != (store.Cursor{Since: since, Offset: xplenty.MaxListLimit}) {
+		t.Fatalf("cursor = %+v, want the same mark, past the page read", c)
 	}
 }

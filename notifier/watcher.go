@@ -234,8 +234,14 @@ func (w *Watcher) pollChanges(ctx context.Context, cur store.Cursor, st *TickSta
 	})
 	st.Calls++
 	var seen []time.Time // updated_at of the jobs read, in the list's order
+	// read counts the list's entries on the pages read (undecodable ones
+	// too: the offset is a place in the list), last those of the last
+	// page: a page may hold fewer than asked and still have a next one.
+	var read, last int
 	for err == nil {
 		st.Pages++
+		last = len(page.Jobs) + len(page.Undecodable)
+		read += last
 		for _, u := range page.Undecodable {
 			// Most likely another tool's job; if it is ours, the stale
 			// refresh reads it on its own (and gives up on it in the end).
@@ -276,7 +282,7 @@ func (w *Watcher) pollChanges(ctx context.Context, cur store.Cursor, st *TickSta
 	// The walk stopped early (its page limit, or a failed page): the next
 	// one goes on from what this one read, so a long backlog is worked off
 	// over ticks and a failure does not repeat the pages that were read.
-	if next := w.resume(cur, seen, st.Pages); next != cur {
+	if next := w.resume(cur, seen, st.Pages, read, last); next != cur {
 		if serr := w.store.SetCursor(ctx, next); serr != nil {
 			return serr
 		}
@@ -288,7 +294,8 @@ func (w *Watcher) pollChanges(ctx context.Context, cur store.Cursor, st *TickSta
 }
 
 // resume is where the walk after one cut short goes on, having read pages
-// pages holding jobs updated at seen. It moves the mark to the newest
+// pages holding read entries of the list (last of them on the last page),
+// the jobs among them updated at seen. It moves the mark to the newest
 // change read, less the overlap, when that re-reads at most a page of
 // jobs; otherwise (more jobs changed within the overlap than a page holds,
 // as in a burst of changes in one second) it keeps the mark and goes on
@@ -296,24 +303,25 @@ func (w *Watcher) pollChanges(ctx context.Context, cur store.Cursor, st *TickSta
 // changes again moves to the list's end and shifts the rest up, and the
 // page of margin keeps up to 100 such shifts from hiding a job (beyond
 // that, the stale refresh still reads it).
-func (w *Watcher) resume(cur store.Cursor, seen []time.Time, pages int) store.Cursor {
-	if len(seen) == 0 {
-		return cur
-	}
-	// The mark is kept to the second, as the list's since is.
-	mark := slices.MaxFunc(seen, time.Time.Compare).Add(-w.opts.Overlap).Truncate(time.Second)
-	again := 0
-	for _, t := range seen {
-		if !t.Before(mark) {
-			again++
+func (w *Watcher) resume(cur store.Cursor, seen []time.Time, pages, read, last int) store.Cursor {
+	if len(seen) > 0 {
+		// The mark is kept to the second, as the list's since is.
+		mark := slices.MaxFunc(seen, time.Time.Compare).Add(-w.opts.Overlap).Truncate(time.Second)
+		again := 0
+		for _, t := range seen {
+			if !t.Before(mark) {
+				again++
+			}
+		}
+		if mark.After(cur.Since) && again <= xplenty.MaxListLimit {
+			return store.Cursor{Since: mark}
 		}
 	}
-	if mark.After(cur.Since) && again <= xplenty.MaxListLimit {
-		return store.Cursor{Since: mark}
-	}
-	next := cur.Offset + pages*xplenty.MaxListLimit
+	// No job read moves the mark (pages of jobs that did not decode go
+	// by offset too).
+	next := cur.Offset + read
 	if pages > 1 {
-		next -= xplenty.MaxListLimit
+		next -= last
 	}
 	w.log.Info("more changes within the mark's overlap than a walk reads; the next walk goes on further down the list", "since", cur.Since, "offset", next)
 	return store.Cursor{Since: cur.Since, Offset: next}
