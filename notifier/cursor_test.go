@@ -106,9 +106,12 @@ func TestWalkGoesOnPastAChangeBurstLongerThanOneWalk(t *testing.T) {
 	if st.Pages != 2 {
 		t.Fatalf("first walk read %d pages, want 2 (its limit)", st.Pages)
 	}
+	// Page 1 held jobs 0-99, all changed in the burst's second; page 2 was
+	// asked for from that second, offset 98 (two read again), and held
+	// 98-197: the next walk begins there, at 196.
 	cur, _, _ := s.Cursor(ctx)
-	if want := (store.Cursor{Since: burst.Add(-time.Second), Offset: 100}); cur != want {
-		t.Fatalf("cursor after a cut walk = %+v, want %+v (same mark, a page early)", cur, want)
+	if want := (store.Cursor{Since: burst, Offset: 196}); cur != want {
+		t.Fatalf("cursor after a cut walk = %+v, want %+v (the burst's second, past what was read, less the margin)", cur, want)
 	}
 	// Job 1001, read in the first walk, completes before the next: it goes
 	// to the end of the list, and the rest move up one place.
@@ -246,14 +249,16 @@ func TestWalkCutShortOnUndecodableJobsGoesOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := &fakeSource{
-		list: func(xplenty.ListOptions) (*xplenty.JobPage, error) {
+		list: func(o xplenty.ListOptions) (*xplenty.JobPage, error) {
+			if o.Offset > 0 {
+				return nil, errors.New("503")
+			}
 			p := &xplenty.JobPage{NextURL: "next"}
 			for i := range xplenty.MaxListLimit {
 				p.Undecodable = append(p.Undecodable, xplenty.UndecodableJob{Index: i, ID: int64(5000 + i), Err: errors.New("odd")})
 			}
 			return p, nil
 		},
-		next: func(*xplenty.JobPage) (*xplenty.JobPage, error) { return nil, errors.New("503") },
 	}
 	w := NewWatcher(s, src, WatcherOptions{Holder: "a"})
 	if _, err := w.Tick(ctx); err == nil {
@@ -261,5 +266,53 @@ func TestWalkCutShortOnUndecodableJobsGoesOn(t *testing.T) {
 	}
 	if c, _, _ := s.Cursor(ctx); c != (store.Cursor{Since: since, Offset: xplenty.MaxListLimit}) {
 		t.Fatalf("cursor = %+v, want the same mark, past the page read", c)
+	}
+}
+
+// A job that changes during a walk moves to the end of the list. With
+// pages asked for by offset from the walk's start, every job after it
+// moved up one place, and the first job of the next page, now on the page
+// already read, was never listed; the mark then moved past it at the
+// list's end. Each page is now asked for from where the one before ended.
+func TestAJobChangingDuringAWalkHidesNoOther(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newTestStore(t)
+	const n = 150
+	trackMany(t, s, n)
+	start := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	list := &changeList{jobs: map[int64]xplenty.Job{}, server: start.Add(10 * time.Second)}
+	for i := range n { // one change every 100 ms: 10 jobs a second
+		list.set(xplenty.Job{ID: int64(1001 + i), Status: xplenty.StatusRunning, Progress: 0.5, UpdatedAt: at(start.Add(time.Duration(i) * 100 * time.Millisecond))})
+	}
+	list.set(xplenty.Job{ID: 1101, Status: xplenty.StatusCompleted, Progress: 1, UpdatedAt: at(start.Add(10 * time.Second))})
+	if err := s.SetSince(ctx, start.Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	src := list.source()
+	pages := 0
+	// Between page 1 and page 2 (however page 2 is asked for), the first
+	// job of page 1 and one of its last second move on.
+	moveOn := func() {
+		if pages++; pages == 2 {
+			list.set(xplenty.Job{ID: 1001, Status: xplenty.StatusRunning, Progress: 0.6, UpdatedAt: at(start.Add(11 * time.Second))})
+			list.set(xplenty.Job{ID: 1099, Status: xplenty.StatusRunning, Progress: 0.6, UpdatedAt: at(start.Add(11 * time.Second))})
+		}
+	}
+	list1, next1 := src.list, src.next
+	src.list = func(o xplenty.ListOptions) (*xplenty.JobPage, error) { moveOn(); return list1(o) }
+	src.next = func(p *xplenty.JobPage) (*xplenty.JobPage, error) { moveOn(); return next1(p) }
+	w := NewWatcher(s, src, WatcherOptions{Holder: "a"})
+	if _, err := w.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		id := int64(1001 + i)
+		r, err := s.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]xplenty.Status{true: xplenty.StatusCompleted, false: xplenty.StatusRunning}[id == 1101]; r.Status != want {
+			t.Fatalf("job %d = %s after one walk, want %s (no job hidden by one that moved)", id, r.Status, want)
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"time"
 
@@ -229,19 +228,24 @@ func (w *Watcher) cursor(ctx context.Context) (store.Cursor, error) {
 }
 
 func (w *Watcher) pollChanges(ctx context.Context, cur store.Cursor, st *TickStats) error {
-	page, err := w.src.ListJobs(ctx, xplenty.ListOptions{
-		Status: "all", Sort: "updated", Direction: "asc", Since: cur.Since, Offset: cur.Offset, Limit: xplenty.MaxListLimit,
-	})
-	st.Calls++
-	var seen []time.Time // updated_at of the jobs read, in the list's order
-	// read counts the list's entries on the pages read (undecodable ones
-	// too: the offset is a place in the list), last those of the last
-	// page: a page may hold fewer than asked and still have a next one.
-	var read, last int
-	for err == nil {
+	// Each page is asked for by where the one before ended (the second of
+	// its last change, less the jobs of that second already read), not by
+	// the next link's offset from the walk's start: a job that changes
+	// during the walk moves to the end of the list, and with offsets from
+	// the start every job after it would move up one place, the first of
+	// the next page onto the page already read, never to be listed.
+	pos := cur
+	var err error
+	for st.Pages < w.opts.MaxPages {
+		var page *xplenty.JobPage
+		page, err = w.src.ListJobs(ctx, xplenty.ListOptions{
+			Status: "all", Sort: "updated", Direction: "asc", Since: pos.Since, Offset: pos.Offset, Limit: xplenty.MaxListLimit,
+		})
+		st.Calls++
+		if err != nil {
+			break
+		}
 		st.Pages++
-		last = len(page.Jobs) + len(page.Undecodable)
-		read += last
 		for _, u := range page.Undecodable {
 			// Most likely another tool's job; if it is ours, the stale
 			// refresh reads it on its own (and gives up on it in the end).
@@ -251,9 +255,6 @@ func (w *Watcher) pollChanges(ctx context.Context, cur store.Cursor, st *TickSta
 		for _, j := range page.Jobs {
 			if err := w.apply(ctx, j, st); err != nil {
 				return err
-			}
-			if j.UpdatedAt != nil {
-				seen = append(seen, *j.UpdatedAt)
 			}
 		}
 		if page.NextURL == "" {
@@ -265,25 +266,24 @@ func (w *Watcher) pollChanges(ctx context.Context, cur store.Cursor, st *TickSta
 			mark := cur.Since
 			if !page.ServerTime.IsZero() {
 				mark = page.ServerTime.Add(-w.opts.Overlap)
-			} else if n := len(seen); n > 0 {
-				mark = slices.MaxFunc(seen, time.Time.Compare).Add(-w.opts.Overlap)
+			} else if newest, ok := lastChange(page); ok {
+				mark = newest.Add(-w.opts.Overlap)
 			}
 			if mark.After(cur.Since) {
 				return w.store.SetCursor(ctx, store.Cursor{Since: mark})
 			}
 			return nil
 		}
-		if st.Pages >= w.opts.MaxPages {
-			break
-		}
-		page, err = w.src.NextJobs(ctx, page)
-		st.Calls++
+		pos = after(pos, page)
 	}
 	// The walk stopped early (its page limit, or a failed page): the next
-	// one goes on from what this one read, so a long backlog is worked off
-	// over ticks and a failure does not repeat the pages that were read.
-	if next := w.resume(cur, seen, st.Pages, read, last); next != cur {
-		if serr := w.store.SetCursor(ctx, next); serr != nil {
+	// one goes on from where this one got to, so a long backlog is worked
+	// off over ticks and a failure does not repeat the pages that were read.
+	if pos != cur {
+		if err == nil {
+			w.log.Info("more changes than a walk reads; the next walk goes on from there", "since", pos.Since, "offset", pos.Offset)
+		}
+		if serr := w.store.SetCursor(ctx, pos); serr != nil {
 			return serr
 		}
 	}
@@ -293,38 +293,60 @@ func (w *Watcher) pollChanges(ctx context.Context, cur store.Cursor, st *TickSta
 	return nil
 }
 
-// resume is where the walk after one cut short goes on, having read pages
-// pages holding read entries of the list (last of them on the last page),
-// the jobs among them updated at seen. It moves the mark to the newest
-// change read, less the overlap, when that re-reads at most a page of
-// jobs; otherwise (more jobs changed within the overlap than a page holds,
-// as in a burst of changes in one second) it keeps the mark and goes on
-// further down the same list, a page early: a job of the pages read that
-// changes again moves to the list's end and shifts the rest up, and the
-// page of margin keeps up to 100 such shifts from hiding a job (beyond
-// that, the stale refresh still reads it).
-func (w *Watcher) resume(cur store.Cursor, seen []time.Time, pages, read, last int) store.Cursor {
-	if len(seen) > 0 {
-		// The mark is kept to the second, as the list's since is.
-		mark := slices.MaxFunc(seen, time.Time.Compare).Add(-w.opts.Overlap).Truncate(time.Second)
-		again := 0
-		for _, t := range seen {
-			if !t.Before(mark) {
-				again++
-			}
+// rereadMargin is how many jobs of the second a page ended in the next
+// page reads again: if one of those already read changes before the next
+// page is asked for, it moves to the list's end and the rest of its
+// second move up one place; the margin keeps up to that many such moves
+// from hiding a job (beyond it, the stale refresh still reads the job).
+const rereadMargin = 2
+
+// after is where the page after page begins, page having been asked for
+// at pos: the second of the page's last change, less the entries of that
+// second the page held (and those pos already skipped, when it is pos's
+// second), less rereadMargin of them, and always past pos. A page without
+// a job that says when it changed (all undecodable) moves on by its
+// length.
+func after(pos store.Cursor, page *xplenty.JobPage) store.Cursor {
+	n := len(page.Jobs) + len(page.Undecodable)
+	last, ok := lastChange(page)
+	if !ok {
+		return store.Cursor{Since: pos.Since, Offset: pos.Offset + n}
+	}
+	sec := last.Truncate(time.Second)
+	// The entries of that second end the page (the list is in order of
+	// change); those that did not decode among or after them count too,
+	// as places in the list.
+	undecodable := make(map[int]bool, len(page.Undecodable))
+	for _, u := range page.Undecodable {
+		undecodable[u.Index] = true
+	}
+	k, j := 0, len(page.Jobs)-1
+	for i := n - 1; i >= 0; i-- {
+		if undecodable[i] {
+			k++
+			continue
 		}
-		if mark.After(cur.Since) && again <= xplenty.MaxListLimit {
-			return store.Cursor{Since: mark}
+		if u := page.Jobs[j].UpdatedAt; u != nil && u.Before(sec) {
+			break
+		}
+		k++
+		j--
+	}
+	if sec.Equal(pos.Since) {
+		k += pos.Offset
+		return store.Cursor{Since: sec, Offset: max(k-rereadMargin, pos.Offset+1)}
+	}
+	return store.Cursor{Since: sec, Offset: max(k-rereadMargin, 0)}
+}
+
+// lastChange is when the page's last job that says so changed.
+func lastChange(page *xplenty.JobPage) (time.Time, bool) {
+	for i := len(page.Jobs) - 1; i >= 0; i-- {
+		if u := page.Jobs[i].UpdatedAt; u != nil {
+			return *u, true
 		}
 	}
-	// No job read moves the mark (pages of jobs that did not decode go
-	// by offset too).
-	next := cur.Offset + read
-	if pages > 1 {
-		next -= last
-	}
-	w.log.Info("more changes within the mark's overlap than a walk reads; the next walk goes on further down the list", "since", cur.Since, "offset", next)
-	return store.Cursor{Since: cur.Since, Offset: next}
+	return time.Time{}, false
 }
 
 func (w *Watcher) apply(ctx context.Context, j xplenty.Job, st *TickStats) error {

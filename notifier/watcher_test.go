@@ -62,23 +62,28 @@ func (f *fakeSource) RateLimit() xplenty.RateLimit { return f.rl }
 
 func at(t time.Time) *time.Time { return &t }
 
-// pager serves jobs 100 to a page; NextURL holds the next offset.
+// pager serves jobs (in order of change) as the change list does: those
+// changed at or after since (to the second), from offset, 100 to a page;
+// NextURL, when there is more, holds the next offset.
 func pager(jobs []xplenty.Job) (func(xplenty.ListOptions) (*xplenty.JobPage, error), func(*xplenty.JobPage) (*xplenty.JobPage, error)) {
-	page := func(off int) *xplenty.JobPage {
-		end := min(off+xplenty.MaxListLimit, len(jobs))
-		p := &xplenty.JobPage{Jobs: jobs[off:end]}
-		if end < len(jobs) {
+	page := func(since time.Time, off int) *xplenty.JobPage {
+		var from []xplenty.Job
+		for _, j := range jobs {
+			if j.UpdatedAt == nil || !j.UpdatedAt.Before(since.Truncate(time.Second)) {
+				from = append(from, j)
+			}
+		}
+		off = min(off, len(from))
+		end := min(off+xplenty.MaxListLimit, len(from))
+		p := &xplenty.JobPage{Jobs: from[off:end]}
+		if end < len(from) {
 			p.NextURL = strconv.Itoa(end)
 		}
 		return p
 	}
-	return func(xplenty.ListOptions) (*xplenty.JobPage, error) { return page(0), nil },
+	return func(o xplenty.ListOptions) (*xplenty.JobPage, error) { return page(o.Since, o.Offset), nil },
 		func(p *xplenty.JobPage) (*xplenty.JobPage, error) {
-			off, err := strconv.Atoi(p.NextURL)
-			if err != nil {
-				return nil, err
-			}
-			return page(off), nil
+			return nil, errors.New("pager: the watcher follows no next link")
 		}
 }
 
