@@ -177,7 +177,7 @@ func TestRefreshFailureClasses(t *testing.T) {
 			trackMany(t, s, 1)
 			clk.Add(time.Hour)
 			src := &fakeSource{get: func(int64) (*xplenty.Job, error) { return nil, c.err }}
-			src.list, src.next = pager(nil)
+			src.list = pager(nil)
 			w := NewWatcher(s, src, WatcherOptions{Holder: "a", StaleAfter: 10 * time.Minute})
 			st, err := w.Tick(context.Background())
 			if (err != nil) != c.tickFail {
@@ -207,7 +207,7 @@ func TestUnreadableJobBacksOffAlone(t *testing.T) {
 		}
 		return &xplenty.Job{ID: id, Status: xplenty.StatusRunning}, nil
 	}}
-	src.list, src.next = pager(nil)
+	src.list = pager(nil)
 	const stale = 10 * time.Minute
 	w := NewWatcher(s, src, WatcherOptions{Holder: "a", StaleAfter: stale})
 	for i := 0; i < 2; i++ {

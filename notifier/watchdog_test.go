@@ -68,7 +68,7 @@ func TestWatchdogNotesOncePerJobAndThreshold(t *testing.T) {
 	s, rdb := newTestStoreAt(t, clk.Now)
 	watchdogJobs(t, s)
 	src := &fakeSource{}
-	src.list, src.next = pager(nil)
+	src.list = pager(nil)
 	opts := WatcherOptions{Holder: "a", StaleAfter: 24 * time.Hour, Watchdog: watchdogOpts}
 	w := NewWatcher(s, src, opts)
 	ctx := context.Background()
@@ -137,7 +137,7 @@ func TestWatchdogOffNotesNothing(t *testing.T) {
 	s, _ := newTestStoreAt(t, clk.Now)
 	watchdogJobs(t, s)
 	src := &fakeSource{}
-	src.list, src.next = pager(nil)
+	src.list = pager(nil)
 	w := NewWatcher(s, src, WatcherOptions{Holder: "a", StaleAfter: 24 * time.Hour})
 	clk.Set(t0.Add(40 * time.Minute))
 	st, err := w.Tick(context.Background())
@@ -182,7 +182,7 @@ func BenchmarkWatchdogTick(b *testing.B) {
 				}
 			}
 			src := &fakeSource{}
-			src.list, src.next = pager(nil)
+			src.list = pager(nil)
 			opts := WatcherOptions{Holder: "a", StaleAfter: 24 * time.Hour}
 			if on {
 				opts.Watchdog = watchdogOpts

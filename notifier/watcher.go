@@ -16,7 +16,6 @@ import (
 // *xplenty.Client implements it.
 type JobSource interface {
 	ListJobs(ctx context.Context, opts xplenty.ListOptions) (*xplenty.JobPage, error)
-	NextJobs(ctx context.Context, page *xplenty.JobPage) (*xplenty.JobPage, error)
 	GetJob(ctx context.Context, id int64) (*xplenty.Job, error)
 	// GetJobWithLogSummary is GetJob with Xplenty's summary of why a job
 	// failed: asked once, when a followed job is seen failed.
@@ -86,8 +85,9 @@ type TickStats struct {
 
 // Watcher follows every tracked job and turns Xplenty's status changes into
 // queued Slack messages. Its cost does not grow with the number of jobs: it
-// reads what changed since its high-water mark with one list call (plus
-// paging), and fetches at most one long-unseen job per tick on its own.
+// reads what changed since its high-water mark with one list call (one per
+// page of 100 changes), and fetches at most one long-unseen job per tick
+// on its own.
 // Replicas share the work: only the holder of a lease in Redis polls.
 type Watcher struct {
 	store *store.Store

@@ -17,7 +17,6 @@ import (
 type fakeSource struct {
 	mu    sync.Mutex
 	list  func(xplenty.ListOptions) (*xplenty.JobPage, error)
-	next  func(*xplenty.JobPage) (*xplenty.JobPage, error)
 	get   func(int64) (*xplenty.Job, error)
 	rl    xplenty.RateLimit
 	calls []string
@@ -36,11 +35,6 @@ func (f *fakeSource) ListJobs(_ context.Context, o xplenty.ListOptions) (*xplent
 	f.opts = append(f.opts, o)
 	f.mu.Unlock()
 	return f.list(o)
-}
-
-func (f *fakeSource) NextJobs(_ context.Context, p *xplenty.JobPage) (*xplenty.JobPage, error) {
-	f.record("next")
-	return f.next(p)
 }
 
 func (f *fakeSource) GetJob(_ context.Context, id int64) (*xplenty.Job, error) {
@@ -65,7 +59,7 @@ func at(t time.Time) *time.Time { return &t }
 // pager serves jobs (in order of change) as the change list does: those
 // changed at or after since (to the second), from offset, 100 to a page;
 // NextURL, when there is more, holds the next offset.
-func pager(jobs []xplenty.Job) (func(xplenty.ListOptions) (*xplenty.JobPage, error), func(*xplenty.JobPage) (*xplenty.JobPage, error)) {
+func pager(jobs []xplenty.Job) func(xplenty.ListOptions) (*xplenty.JobPage, error) {
 	page := func(since time.Time, off int) *xplenty.JobPage {
 		var from []xplenty.Job
 		for _, j := range jobs {
@@ -81,10 +75,7 @@ func pager(jobs []xplenty.Job) (func(xplenty.ListOptions) (*xplenty.JobPage, err
 		}
 		return p
 	}
-	return func(o xplenty.ListOptions) (*xplenty.JobPage, error) { return page(o.Since, o.Offset), nil },
-		func(p *xplenty.JobPage) (*xplenty.JobPage, error) {
-			return nil, errors.New("pager: the watcher follows no next link")
-		}
+	return func(o xplenty.ListOptions) (*xplenty.JobPage, error) { return page(o.Since, o.Offset), nil }
 }
 
 func trackMany(t *testing.T, s *store.Store, n int) {
@@ -121,7 +112,7 @@ func TestTickCostDoesNotGrowWithTrackedJobs(t *testing.T) {
 		{ID: 99999, Status: xplenty.StatusFailed, UpdatedAt: at(base.Add(2 * time.Second))}, // another tool's job
 	}
 	src := &fakeSource{}
-	src.list, src.next = pager(changed)
+	src.list = pager(changed)
 	w := NewWatcher(s, src, WatcherOptions{Holder: "a"})
 	st, err := w.Tick(context.Background())
 	if err != nil {
@@ -144,7 +135,7 @@ func TestTickCostDoesNotGrowWithTrackedJobs(t *testing.T) {
 	for i := 0; i < 250; i++ {
 		many = append(many, xplenty.Job{ID: int64(1001 + i), Status: xplenty.StatusRunning, UpdatedAt: at(base.Add(time.Minute))})
 	}
-	src.list, src.next = pager(many)
+	src.list = pager(many)
 	src.calls = nil
 	st, err = w.Tick(context.Background())
 	if err != nil {
@@ -159,7 +150,7 @@ func TestOnlyTheLeaseHolderPolls(t *testing.T) {
 	s, _ := newTestStore(t)
 	trackMany(t, s, 3)
 	src := &fakeSource{}
-	src.list, src.next = pager(nil)
+	src.list = pager(nil)
 	a := NewWatcher(s, src, WatcherOptions{Holder: "a"})
 	b := NewWatcher(s, src, WatcherOptions{Holder: "b"})
 	for i := 0; i < 3; i++ {
@@ -183,7 +174,7 @@ func TestStaleJobIsFetchedOnePerTick(t *testing.T) {
 	now = now.Add(time.Hour) // every job now unseen for an hour
 	mu.Unlock()
 	src := &fakeSource{}
-	src.list, src.next = pager(nil)
+	src.list = pager(nil)
 	var got []int64
 	src.get = func(id int64) (*xplenty.Job, error) {
 		got = append(got, id)

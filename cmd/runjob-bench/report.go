@@ -50,7 +50,7 @@ func report(w io.Writer, o options, r *result) int {
 	infoPerJob := float64(r.usedAfter-r.usedBefore) / float64(o.jobs)
 	fmt.Fprintf(w, "redis per job     MEMORY USAGE %.0f B (job hash %.0f B + indexes %.0f B); INFO used_memory +%.0f B   [≤ %d B: %s]\n",
 		perJob, float64(r.jobKeys)/float64(o.jobs), float64(r.indexKeys)/float64(o.jobs), infoPerJob,
-		maxRedisPerJob, check(perJob <= maxRedisPerJob && infoPerJob <= maxRedisPerJob))
+		maxRedisPerJob, check(perJob > 0 && perJob <= maxRedisPerJob && infoPerJob > 0 && infoPerJob <= maxRedisPerJob))
 	fmt.Fprintf(w, "seeding           %s; replicas caught up %s after start\n", r.seedTime.Round(time.Millisecond), r.warmup.Round(time.Second))
 	s := r.steady
 	fmt.Fprintf(w, "calls/tick still  %d ticks: mean %.2f, max %d (catalog %.1f calls/min besides)   [≤ 2: %s]\n",

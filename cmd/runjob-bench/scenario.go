@@ -117,7 +117,9 @@ func runScenario(ctx context.Context, o options, replicas int, logf func(string,
 	var fleet []*replica
 	defer func() {
 		for _, r := range fleet {
-			if r.cmd.ProcessState == nil {
+			select {
+			case <-r.done:
+			default:
 				_ = r.cmd.Process.Kill()
 			}
 		}
