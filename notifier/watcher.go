@@ -33,7 +33,8 @@ type WatcherOptions struct {
 	// StaleAfter is how long a job may go unseen in the change list before
 	// it is fetched on its own (one such GET per tick at most). Default 10 min.
 	StaleAfter time.Duration
-	// MaxPages bounds the list pages read per tick. Default 10.
+	// MaxPages bounds the list pages read per tick. Default 20: about
+	// 2,000 changes, since each page reads 2 of the page before again.
 	MaxPages int
 	// Overlap is kept behind the server's clock (or the newest change seen)
 	// when moving the high-water mark, so changes stamped just before the
@@ -113,7 +114,7 @@ func NewWatcher(store *store.Store, src JobSource, opts WatcherOptions) *Watcher
 		opts.StaleAfter = 10 * time.Minute
 	}
 	if opts.MaxPages <= 0 {
-		opts.MaxPages = 10
+		opts.MaxPages = 20
 	}
 	if opts.Overlap <= 0 {
 		opts.Overlap = 2 * time.Second
