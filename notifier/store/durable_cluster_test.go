@@ -46,43 +46,7 @@ func readOnReplica(t *testing.T, srv *redistest.Server) *redis.Client {
 // they wait, and once it goes on they return, and the replica holds them.
 func TestDurableWritesOnAClusterWaitForTheSlotsReplica(t *testing.T) {
 	_, s, replica := clusterWithReplica(t, 30*time.Second, nil)
-	onReplica := readOnReplica(t, replica)
-	ctx := context.Background()
-	in := Intent{Channel: "C1", CardTS: "1700000000.000100", Requester: "U1", Run: commands.Run{ClusterID: 52, PackageID: 434}, Asked: time.Now()}
-
-	for _, w := range []struct {
-		what  string
-		write func() error
-		key   string
-	}{
-		{WriteClaim, func() error { _, err := s.Claim(ctx, "event:E1", time.Hour); return err }, s.keys.Dedupe("event:E1")},
-		{WriteIntent, func() error { return s.SaveIntent(ctx, in) }, s.keys.Intent(in.ID())},
-		{WriteAttempt, func() error { _, err := s.MarkAttempt(ctx, 1001, xplenty.StatusCompleted, "r1"); return err }, s.keys.Attempt(1001, xplenty.StatusCompleted)},
-		{WriteDM, func() error { _, err := s.MarkDMAttempt(ctx, 1001, xplenty.StatusFailed, "r1"); return err }, s.keys.DM(1001, xplenty.StatusFailed)},
-		{WriteAudit, func() error { return s.Audit(ctx, AuditEntry{Action: "run", User: "U1", JobID: 1001}) }, s.keys.Audit()},
-	} {
-		replica.Pause()
-		done := make(chan error, 1)
-		go func() { done <- w.write() }()
-		select {
-		case err := <-done:
-			replica.Resume()
-			t.Fatalf("%s returned (%v) while the replica was stalled", w.what, err)
-		case <-time.After(300 * time.Millisecond):
-		}
-		replica.Resume()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("%s: %v", w.what, err)
-			}
-		case <-time.After(time.Minute):
-			t.Fatalf("%s did not return once the replica went on", w.what)
-		}
-		if n, err := onReplica.Exists(ctx, w.key).Result(); err != nil || n != 1 {
-			t.Errorf("the replica lacks the %s when it returns (%d, %v)", w.what, n, err)
-		}
-	}
+	checkWritesWaitFor(t, s, replica, readOnReplica(t, replica))
 }
 
 // waitCalls is how many WAIT the node rdb reaches ran since CONFIG RESETSTAT.

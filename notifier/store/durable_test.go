@@ -35,6 +35,14 @@ func TestDurableWritesWaitForTheReplica(t *testing.T) {
 	}
 	onReplica := redis.NewClient(&redis.Options{Addr: replica.Addr})
 	t.Cleanup(func() { _ = onReplica.Close() })
+	checkWritesWaitFor(t, s, replica, onReplica)
+}
+
+// checkWritesWaitFor checks each write that must outlive a failover: it
+// waits while replica is stalled, returns once it goes on, and is then on
+// the replica (read through onReplica).
+func checkWritesWaitFor(t *testing.T, s *Store, replica *redistest.Server, onReplica redis.Cmdable) {
+	t.Helper()
 	ctx := context.Background()
 	in := Intent{Channel: "C1", CardTS: "1700000000.000100", Requester: "U1", Run: commands.Run{ClusterID: 52, PackageID: 434}, Asked: time.Now()}
 
