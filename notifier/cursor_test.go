@@ -114,20 +114,7 @@ func TestWalkGoesOnPastAChangeBurstLongerThanOneWalk(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for i := range n {
-		id := int64(1001 + i)
-		r, err := s.Get(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := xplenty.StatusRunning
-		if id == 1001 {
-			want = xplenty.StatusCompleted
-		}
-		if r.Status != want || (want == xplenty.StatusRunning && r.Progress != 0.5) {
-			t.Fatalf("job %d = %s %.1f, want %s (seen by a walk)", id, r.Status, r.Progress, want)
-		}
-	}
+	wantSeen(t, s, n, 1001, 0.5, "seen by a walk")
 	cur, _, _ = s.Cursor(ctx)
 	if want := (store.Cursor{Since: list.server.Add(-2 * time.Second)}); cur != want {
 		t.Errorf("cursor after the list's end = %+v, want %+v (the server's clock less the overlap, no offset)", cur, want)
@@ -216,15 +203,7 @@ func TestWalkCutShortCountsTheEntriesOfShortPages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for i := range n {
-		r, err := s.Get(ctx, int64(1001+i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.Status != xplenty.StatusCompleted {
-			t.Fatalf("job %d = %s, want completed (every job of the list read)", r.JobID, r.Status)
-		}
-	}
+	wantSeen(t, s, n, 0, -1, "every job of the list read")
 }
 
 // A walk cut short whose pages held only jobs that do not decode (another
@@ -293,14 +272,26 @@ func TestAJobChangingDuringAWalkHidesNoOther(t *testing.T) {
 	if _, err := w.Tick(ctx); err != nil {
 		t.Fatal(err)
 	}
+	wantSeen(t, s, n, 1101, -1, "no job hidden by one that moved")
+}
+
+// wantSeen checks that jobs 1001 to 1000+n were seen as the change list
+// has them: every one completed when done is 0; otherwise done completed
+// and every other one running, at progress unless it is negative.
+func wantSeen(t *testing.T, s *store.Store, n int, done int64, progress float64, why string) {
+	t.Helper()
 	for i := range n {
 		id := int64(1001 + i)
-		r, err := s.Get(ctx, id)
+		r, err := s.Get(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := map[bool]xplenty.Status{true: xplenty.StatusCompleted, false: xplenty.StatusRunning}[id == 1101]; r.Status != want {
-			t.Fatalf("job %d = %s after one walk, want %s (no job hidden by one that moved)", id, r.Status, want)
+		if done == 0 || id == done {
+			if r.Status != xplenty.StatusCompleted {
+				t.Fatalf("job %d = %s, want completed (%s)", id, r.Status, why)
+			}
+		} else if r.Status != xplenty.StatusRunning || (progress >= 0 && r.Progress != progress) {
+			t.Fatalf("job %d = %s %.1f, want running (%s)", id, r.Status, r.Progress, why)
 		}
 	}
 }

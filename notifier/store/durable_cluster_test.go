@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -121,18 +120,7 @@ func TestDurableWritesOnAClusterWaitOnTheSlotsPrimary(t *testing.T) {
 	}
 	replica.Pause()
 	defer replica.Resume()
-	first, err := quick.Claim(ctx, "event:E4", time.Hour)
-	if err != nil || !first {
-		t.Fatalf("Claim = %v, %v; want the first claim", first, err)
-	}
-	if again, err := quick.Claim(ctx, "event:E4", time.Hour); err != nil || again {
-		t.Errorf("a second Claim = %v, %v; want it refused", again, err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if !slices.Contains(told, WriteClaim) {
-		t.Errorf("with the replica stalled, OnUnreplicated was told %v, want %q", told, WriteClaim)
-	}
+	checkClaimStandsUnreplicated(t, quick, "event:E4", &mu, &told)
 }
 
 // After a failover of the slot's primary the first durable write that

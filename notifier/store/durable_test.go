@@ -98,17 +98,25 @@ func TestDurableWriteGoesAheadWithoutTheReplica(t *testing.T) {
 			defer srv.Resume()
 		}
 	}
+	checkClaimStandsUnreplicated(t, s, "event:E2", &mu, &told)
+}
+
+// checkClaimStandsUnreplicated claims key with s, whose replica does not
+// answer: the claim stands (a second one is refused) and OnUnreplicated,
+// which appends to told under mu, is told of it.
+func checkClaimStandsUnreplicated(t *testing.T, s *Store, key string, mu *sync.Mutex, told *[]string) {
+	t.Helper()
 	ctx := context.Background()
-	first, err := s.Claim(ctx, "event:E2", time.Hour)
+	first, err := s.Claim(ctx, key, time.Hour)
 	if err != nil || !first {
 		t.Fatalf("Claim = %v, %v; want the first claim", first, err)
 	}
-	if again, err := s.Claim(ctx, "event:E2", time.Hour); err != nil || again {
+	if again, err := s.Claim(ctx, key, time.Hour); err != nil || again {
 		t.Errorf("a second Claim = %v, %v; want it refused", again, err)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if !slices.Contains(told, WriteClaim) {
-		t.Errorf("OnUnreplicated was told %v, want %q", told, WriteClaim)
+	if !slices.Contains(*told, WriteClaim) {
+		t.Errorf("with the replica stalled, OnUnreplicated was told %v, want %q", *told, WriteClaim)
 	}
 }
