@@ -209,14 +209,13 @@ func infoSays(ctx context.Context, c *Cluster, addr, section, want string) error
 
 // connectedReplicas is the connected_slaves of the primary rdb reaches.
 func connectedReplicas(ctx context.Context, rdb *redis.Client) (int, error) {
-	info, err := rdb.Info(ctx, "replication").Result()
+	info, err := rdb.InfoMap(ctx, "replication").Result()
 	if err != nil {
 		return 0, err
 	}
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "connected_slaves:"); ok {
-			return strconv.Atoi(v)
-		}
+	v, ok := info["Replication"]["connected_slaves"]
+	if !ok {
+		return 0, fmt.Errorf("INFO replication of %s has no connected_slaves", rdb.Options().Addr)
 	}
-	return 0, fmt.Errorf("INFO replication of %s has no connected_slaves", rdb.Options().Addr)
+	return strconv.Atoi(v)
 }

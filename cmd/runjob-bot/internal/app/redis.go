@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -69,11 +68,11 @@ func clusterReplicaWait(ctx context.Context, log *slog.Logger, cluster *redis.Cl
 		return 0, fmt.Errorf("the primary of the bot's hash slot {%s}: %w", store.HashTag(key), err)
 	}
 	addr := primary.Options().Addr
-	info, err := primary.Info(ctx, "replication").Result()
+	info, err := primary.InfoMap(ctx, "replication").Result()
 	if err != nil {
 		return 0, fmt.Errorf("INFO replication on %s, the primary of the bot's hash slot: %w", addr, err)
 	}
-	n := connectedReplicas(info)
+	n, _ := strconv.Atoi(info["Replication"]["connected_slaves"])
 	if n < 1 {
 		log.Warn("Redis Cluster: the primary of the bot's hash slot has no replica: writes do not wait for one (a replica added later is waited for once the bot restarts)",
 			"primary", addr, "slot_tag", store.HashTag(key))
@@ -82,18 +81,6 @@ func clusterReplicaWait(ctx context.Context, log *slog.Logger, cluster *redis.Cl
 	log.Info("Redis Cluster: the primary of the bot's hash slot has a replica: claims, launch intents, reply and direct-message markers and audit entries wait until one has them",
 		"primary", addr, "slot_tag", store.HashTag(key), "replicas", n, "wait", store.DefaultReplicaWait.String())
 	return store.DefaultReplicaWait, nil
-}
-
-// connectedReplicas is the connected_slaves of an INFO replication, 0 if
-// it has none.
-func connectedReplicas(info string) int {
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "connected_slaves:"); ok {
-			n, _ := strconv.Atoi(v)
-			return n
-		}
-	}
-	return 0
 }
 
 // unreplicatedEvery spaces the warnings about writes no replica confirmed.
