@@ -49,6 +49,7 @@ func main() {
 	flag.IntVar(&o.steadyTicks, "steady", 10, "poll intervals measured with nothing changing")
 	flag.IntVar(&o.changeTicks, "change-ticks", 10, "poll intervals with changes")
 	flag.StringVar(&o.redisURL, "redis", "", "redis:// URL (or host:port) of a Redis to use; its other data counts in INFO memory (default: start a redis-server of its own, so INFO memory counts only the bench)")
+	flag.BoolVar(&o.verbose, "v", false, "log the watcher's ticks (warm-up and changes) and its list requests")
 	flag.StringVar(&replicas, "replicas", "1,3", "replica counts to run, comma-separated")
 	flag.Parse()
 	log.SetFlags(log.Ltime)

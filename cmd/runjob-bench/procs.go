@@ -46,9 +46,7 @@ type replica struct {
 	done   chan struct{}
 	err    error
 
-	mu           sync.Mutex
-	rssKB, hwmKB int64 // the last reading of VmRSS, and the largest seen
-	steadyRSSKB  int64 // VmRSS when the steady phase ended
+	steadyRSSKB int64 // VmRSS when the steady phase ended (markSteady)
 }
 
 // startReplica runs bin with env plus its own HTTP_ADDR.
@@ -65,7 +63,6 @@ func startReplica(bin string, env []string) (*replica, error) {
 		return nil, err
 	}
 	go func() { r.err = r.cmd.Wait(); close(r.done) }()
-	go r.sample()
 	return r, nil
 }
 
@@ -89,39 +86,18 @@ func (r *replica) waitReady(ctx context.Context) error {
 	}
 }
 
-// sample reads the process's resident memory every 200 ms until it exits.
-func (r *replica) sample() {
-	t := time.NewTicker(200 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-r.done:
-			return
-		case <-t.C:
-		}
-		rss, hwm, err := procMemory(r.cmd.Process.Pid)
-		if err != nil {
-			continue
-		}
-		r.mu.Lock()
-		r.rssKB, r.hwmKB = rss, max(r.hwmKB, hwm)
-		r.mu.Unlock()
-	}
-}
-
 // markSteady records the resident memory now, as the steady-state figure.
 func (r *replica) markSteady() {
 	if rss, _, err := procMemory(r.cmd.Process.Pid); err == nil {
-		r.mu.Lock()
 		r.steadyRSSKB = rss
-		r.mu.Unlock()
 	}
 }
 
+// memory is the steady-state VmRSS and the peak so far: VmHWM, which the
+// kernel keeps, so no sampling is needed. Read it before the process ends.
 func (r *replica) memory() (steady, peak int64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.steadyRSSKB, r.hwmKB
+	_, hwm, _ := procMemory(r.cmd.Process.Pid)
+	return r.steadyRSSKB, hwm
 }
 
 // stop sends SIGTERM and waits for the exit; it returns the exit error.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -25,6 +24,7 @@ type options struct {
 	poll                            time.Duration
 	steadyTicks, changeTicks        int
 	redisURL                        string // "" starts a redis-server of the bench's own
+	verbose                         bool   // log every tick and list request
 	bin                             string
 }
 
@@ -146,7 +146,7 @@ func runScenario(ctx context.Context, o options, replicas int, logf func(string,
 	// Warm-up: the first ticks page through the jobs created before the
 	// watermark; wait for three ticks in a row of one list page.
 	logf("%d replica(s) up; waiting for the watcher to catch up", replicas)
-	if err := waitCaughtUp(ctx, xp, started, o.poll/2, 3*time.Minute); err != nil {
+	if err := waitCaughtUp(ctx, xp, started, o.poll/2, 3*time.Minute, o.verbose, logf); err != nil {
 		return nil, err
 	}
 	res.warmup = time.Since(started)
@@ -189,7 +189,7 @@ func runScenario(ctx context.Context, o options, replicas int, logf func(string,
 			res.overTicks = append(res.overTicks, t)
 		}
 	}
-	if os.Getenv("RUNJOB_BENCH_DEBUG") != "" {
+	if o.verbose {
 		for _, t := range changes {
 			logf("tick at %s (previous %s) since %s: %d calls, %d changed", t.at.Format("15:04:05.000"), t.prev.Format("15:04:05.000"), t.since.Format("15:04:05"), t.calls, t.changed)
 		}
@@ -242,7 +242,7 @@ func runScenario(ctx context.Context, o options, replicas int, logf func(string,
 }
 
 // waitCaughtUp waits until three ticks in a row fetched one list page.
-func waitCaughtUp(ctx context.Context, xp *xplentytest.Server, from time.Time, gap, limit time.Duration) error {
+func waitCaughtUp(ctx context.Context, xp *xplentytest.Server, from time.Time, gap, limit time.Duration, verbose bool, logf func(string, ...any)) error {
 	deadline := time.Now().Add(limit)
 	var shown time.Time
 	for time.Now().Before(deadline) {
@@ -250,10 +250,10 @@ func waitCaughtUp(ctx context.Context, xp *xplentytest.Server, from time.Time, g
 		if n := len(ticks); n >= 3 && !slices.ContainsFunc(ticks[n-3:], func(t tick) bool { return t.calls > 2 }) {
 			return nil
 		}
-		if os.Getenv("RUNJOB_BENCH_DEBUG") != "" && len(ticks) > 0 && ticks[len(ticks)-1].at.After(shown) {
+		if verbose && len(ticks) > 0 && ticks[len(ticks)-1].at.After(shown) {
 			t := ticks[len(ticks)-1]
 			shown = t.at
-			log.Printf("warm-up tick at %s: %d calls, %d other", t.at.Format("15:04:05.000"), t.calls, t.other)
+			logf("warm-up tick at %s: %d calls, %d other", t.at.Format("15:04:05.000"), t.calls, t.other)
 		}
 		if err := sleep(ctx, 500*time.Millisecond); err != nil {
 			return err
